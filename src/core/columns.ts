@@ -1,0 +1,45 @@
+/**
+ * The denormalized copies of event fields that stores index. Both adapters write exactly these
+ * values (in their own column types) and hand them back in ChainRow.columns in this form, so
+ * verify can prove that what the indexes see is what the hashed body says.
+ */
+import type { StoredEvent } from './event.js';
+import { ipKey } from './ip.js';
+
+export interface IndexedColumns {
+  id: string;
+  seq: number;
+  /** ISO UTC with milliseconds, as in the body. */
+  occurred_at: string;
+  action: string;
+  category: string;
+  outcome: string;
+  operation: string;
+  actor_type: string;
+  actor_id: string;
+  actor_name: string | null;
+  actor_email: string | null;
+  /** `ipKey(context.ip)`, or null. */
+  ip_key: string | null;
+  /** JSON text of [[type, id], ...] in target order: the rows of the targets index. */
+  targets: string;
+  [column: string]: string | number | null;
+}
+
+export function indexedColumns(event: Omit<StoredEvent, 'prev_hash' | 'hash'>): IndexedColumns {
+  return {
+    id: event.id,
+    seq: event.seq,
+    occurred_at: event.occurred_at,
+    action: event.action,
+    category: event.category,
+    outcome: event.outcome,
+    operation: event.operation,
+    actor_type: event.actor.type,
+    actor_id: event.actor.id,
+    actor_name: event.actor.name ?? null,
+    actor_email: event.actor.email ?? null,
+    ip_key: event.context.ip === undefined ? null : ipKey(event.context.ip),
+    targets: JSON.stringify(event.targets.map((t) => [t.type, t.id])),
+  };
+}

@@ -1,0 +1,100 @@
+/**
+ * The event model: what a product sends (EventInput), what the service hands to a store after
+ * validation, categorisation and change tracking (EventDraft), and what a store keeps and returns
+ * (StoredEvent). Wire format is snake_case, as in docs/events.md.
+ */
+import type { JsonObject, JsonValue } from './json.js';
+
+export const ACTOR_TYPES = ['user', 'agent', 'api_token', 'automation', 'system'] as const;
+export type ActorType = (typeof ACTOR_TYPES)[number];
+
+export const OUTCOMES = ['success', 'failure'] as const;
+export type Outcome = (typeof OUTCOMES)[number];
+
+export const OPERATIONS = ['create', 'read', 'update', 'delete', 'other'] as const;
+export type Operation = (typeof OPERATIONS)[number];
+
+export interface Actor {
+  type: ActorType;
+  id: string;
+  name?: string;
+  email?: string;
+}
+
+export interface Target {
+  type: string;
+  id: string;
+  name?: string;
+}
+
+/**
+ * One changed field. A secret field keeps only the fact that it changed: `secret: true` and
+ * neither `old` nor `new`. A field that appeared has no `old`; one that disappeared has no `new`.
+ */
+export interface Change {
+  field: string;
+  old?: JsonValue;
+  new?: JsonValue;
+  secret?: true;
+}
+
+export interface EventContext {
+  ip?: string;
+  user_agent?: string;
+  request_id?: string;
+}
+
+/** What a sender may send (after JSON parsing and validation). */
+export interface EventInput {
+  id?: string;
+  action: string;
+  occurred_at?: string;
+  actor: Actor;
+  targets?: Target[];
+  category?: string;
+  outcome?: Outcome;
+  operation?: Operation;
+  changes?: Change[];
+  before?: JsonObject;
+  after?: JsonObject;
+  context?: EventContext;
+  metadata?: JsonObject;
+}
+
+/**
+ * A fully resolved event before the store gives it its place in the chain. Every field the
+ * chain covers is present except `seq`, `prev_hash` and `hash`, which only the store can assign
+ * (under its per-workspace lock).
+ */
+export interface EventDraft {
+  id: string;
+  workspace: string;
+  action: string;
+  /** ISO 8601, UTC, millisecond precision: `2026-05-12T09:30:00.000Z`. */
+  occurred_at: string;
+  received_at: string;
+  actor: Actor;
+  targets: Target[];
+  category: string;
+  outcome: Outcome;
+  operation: Operation;
+  changes: Change[];
+  context: EventContext;
+  metadata: JsonObject;
+}
+
+/** A stored event, exactly as hashed (see docs/integrity.md) plus its chain fields. */
+export interface StoredEvent extends EventDraft {
+  seq: number;
+  prev_hash: string;
+  hash: string;
+}
+
+/** The last link of a workspace's chain; an empty chain has seq 0 and the zero hash. */
+export interface ChainHead {
+  seq: number;
+  hash: string;
+}
+
+export const ZERO_HASH = '0'.repeat(64);
+export const EMPTY_HEAD: ChainHead = Object.freeze({ seq: 0, hash: ZERO_HASH });

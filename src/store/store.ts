@@ -1,0 +1,196 @@
+/**
+ * The one storage interface. Every engine (SQLite, PostgreSQL) implements it and passes the
+ * shared contract suite in test/store/contract.ts unchanged. Methods are shaped by the domain,
+ * not by SQL: the service never builds queries itself.
+ *
+ * Guarantees every adapter must keep:
+ * - `append` is atomic per call and durable when its promise resolves (the batch survives a crash
+ *   of the process, and with PostgreSQL of the server, given synchronous_commit).
+ * - `seq` is gapless per workspace from 1, and each event's `prev_hash` is the previous event's
+ *   `hash` (the store seals drafts with `sealBatch` from src/core/chain.ts under its lock).
+ * - The events table refuses UPDATE and DELETE inside the database itself.
+ * - No read ever returns or counts another workspace's rows.
+ */
+import type { ChainHead, EventDraft, StoredEvent } from '../core/event.js';
+import type { Filter, Position } from '../core/query/filter.js';
+import type { JsonObject } from '../core/json.js';
+
+export type Role = 'owner' | 'admin' | 'auditor' | 'member';
+export type KeyScope = 'ingest' | 'read' | 'admin';
+
+export interface Workspace {
+  /** Slug used in URLs and the CLI (`acme`), unique. */
+  id: string;
+  /** Display name. */
+  name: string;
+  created_at: string;
+  /** Category rules and resource schemas (see src/core/categories.ts and changes.ts). */
+  settings: JsonObject;
+}
+
+export interface AppendedEvent {
+  event: StoredEvent;
+  /** false when the id was already stored with the same content (an idempotent re-send). */
+  created: boolean;
+}
+
+export interface PageRequest {
+  limit: number;
+  /** Where to continue from; absent for the first (newest) page. */
+  position?: Position;
+  /** 'older' = strictly after `position` in newest-first order; 'newer' = strictly before it. */
+  direction: 'older' | 'newer';
+}
+
+export interface FacetValue {
+  value: string;
+  count: number;
+}
+
+export interface ActorFacet {
+  type: string;
+  id: string;
+  name?: string;
+  email?: string;
+  count: number;
+}
+
+export interface Facets {
+  actions: FacetValue[];
+  categories: FacetValue[];
+  actor_types: FacetValue[];
+  target_types: FacetValue[];
+  outcomes: FacetValue[];
+  /** Most active actors first, at most 1,000. */
+  actors: ActorFacet[];
+}
+
+/**
+ * One raw row for verification: the stored body text exactly as written, the chain columns and
+ * the denormalized columns that indexes use, so verify can prove they agree with the body.
+ */
+export interface ChainRow {
+  seq: number;
+  id: string;
+  prev_hash: string;
+  hash: string;
+  /** The canonical JSON the hash was computed over (the event without prev_hash and hash). */
+  body: string;
+  /** Indexed copies of body fields, as the engine stores them, keyed by body field name. */
+  columns: Record<string, string | number | null>;
+}
+
+export interface UserRecord {
+  id: string;
+  email: string;
+  name: string | null;
+  password_hash: string;
+  created_at: string;
+}
+
+export interface Membership {
+  workspace: string;
+  user_id: string;
+  email: string;
+  name: string | null;
+  role: Role;
+  created_at: string;
+}
+
+export interface ApiKeyRecord {
+  id: string;
+  workspace: string;
+  name: string;
+  scope: KeyScope;
+  /** The visible, non-secret start of the key, e.g. `tk_ingest_AbC123`. */
+  prefix: string;
+  /** sha256 of the whole key, hex. */
+  hash: string;
+  created_at: string;
+  created_by: string | null;
+  revoked_at: string | null;
+  last_used_at: string | null;
+}
+
+export interface SessionRecord {
+  /** sha256 of the session token, hex. */
+  id_hash: string;
+  user_id: string;
+  csrf_token: string;
+  created_at: string;
+  expires_at: string;
+}
+
+export interface Store {
+  readonly engine: 'sqlite' | 'postgres';
+
+  /** Brings the schema up to date; safe to call concurrently from several processes. */
+  migrate(): Promise<void>;
+  /** Finishes in-flight work and releases the database. */
+  close(): Promise<void>;
+  /** Cheap round trip to the database, for health checks. */
+  ping(): Promise<void>;
+
+  // Workspaces
+  createWorkspace(ws: Omit<Workspace, 'created_at'> & { created_at?: string }): Promise<Workspace>;
+  getWorkspace(id: string): Promise<Workspace | undefined>;
+  listWorkspaces(): Promise<Workspace[]>;
+  updateWorkspaceSettings(id: string, settings: JsonObject): Promise<void>;
+
+  // The log
+  /**
+   * Appends drafts atomically, in order. A draft whose id is already stored with the same
+   * content (ignoring `received_at`) is not appended again: the stored event comes back with
+   * `created: false`. The same id with different content throws TrailkeepError
+   * `event_id_conflict` naming the index, and nothing of the batch is stored.
+   * Throws `workspace_not_found` for an unknown workspace.
+   */
+  append(workspace: string, drafts: readonly EventDraft[]): Promise<AppendedEvent[]>;
+  head(workspace: string): Promise<ChainHead>;
+  getEvent(workspace: string, id: string): Promise<StoredEvent | undefined>;
+  /** At most `limit` matching events, always returned newest first (see PageRequest). */
+  page(workspace: string, filter: Filter, request: PageRequest): Promise<StoredEvent[]>;
+  /** Number of matching events, but never more than `cap` (callers show "10,000+"). */
+  count(workspace: string, filter: Filter, cap: number): Promise<number>;
+  /** Workspace-wide facet counts for dropdowns; not filtered. */
+  facets(workspace: string): Promise<Facets>;
+  /**
+   * Every matching event in order, fetched in bounded batches so memory stays flat; the
+   * consumer's pace is the producer's pace. `limit` stops early.
+   */
+  stream(
+    workspace: string,
+    filter: Filter,
+    options: { order: 'newest' | 'oldest'; limit?: number },
+  ): AsyncIterable<StoredEvent>;
+  /** Events whose targets include (type, id), oldest first (by occurred_at, then seq). */
+  entityEvents(workspace: string, type: string, id: string): Promise<StoredEvent[]>;
+  /** Raw rows in `seq` order starting at `fromSeq`, for verification. */
+  scanChain(workspace: string, fromSeq: number): AsyncIterable<ChainRow>;
+
+  // Service secrets (cursor HMAC key, checkpoint signing key): set once, then only read.
+  /** Stores `value` under `name` unless present; returns whichever value is stored. */
+  ensureSecret(name: string, value: string): Promise<string>;
+
+  // People
+  createUser(user: Omit<UserRecord, 'created_at'>): Promise<UserRecord>;
+  getUserByEmail(email: string): Promise<UserRecord | undefined>;
+  getUserById(id: string): Promise<UserRecord | undefined>;
+  setPassword(userId: string, passwordHash: string): Promise<void>;
+  setMembership(workspace: string, userId: string, role: Role): Promise<void>;
+  getMembership(workspace: string, userId: string): Promise<Membership | undefined>;
+  listMembers(workspace: string): Promise<Membership[]>;
+  listMembershipsOfUser(userId: string): Promise<Membership[]>;
+
+  // API keys
+  createApiKey(key: Omit<ApiKeyRecord, 'revoked_at' | 'last_used_at'>): Promise<void>;
+  getApiKeyByPrefix(prefix: string): Promise<ApiKeyRecord | undefined>;
+  listApiKeys(workspace: string): Promise<ApiKeyRecord[]>;
+  /** Returns false when no such live key exists in that workspace. */
+  revokeApiKey(workspace: string, id: string, at: string): Promise<boolean>;
+
+  // Sessions
+  createSession(session: SessionRecord): Promise<void>;
+  getSession(idHash: string): Promise<SessionRecord | undefined>;
+  deleteSession(idHash: string): Promise<void>;
+}
