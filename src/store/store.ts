@@ -167,6 +167,13 @@ export interface Store {
   entityEvents(workspace: string, type: string, id: string): Promise<StoredEvent[]>;
   /** Raw rows in `seq` order starting at `fromSeq`, for verification. */
   scanChain(workspace: string, fromSeq: number): AsyncIterable<ChainRow>;
+  /**
+   * Appends events already sealed elsewhere (`trailkeep copy` between engines), keeping their
+   * seq, received_at and hashes. They must continue this store's chain exactly: the first has
+   * seq = head.seq + 1 and prev_hash = head.hash, and each links to the one before; otherwise
+   * it throws and stores nothing. Not for ingest: use `append`.
+   */
+  importEvents(workspace: string, events: readonly StoredEvent[]): Promise<void>;
 
   // Service secrets (cursor HMAC key, checkpoint signing key): set once, then only read.
   /** Stores `value` under `name` unless present; returns whichever value is stored. */
@@ -176,6 +183,7 @@ export interface Store {
   createUser(user: Omit<UserRecord, 'created_at'>): Promise<UserRecord>;
   getUserByEmail(email: string): Promise<UserRecord | undefined>;
   getUserById(id: string): Promise<UserRecord | undefined>;
+  listUsers(): Promise<UserRecord[]>;
   setPassword(userId: string, passwordHash: string): Promise<void>;
   setMembership(workspace: string, userId: string, role: Role): Promise<void>;
   getMembership(workspace: string, userId: string): Promise<Membership | undefined>;
