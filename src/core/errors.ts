@@ -9,6 +9,7 @@ export const ERRORS = {
   query_invalid: { status: 400, title: 'The query could not be understood' },
   cursor_invalid: { status: 400, title: 'The cursor is not valid for this question' },
   json_too_deep: { status: 400, title: 'The JSON body is nested too deeply' },
+  batch_too_large: { status: 400, title: 'The batch holds too many events' },
   unauthenticated: { status: 401, title: 'Authentication is required' },
   key_in_query_string: { status: 401, title: 'API keys are not accepted in the query string' },
   csrf_failed: { status: 403, title: 'The CSRF token is missing or wrong' },
