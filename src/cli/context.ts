@@ -1,5 +1,7 @@
-/** Shared helpers for CLI commands: opening the store and services from `--db`. */
+/** Shared helpers for CLI commands: options, opening the store and services, output. */
 import type { Command } from 'commander';
+import { LogService } from '../service/log-service.js';
+import type { Store } from '../store/store.js';
 
 export const DEFAULT_DB = 'sqlite:./data/trailkeep.db';
 
@@ -14,6 +16,10 @@ export class CliExit extends Error {
   }
 }
 
+export interface DbOptions {
+  db: string;
+}
+
 /** Adds the options every command shares. */
 export function withDb(command: Command): Command {
   return command.option(
@@ -21,4 +27,38 @@ export function withDb(command: Command): Command {
     'database: sqlite:PATH or postgres://... (env TRAILKEEP_DB)',
     process.env['TRAILKEEP_DB'] ?? DEFAULT_DB,
   );
+}
+
+export interface Opened {
+  store: Store;
+  log: LogService;
+}
+
+/** Opens the store and the log service, runs `work`, and always closes the store. */
+export async function withServices<T>(
+  db: string,
+  work: (opened: Opened) => Promise<T>,
+): Promise<T> {
+  const { openStore } = await import('../store/open.js');
+  const store = await openStore(db);
+  try {
+    const log = await LogService.open(store);
+    return await work({ store, log });
+  } finally {
+    await store.close();
+  }
+}
+
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** Parses a positive integer option, with a one-line error for anything else. */
+export function positiveInt(name: string): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n <= 0)
+      throw new CliExit(2, `trailkeep: ${name} must be a positive integer, got "${value}"`);
+    return n;
+  };
 }

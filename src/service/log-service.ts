@@ -1,0 +1,359 @@
+/**
+ * The log's use cases on top of a Store: ingest (validate, enrich, diff, chain, append), pages
+ * with signed cursors, facets, verify and checkpoints. The HTTP layer, the CLI and the demo all
+ * go through here, so every path into the log applies the same rules.
+ */
+import { createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { categoryCatalog, categoryLabel } from '../core/categories.js';
+import { signCheckpoint, verifyCheckpointSignature } from '../core/checkpoint.js';
+import type { SignedCheckpoint } from '../core/checkpoint.js';
+import { decodeCursor, encodeCursor, checkCursor } from '../core/cursor.js';
+import { toDraft } from '../core/draft.js';
+import { TrailkeepError } from '../core/errors.js';
+import type { ChainHead, EventInput, StoredEvent } from '../core/event.js';
+import type { Filter, Position } from '../core/query/filter.js';
+import { combineFilters, filterFromParams, parseFilter, printFilter } from '../core/query/index.js';
+import { parseWorkspaceSettings, type WorkspaceSettings } from '../core/settings.js';
+import { eventsFromBody, validateEvents } from '../core/validate.js';
+import { ChainVerifier, checkTail, type VerifyProblem } from '../core/verify.js';
+import type { AppendedEvent, Facets, FacetValue, Store, Workspace } from '../store/store.js';
+
+export const DEFAULT_PAGE_SIZE = 50;
+export const MAX_PAGE_SIZE = 200;
+/** Counts are exact up to this and shown as "10,000+" beyond, so they stay fast on huge logs. */
+export const COUNT_CAP = 10_000;
+
+export interface ServiceOptions {
+  clock?: () => Date;
+  /** Server-chosen event ids for events sent without one. */
+  newId?: () => string;
+}
+
+export interface IngestResult {
+  events: AppendedEvent[];
+  /** How many of them were newly stored (the rest were idempotent re-sends). */
+  created: number;
+}
+
+export interface QueryRequest {
+  q?: string | undefined;
+  params?: Readonly<Record<string, string | readonly string[] | undefined>> | undefined;
+  cursor?: string | undefined;
+  limit?: number | undefined;
+  withCount?: boolean | undefined;
+}
+
+export interface BoundedCount {
+  value: number;
+  /** true: there are more than `value` (= COUNT_CAP); show "10,000+". */
+  capped: boolean;
+}
+
+export interface PageResult {
+  events: StoredEvent[];
+  /** Older events (further down the newest-first list). */
+  next_cursor: string | null;
+  /** Newer events. */
+  prev_cursor: string | null;
+  /** The canonical text of the question, for display and for the viewer's search box. */
+  query: string;
+  count?: BoundedCount;
+}
+
+export interface VerifyReport {
+  workspace: string;
+  ok: boolean;
+  checked: number;
+  head: ChainHead;
+  verified_at: string;
+  problem?: VerifyProblem;
+  checkpoint?: { seq: number; hash: string; ok: boolean };
+}
+
+export interface FacetsView extends Omit<Facets, 'categories'> {
+  categories: Array<FacetValue & { label: string }>;
+  catalog: Array<{ id: string; label: string }>;
+}
+
+interface SigningKeys {
+  privatePem: string;
+  publicPem: string;
+}
+
+function defaultNewId(): string {
+  // Time-ordered prefix so ids sort roughly by arrival; 80 random bits make collisions moot.
+  return `evt_${Date.now().toString(36)}${randomBytes(10).toString('hex')}`;
+}
+
+export class LogService {
+  private readonly clock: () => Date;
+  private readonly newId: () => string;
+
+  private constructor(
+    readonly store: Store,
+    private readonly cursorKey: Uint8Array,
+    private readonly signing: SigningKeys,
+    options: ServiceOptions,
+  ) {
+    this.clock = options.clock ?? (() => new Date());
+    this.newId = options.newId ?? defaultNewId;
+  }
+
+  /** Loads the service's secrets from the store, creating them on first use. */
+  static async open(store: Store, options: ServiceOptions = {}): Promise<LogService> {
+    const cursorKey = Buffer.from(
+      await store.ensureSecret('cursor_key', randomBytes(32).toString('base64')),
+      'base64',
+    );
+    const fresh = generateKeyPairSync('ed25519');
+    const privatePem = await store.ensureSecret(
+      'checkpoint_private_key',
+      fresh.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    );
+    // The public key is derived, never trusted from storage, so the pair always matches.
+    const publicPem = createPublicKey(privatePem)
+      .export({ type: 'spki', format: 'pem' })
+      .toString();
+    await store.ensureSecret('checkpoint_public_key', publicPem);
+    return new LogService(store, cursorKey, { privatePem, publicPem }, options);
+  }
+
+  get checkpointPublicKey(): string {
+    return this.signing.publicPem;
+  }
+
+  async workspace(id: string): Promise<Workspace> {
+    const ws = await this.store.getWorkspace(id);
+    if (!ws) throw new TrailkeepError('workspace_not_found', `No workspace "${id}"`);
+    return ws;
+  }
+
+  async settings(id: string): Promise<WorkspaceSettings> {
+    return parseWorkspaceSettings((await this.workspace(id)).settings);
+  }
+
+  /** One event object or `{ events: [...] }`; all stored, or none and every issue named. */
+  async ingest(workspace: string, body: unknown): Promise<IngestResult> {
+    return this.ingestEvents(workspace, eventsFromBody(body));
+  }
+
+  async ingestEvents(workspace: string, items: readonly unknown[]): Promise<IngestResult> {
+    const settings = await this.settings(workspace);
+    const now = this.clock();
+    const inputs = validateEvents(items, { now });
+    const receivedAt = now.toISOString();
+    const drafts = inputs.map((input) =>
+      toDraft(input, { workspace, id: this.newId(), receivedAt, settings }),
+    );
+    const events = await this.store.append(workspace, drafts);
+    return { events, created: events.filter((e) => e.created).length };
+  }
+
+  /** Records one event on behalf of Trailkeep itself (its own audit trail). */
+  async record(workspace: string, event: EventInput): Promise<StoredEvent> {
+    const [appended] = (await this.ingestEvents(workspace, [event])).events;
+    if (!appended) throw new TrailkeepError('internal', 'the store returned no event');
+    return appended.event;
+  }
+
+  async getEvent(workspace: string, id: string): Promise<StoredEvent> {
+    await this.workspace(workspace);
+    const event = await this.store.getEvent(workspace, id);
+    if (!event) throw new TrailkeepError('event_not_found', `No event "${id}" in "${workspace}"`);
+    return event;
+  }
+
+  /** Resolves a request's filter: from its cursor when it has one, else from q and params. */
+  resolveFilter(workspace: string, request: QueryRequest): Filter {
+    const fromText = parseFilter(request.q ?? '');
+    return request.params ? combineFilters(fromText, filterFromParams(request.params)) : fromText;
+  }
+
+  async query(workspace: string, request: QueryRequest): Promise<PageResult> {
+    await this.workspace(workspace);
+    let filter: Filter;
+    let position: Position | undefined;
+    let direction: 'older' | 'newer' = 'older';
+    let limit = request.limit;
+    if (request.cursor) {
+      const payload = decodeCursor(request.cursor, this.cursorKey);
+      const asked =
+        request.q || request.params ? this.resolveFilter(workspace, request) : undefined;
+      checkCursor(payload, {
+        workspace,
+        ...(asked === undefined || (asked.clauses.length === 0 && !asked.since && !asked.until)
+          ? {}
+          : { query: printFilter(asked) }),
+      });
+      filter = parseFilter(payload.query);
+      position = payload.position;
+      direction = payload.direction;
+      limit ??= payload.limit;
+    } else {
+      filter = this.resolveFilter(workspace, request);
+    }
+    const size = clampLimit(limit);
+    const fetched = await this.store.page(workspace, filter, {
+      limit: size + 1,
+      direction,
+      ...(position ? { position } : {}),
+    });
+    const query = printFilter(filter);
+    // One extra row tells whether more exist beyond this page, in the direction of travel.
+    let events: StoredEvent[];
+    let hasOlder: boolean;
+    let hasNewer: boolean;
+    if (direction === 'older') {
+      events = fetched.slice(0, size);
+      hasOlder = fetched.length > size;
+      hasNewer = position !== undefined;
+    } else {
+      events = fetched.length > size ? fetched.slice(fetched.length - size) : fetched;
+      hasNewer = fetched.length > size;
+      hasOlder = true;
+    }
+    const cursorAt = (at: Position, dir: 'older' | 'newer'): string =>
+      encodeCursor(
+        { v: 1, workspace, query, direction: dir, position: at, limit: size },
+        this.cursorKey,
+      );
+    const first = events[0];
+    const last = events[events.length - 1];
+    const result: PageResult = {
+      events,
+      next_cursor:
+        hasOlder && last
+          ? cursorAt(positionOf(last), 'older')
+          : hasOlder && position && events.length === 0
+            ? cursorAt(position, 'older')
+            : null,
+      prev_cursor: hasNewer && first ? cursorAt(positionOf(first), 'newer') : null,
+      query,
+    };
+    if (request.withCount) result.count = await this.count(workspace, filter);
+    return result;
+  }
+
+  async count(workspace: string, filter: Filter): Promise<BoundedCount> {
+    const n = await this.store.count(workspace, filter, COUNT_CAP + 1);
+    return { value: Math.min(n, COUNT_CAP), capped: n > COUNT_CAP };
+  }
+
+  async facets(workspace: string): Promise<FacetsView> {
+    const settings = await this.settings(workspace);
+    const catalog = categoryCatalog(settings);
+    const facets = await this.store.facets(workspace);
+    return {
+      ...facets,
+      categories: facets.categories.map((c) => ({ ...c, label: categoryLabel(c.value, catalog) })),
+      catalog: catalog.map((c) => ({ id: c.id, label: c.label })),
+    };
+  }
+
+  /**
+   * Re-derives the whole chain from raw rows (see src/core/verify.ts) and, given a checkpoint,
+   * proves the log still extends it.
+   */
+  async verify(
+    workspace: string,
+    options: { checkpoint?: unknown; onProgress?: (checked: number) => void } = {},
+  ): Promise<VerifyReport> {
+    await this.workspace(workspace);
+    let checkpoint: SignedCheckpoint | undefined;
+    if (options.checkpoint !== undefined) {
+      const checked = verifyCheckpointSignature(options.checkpoint, this.signing.publicPem);
+      if (!checked.ok) {
+        throw new TrailkeepError('bad_request', `The checkpoint is not valid: ${checked.reason}`);
+      }
+      checkpoint = checked.checkpoint;
+      if (checkpoint.workspace !== workspace) {
+        throw new TrailkeepError(
+          'bad_request',
+          `The checkpoint is for workspace "${checkpoint.workspace}", not "${workspace}"`,
+        );
+      }
+    }
+    const verifier = new ChainVerifier(workspace);
+    let problem: VerifyProblem | undefined;
+    let hashAtCheckpoint: string | undefined;
+    for await (const row of this.store.scanChain(workspace, 1)) {
+      problem = verifier.check(row);
+      if (problem) break;
+      if (checkpoint && row.seq === checkpoint.seq) hashAtCheckpoint = row.hash;
+      if (options.onProgress && verifier.checked % 10_000 === 0)
+        options.onProgress(verifier.checked);
+    }
+    const head = await this.store.head(workspace);
+    if (!problem) problem = compareHeads(verifier.head, head);
+    const report: VerifyReport = {
+      workspace,
+      ok: problem === undefined,
+      checked: verifier.checked,
+      head: problem ? verifier.head : head,
+      verified_at: this.clock().toISOString(),
+    };
+    if (checkpoint && !problem) {
+      problem = checkTail(verifier.head, checkpoint, hashAtCheckpoint);
+      report.checkpoint = { seq: checkpoint.seq, hash: checkpoint.hash, ok: problem === undefined };
+      report.ok = problem === undefined;
+    }
+    if (problem) report.problem = problem;
+    return report;
+  }
+
+  /** Signs the current head, after proving the chain up to it is intact. */
+  async checkpoint(workspace: string): Promise<SignedCheckpoint> {
+    const report = await this.verify(workspace);
+    if (!report.ok) {
+      throw new TrailkeepError(
+        'integrity_broken',
+        `Refusing to sign a checkpoint: ${report.problem?.message ?? 'verify failed'}`,
+      );
+    }
+    return signCheckpoint(
+      {
+        workspace,
+        seq: report.head.seq,
+        hash: report.head.hash,
+        time: this.clock().toISOString(),
+      },
+      this.signing.privatePem,
+      this.signing.publicPem,
+    );
+  }
+}
+
+function clampLimit(limit: number | undefined): number {
+  if (limit === undefined || !Number.isFinite(limit)) return DEFAULT_PAGE_SIZE;
+  return Math.max(1, Math.min(MAX_PAGE_SIZE, Math.trunc(limit)));
+}
+
+function positionOf(event: StoredEvent): Position {
+  return { occurred_at: event.occurred_at, seq: event.seq };
+}
+
+/** The store's recorded head must be exactly where the rows end: else rows were cut off. */
+function compareHeads(walked: ChainHead, recorded: ChainHead): VerifyProblem | undefined {
+  if (recorded.seq > walked.seq) {
+    return {
+      seq: walked.seq + 1,
+      kind: 'missing',
+      message: `seq ${walked.seq + 1}..${recorded.seq}: the log's head says ${recorded.seq} events but only ${walked.seq} are stored; the tail was removed`,
+    };
+  }
+  if (recorded.seq < walked.seq) {
+    return {
+      seq: recorded.seq + 1,
+      kind: 'inserted',
+      message: `seq ${recorded.seq + 1}..${walked.seq}: rows exist past the log's recorded head ${recorded.seq}; they were inserted`,
+    };
+  }
+  if (recorded.seq === walked.seq && recorded.hash !== walked.hash) {
+    return {
+      seq: walked.seq,
+      kind: 'altered',
+      message: `seq ${walked.seq}: the recorded head hash differs from the last event's hash`,
+    };
+  }
+  return undefined;
+}
