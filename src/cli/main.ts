@@ -17,6 +17,8 @@ async function loadCommands(): Promise<Register[]> {
     import('./commands/query.js'),
     import('./commands/verify.js'),
     import('./commands/checkpoint.js'),
+    import('./commands/export.js'),
+    import('./commands/history.js'),
   ]);
   return modules.map((m) => m.register);
 }
@@ -55,6 +57,7 @@ function reportError(error: unknown): number {
   }
   const message = error instanceof Error ? error.message : String(error);
   process.stderr.write(`trailkeep: ${message}\n`);
-  if (process.env['TRAILKEEP_DEBUG'] && error instanceof Error) process.stderr.write(`${error.stack}\n`);
+  if (process.env['TRAILKEEP_DEBUG'] && error instanceof Error)
+    process.stderr.write(`${error.stack}\n`);
   return 2;
 }

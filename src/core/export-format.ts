@@ -1,0 +1,156 @@
+/**
+ * How an event becomes an export row. Pure, so the CSV, JSON and NDJSON exports and their
+ * documentation (docs/export.md) stay in step with one column list.
+ */
+import type { StoredEvent } from './event.js';
+import type { EntityState } from './entity-state.js';
+
+export const EXPORT_FORMATS = ['csv', 'json', 'ndjson'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
+export const CONTENT_TYPES: Record<ExportFormat, string> = {
+  csv: 'text/csv; charset=utf-8',
+  json: 'application/json; charset=utf-8',
+  ndjson: 'application/x-ndjson; charset=utf-8',
+};
+
+/** CSV columns of an event export, in order; nested values are JSON text in their own column. */
+export const EVENT_COLUMNS = [
+  'seq',
+  'id',
+  'occurred_at',
+  'received_at',
+  'action',
+  'category',
+  'outcome',
+  'operation',
+  'actor_type',
+  'actor_id',
+  'actor_name',
+  'actor_email',
+  'target_type',
+  'target_id',
+  'target_name',
+  'ip',
+  'user_agent',
+  'request_id',
+  'targets',
+  'changes',
+  'context',
+  'metadata',
+  'prev_hash',
+  'hash',
+] as const;
+
+export const ENTITY_COLUMNS = [
+  'type',
+  'id',
+  'name',
+  'deleted',
+  'created_at',
+  'created_by',
+  'updated_at',
+  'updated_by',
+  'deleted_at',
+  'events',
+  'last_seq',
+  'state',
+] as const;
+
+/**
+ * Spreadsheets run a cell that starts with one of these as a formula (CSV injection). A leading
+ * apostrophe makes them show the text instead; the JSON formats keep the exact value.
+ */
+const FORMULA_START = /^[=+\-@\t\r\0]/;
+
+export function neutralizeCell(text: string): string {
+  return FORMULA_START.test(text) ? `'${text}` : text;
+}
+
+export function eventRow(e: StoredEvent): string[] {
+  const primary = e.targets[0];
+  const cells: Record<(typeof EVENT_COLUMNS)[number], string> = {
+    seq: String(e.seq),
+    id: e.id,
+    occurred_at: e.occurred_at,
+    received_at: e.received_at,
+    action: e.action,
+    category: e.category,
+    outcome: e.outcome,
+    operation: e.operation,
+    actor_type: e.actor.type,
+    actor_id: e.actor.id,
+    actor_name: e.actor.name ?? '',
+    actor_email: e.actor.email ?? '',
+    target_type: primary?.type ?? '',
+    target_id: primary?.id ?? '',
+    target_name: primary?.name ?? '',
+    ip: e.context.ip ?? '',
+    user_agent: e.context.user_agent ?? '',
+    request_id: e.context.request_id ?? '',
+    targets: JSON.stringify(e.targets),
+    changes: JSON.stringify(e.changes),
+    context: JSON.stringify(e.context),
+    metadata: JSON.stringify(e.metadata),
+    prev_hash: e.prev_hash,
+    hash: e.hash,
+  };
+  return EVENT_COLUMNS.map((c) => neutralizeCell(cells[c]));
+}
+
+function actorLabel(actor: EntityState['updated_by'] | undefined): string {
+  if (!actor) return '';
+  return actor.email ?? actor.name ?? `${actor.type}:${actor.id}`;
+}
+
+/** An entity state as a JSON record (the JSON and NDJSON entity exports). */
+export function entityRecord(s: EntityState): Record<(typeof ENTITY_COLUMNS)[number], unknown> {
+  return {
+    type: s.type,
+    id: s.id,
+    name: s.name ?? null,
+    deleted: s.deleted,
+    created_at: s.created_at ?? null,
+    created_by: s.created_by ?? null,
+    updated_at: s.updated_at,
+    updated_by: s.updated_by,
+    deleted_at: s.deleted_at ?? null,
+    events: s.events,
+    last_seq: s.last_seq,
+    state: s.state,
+  };
+}
+
+export function entityRow(s: EntityState): string[] {
+  const cells: Record<(typeof ENTITY_COLUMNS)[number], string> = {
+    type: s.type,
+    id: s.id,
+    name: s.name ?? '',
+    deleted: s.deleted ? 'true' : 'false',
+    created_at: s.created_at ?? '',
+    created_by: actorLabel(s.created_by),
+    updated_at: s.updated_at,
+    updated_by: actorLabel(s.updated_by),
+    deleted_at: s.deleted_at ?? '',
+    events: String(s.events),
+    last_seq: String(s.last_seq),
+    state: JSON.stringify(s.state),
+  };
+  return ENTITY_COLUMNS.map((c) => neutralizeCell(cells[c]));
+}
+
+/** `trailkeep-acme-2026-05-01_2026-05-31.csv`; "all" when the question has no time range. */
+export function exportFileName(
+  workspace: string,
+  range: { since?: string | undefined; until?: string | undefined },
+  format: ExportFormat,
+  kind = '',
+): string {
+  const day = (iso: string | undefined): string => (iso ? iso.slice(0, 10) : '');
+  // until is exclusive; the last day included is the one before it.
+  const lastDay = range.until ? new Date(Date.parse(range.until) - 1).toISOString() : undefined;
+  const span =
+    range.since || range.until ? `${day(range.since) || 'start'}_${day(lastDay) || 'now'}` : 'all';
+  const safe = (text: string): string => text.replace(/[^A-Za-z0-9_-]/g, '_');
+  return `trailkeep-${safe(workspace)}${kind ? `-${safe(kind)}` : ''}-${span}.${format}`;
+}

@@ -1,0 +1,291 @@
+/**
+ * Streamed exports and entity history. An event export yields exactly the rows that the same
+ * question shows on screen, in the same order (newest first), pulled from the store in bounded
+ * batches: the consumer's pace is the producer's pace, so memory stays flat at any size.
+ */
+import { stringify } from 'csv-stringify/sync';
+import { applyEvent, type EntityState } from '../core/entity-state.js';
+import { TrailkeepError } from '../core/errors.js';
+import type { StoredEvent } from '../core/event.js';
+import {
+  CONTENT_TYPES,
+  ENTITY_COLUMNS,
+  EVENT_COLUMNS,
+  EXPORT_FORMATS,
+  entityRecord,
+  entityRow,
+  eventRow,
+  exportFileName,
+  type ExportFormat,
+} from '../core/export-format.js';
+import type { Filter } from '../core/query/filter.js';
+import { matchesFilter } from '../core/query/evaluate.js';
+import type { BoundedCount, LogService, QueryRequest } from './log-service.js';
+
+export interface ExportRequest {
+  format?: string | undefined;
+  type?: string | undefined;
+  /** For `type=entities`: the entity kind, e.g. `job`. */
+  entityType?: string | undefined;
+  q?: string | undefined;
+  params?: QueryRequest['params'];
+  limit?: number | undefined;
+}
+
+export interface ExportPlan {
+  kind: 'events' | 'entities';
+  format: ExportFormat;
+  filename: string;
+  contentType: string;
+  filter: Filter;
+  /** true when `limit` cuts the export short (said in a header / on stderr, never silent). */
+  truncated: boolean;
+  /** The text chunks of the file, produced on demand. */
+  chunks(): AsyncIterable<string>;
+  /** Rows written so far (final once `chunks` is exhausted). */
+  rows(): number;
+}
+
+/** Rows are encoded in groups: one library call per group instead of one per row. */
+const GROUP = 512;
+
+export function parseFormat(format: string | undefined): ExportFormat {
+  const f = (format ?? 'csv').toLowerCase();
+  if ((EXPORT_FORMATS as readonly string[]).includes(f)) return f as ExportFormat;
+  throw new TrailkeepError(
+    'bad_request',
+    `Unknown export format "${format}"; use one of ${EXPORT_FORMATS.join(', ')}`,
+  );
+}
+
+function parseLimit(limit: number | undefined): number | undefined {
+  if (limit === undefined) return undefined;
+  if (!Number.isInteger(limit) || limit <= 0) {
+    throw new TrailkeepError('bad_request', `limit must be a positive integer, got ${limit}`);
+  }
+  return limit;
+}
+
+export async function planExport(
+  log: LogService,
+  workspace: string,
+  request: ExportRequest,
+): Promise<ExportPlan> {
+  await log.workspace(workspace);
+  const format = parseFormat(request.format);
+  const kind = (request.type ?? 'events').toLowerCase();
+  if (kind === 'entities') return planEntityExport(log, workspace, request, format);
+  if (kind !== 'events') {
+    throw new TrailkeepError(
+      'bad_request',
+      `Unknown export type "${request.type}"; use events or entities`,
+    );
+  }
+  const filter = log.resolveFilter(workspace, { q: request.q, params: request.params });
+  const limit = parseLimit(request.limit);
+  // Known before the first byte, so the response header can say the export was cut short.
+  const truncated =
+    limit !== undefined && (await log.store.count(workspace, filter, limit + 1)) > limit;
+  let rows = 0;
+  const store = log.store;
+  async function* events(): AsyncGenerator<StoredEvent> {
+    for await (const event of store.stream(workspace, filter, {
+      order: 'newest',
+      ...(limit === undefined ? {} : { limit }),
+    })) {
+      rows += 1;
+      yield event;
+    }
+  }
+  return {
+    kind: 'events',
+    format,
+    filename: exportFileName(workspace, filter, format),
+    contentType: CONTENT_TYPES[format],
+    filter,
+    truncated,
+    chunks: () => encode(format, events(), EVENT_COLUMNS, eventRow, (e) => JSON.stringify(e)),
+    rows: () => rows,
+  };
+}
+
+async function planEntityExport(
+  log: LogService,
+  workspace: string,
+  request: ExportRequest,
+  format: ExportFormat,
+): Promise<ExportPlan> {
+  const entityType = request.entityType?.trim().toLowerCase();
+  if (!entityType) {
+    throw new TrailkeepError(
+      'bad_request',
+      'An entity export needs target_type, e.g. target_type=job',
+    );
+  }
+  const filter = log.resolveFilter(workspace, { q: request.q, params: request.params });
+  const limit = parseLimit(request.limit);
+  let rows = 0;
+  let truncated = false;
+  const states = async (): Promise<EntityState[]> => {
+    const result = await rebuildEntities(log, workspace, entityType, filter);
+    truncated = limit !== undefined && result.length > limit;
+    return limit === undefined ? result : result.slice(0, limit);
+  };
+  async function* records(): AsyncGenerator<EntityState> {
+    for (const s of await states()) {
+      rows += 1;
+      yield s;
+    }
+  }
+  return {
+    kind: 'entities',
+    format,
+    filename: exportFileName(workspace, filter, format, entityType),
+    contentType: CONTENT_TYPES[format],
+    filter,
+    get truncated() {
+      return truncated;
+    },
+    chunks: () =>
+      encode(format, records(), ENTITY_COLUMNS, entityRow, (s) => JSON.stringify(entityRecord(s))),
+    rows: () => rows,
+  };
+}
+
+/**
+ * The latest state of every entity of one kind, as of the end of the filter's range. The
+ * filter's other terms choose which entities appear: those with at least one matching event
+ * in the range. Newest change first.
+ */
+export async function rebuildEntities(
+  log: LogService,
+  workspace: string,
+  entityType: string,
+  filter: Filter,
+): Promise<EntityState[]> {
+  const history: Filter = {
+    ...(filter.until ? { until: filter.until } : {}),
+    clauses: [{ key: 'target_type', negated: false, values: [entityType] }],
+  };
+  const { until: _until, ...selection } = filter;
+  const states = new Map<string, EntityState>();
+  const chosen = new Set<string>();
+  for await (const event of log.store.stream(workspace, history, { order: 'oldest' })) {
+    const matches = matchesFilter(selection, event);
+    for (const target of event.targets) {
+      if (target.type.toLowerCase() !== entityType) continue;
+      const key = `${target.type}\u0000${target.id}`;
+      states.set(key, applyEvent(states.get(key), event, target));
+      if (matches) chosen.add(key);
+    }
+  }
+  return [...chosen]
+    .map((key) => states.get(key))
+    .filter((s): s is EntityState => s !== undefined)
+    .sort((a, b) =>
+      a.updated_at < b.updated_at ? 1 : a.updated_at > b.updated_at ? -1 : b.last_seq - a.last_seq,
+    );
+}
+
+export async function countExport(
+  log: LogService,
+  workspace: string,
+  request: ExportRequest,
+): Promise<BoundedCount> {
+  const plan = await planExport(log, workspace, { ...request, limit: undefined });
+  if (plan.kind === 'events') return log.count(workspace, plan.filter);
+  const entityType = request.entityType?.trim().toLowerCase() ?? '';
+  const n = (await rebuildEntities(log, workspace, entityType, plan.filter)).length;
+  return { value: n, capped: false };
+}
+
+async function* encode<T>(
+  format: ExportFormat,
+  items: AsyncIterable<T>,
+  columns: readonly string[],
+  toRow: (item: T) => string[],
+  toJson: (item: T) => string,
+): AsyncGenerator<string> {
+  if (format === 'csv') {
+    // The BOM makes spreadsheet programs read the file as UTF-8.
+    yield '\uFEFF' + stringify([columns.slice()], { eof: true, record_delimiter: '\r\n' });
+  } else if (format === 'json') {
+    yield '[';
+  }
+  let group: T[] = [];
+  let first = true;
+  const flush = (): string => {
+    let text: string;
+    if (format === 'csv') {
+      text = stringify(group.map(toRow), { eof: true, record_delimiter: '\r\n' });
+    } else if (format === 'ndjson') {
+      text = group.map((item) => `${toJson(item)}\n`).join('');
+    } else {
+      text = group
+        .map((item) => `${first ? ((first = false), '\n') : ',\n'}${toJson(item)}`)
+        .join('');
+    }
+    group = [];
+    return text;
+  };
+  for await (const item of items) {
+    group.push(item);
+    if (group.length >= GROUP) yield flush();
+  }
+  if (group.length > 0) yield flush();
+  if (format === 'json') yield first ? ']\n' : '\n]\n';
+}
+
+export interface EntityHistory {
+  entity: { type: string; id: string; name?: string };
+  events: Array<{ event: StoredEvent; state: EntityState['state'] }>;
+  /** The state at `as_of` (or now); null when the entity did not exist yet. */
+  state: EntityState['state'] | null;
+  deleted: boolean;
+  created_at: string | null;
+  updated_at: string | null;
+  as_of: string | null;
+}
+
+/** Every event that touched the entity, oldest first, each with the state after it. */
+export async function entityHistory(
+  log: LogService,
+  workspace: string,
+  type: string,
+  id: string,
+  asOf?: string,
+): Promise<EntityHistory> {
+  await log.workspace(workspace);
+  let cutoff: string | undefined;
+  if (asOf !== undefined) {
+    const t = Date.parse(asOf);
+    if (Number.isNaN(t) || !/[zZ]|[+-]\d\d:?\d\d$/.test(asOf)) {
+      throw new TrailkeepError(
+        'bad_request',
+        `as_of must be an ISO 8601 time with a zone, got "${asOf}"`,
+      );
+    }
+    cutoff = new Date(t).toISOString();
+  }
+  const all = await log.store.entityEvents(workspace, type, id);
+  if (all.length === 0) {
+    throw new TrailkeepError('not_found', `No event in "${workspace}" touched ${type} ${id}`);
+  }
+  let current: EntityState | undefined;
+  const steps: EntityHistory['events'] = [];
+  for (const event of all) {
+    if (cutoff !== undefined && event.occurred_at > cutoff) break;
+    const target = event.targets.find((t) => t.type === type && t.id === id) ?? { type, id };
+    current = applyEvent(current, event, target);
+    steps.push({ event, state: current.state });
+  }
+  return {
+    entity: { type, id, ...(current?.name === undefined ? {} : { name: current.name }) },
+    events: steps,
+    state: current ? current.state : null,
+    deleted: current?.deleted ?? false,
+    created_at: current?.created_at ?? null,
+    updated_at: current?.updated_at ?? null,
+    as_of: cutoff ?? null,
+  };
+}
