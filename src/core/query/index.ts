@@ -1,0 +1,11 @@
+export * from './ast.js';
+export * from './evaluate.js';
+export * from './filter.js';
+export * from './keys.js';
+export { lex, type RawTerm } from './lexer.js';
+export * from './normalize.js';
+export * from './params.js';
+export * from './parse.js';
+export * from './print.js';
+export { type ProblemLocation, type Rejection } from './query-error.js';
+export { formatTimeBound, parseTimeBound, type TimeBound } from './time.js';
