@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import {
+  actionLabel,
+  actorKindLabel,
+  countLabel,
+  fullTime,
+  kindLabel,
+  pluralKindLabel,
+  shortTime,
+  valueText,
+} from '../../web/src/format.js';
+
+describe('actionLabel', () => {
+  it.each([
+    ['job.created', 'Job Created'],
+    ['JOB_CREATED', 'Job Created'],
+    ['REPOSITORY_RUN_CLAIM', 'Repository Run Claim'],
+    ['auto_start', 'Auto Start'],
+    ['member.role_changed', 'Member Role Changed'],
+    ['customer:updated', 'Customer Updated'],
+    ['jobCreated', 'Job Created'],
+    ['delete', 'Delete'],
+    ['...', '...'],
+  ])('%s reads %s', (action, label) => {
+    expect(actionLabel(action)).toBe(label);
+  });
+});
+
+describe('labels', () => {
+  it('names every actor kind', () => {
+    expect(['user', 'agent', 'api_token', 'automation', 'system'].map(actorKindLabel)).toEqual([
+      'Person',
+      'AI agent',
+      'API token',
+      'Automation',
+      'System',
+    ]);
+  });
+
+  it('words target kinds and their plurals', () => {
+    expect(kindLabel('pipeline_run')).toBe('Pipeline run');
+    expect(kindLabel('API token')).toBe('API token');
+    expect(pluralKindLabel('job')).toBe('Jobs');
+    expect(pluralKindLabel('attempt')).toBe('Attempts');
+    expect(pluralKindLabel('policy')).toBe('Policies');
+    expect(pluralKindLabel('git_ssh_key')).toBe('Git ssh keys');
+  });
+
+  it('counts exactly up to the cap and with a plus beyond', () => {
+    expect(countLabel({ value: 1, capped: false }, 'event')).toBe('1 event');
+    expect(countLabel({ value: 1234, capped: false }, 'event')).toBe('1,234 events');
+    expect(countLabel({ value: 10000, capped: true }, 'event')).toBe('10,000+ events');
+    expect(countLabel({ value: 0, capped: false }, 'record')).toBe('0 records');
+  });
+
+  it('shows changed values as text', () => {
+    expect(valueText('admin')).toBe('admin');
+    expect(valueText(['a', 1])).toBe('["a",1]');
+    expect(valueText(null)).toBe('null');
+    expect(valueText(undefined)).toBe('—');
+  });
+});
+
+describe('times', () => {
+  const iso = '2026-03-21T18:57:03.120Z';
+  it('shows a short local time', () => {
+    expect(shortTime(iso, 'Europe/Berlin')).toBe('Mar 21, 07:57 PM');
+    expect(shortTime(iso, 'UTC')).toBe('Mar 21, 06:57 PM');
+  });
+
+  it('gives the full instant with offset, zone and UTC', () => {
+    expect(fullTime(iso, 'Europe/Berlin')).toBe(
+      '2026-03-21T19:57:03.120+01:00 (Europe/Berlin) · 2026-03-21T18:57:03.120Z',
+    );
+    expect(fullTime(iso, 'UTC')).toBe(
+      '2026-03-21T18:57:03.120+00:00 (UTC) · 2026-03-21T18:57:03.120Z',
+    );
+  });
+});

@@ -1,0 +1,137 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  parseTerms,
+  printTerms,
+  readControls,
+  withControl,
+  type Term,
+} from '../../web/src/query/terms.js';
+
+describe('parseTerms', () => {
+  const cases: Array<[string, Term[]]> = [
+    ['', []],
+    ['   ', []],
+    ['action:job.created', [{ key: 'action', value: 'job.created', negated: false }]],
+    ['-is:system', [{ key: 'is', value: 'system', negated: true }]],
+    ['actor:"Alex Kim"', [{ key: 'actor', value: 'Alex Kim', negated: false }]],
+    [
+      'deploy -"ci bot" since:"2026-05-12T09:30:00Z"',
+      [
+        { key: null, value: 'deploy', negated: false },
+        { key: null, value: 'ci bot', negated: true },
+        { key: 'since', value: '2026-05-12T09:30:00Z', negated: false },
+      ],
+    ],
+    [
+      'meta.build_reason:autostart',
+      [{ key: 'meta.build_reason', value: 'autostart', negated: false }],
+    ],
+    ['actor:"unterminated', [{ key: 'actor', value: 'unterminated', negated: false }]],
+    ['actor:', [{ key: 'actor', value: '', negated: false }]],
+    [
+      'a - b',
+      [
+        { key: null, value: 'a', negated: false },
+        { key: null, value: '-', negated: false },
+        { key: null, value: 'b', negated: false },
+      ],
+    ],
+  ];
+  it.each(cases)('reads %j', (text, terms) => {
+    expect(parseTerms(text)).toEqual(terms);
+  });
+
+  it('round-trips any terms through printing', () => {
+    const key = fc.constantFrom(null, 'action', 'actor', 'Category', 'meta.build_reason', 'is');
+    const value = fc.string({ maxLength: 12 });
+    const term = fc.record({ key, value, negated: fc.boolean() });
+    fc.assert(
+      fc.property(fc.array(term, { maxLength: 6 }), (terms) => {
+        expect(parseTerms(printTerms(terms))).toEqual(terms);
+      }),
+    );
+  });
+});
+
+describe('readControls', () => {
+  it('shows one plain term per control, including aliases and any key case', () => {
+    const controls = readControls(
+      'Category:integrations actor:alex@ resource_type:integration date_from:2026-05-01 -is:system',
+    );
+    expect(controls.values).toEqual({
+      category: 'integrations',
+      actor: 'alex@',
+      action: null,
+      target_type: 'integration',
+      target_id: null,
+      since: '2026-05-01',
+      until: null,
+    });
+    expect(controls.hideSystem).toBe(true);
+    expect(controls.mixed.size).toBe(0);
+  });
+
+  it('marks OR-ed or negated terms as mixed instead of showing one of them', () => {
+    const controls = readControls(
+      'action:job.created action:job.deleted -category:runners is:system',
+    );
+    expect(controls.values.action).toBeNull();
+    expect(controls.values.category).toBeNull();
+    expect([...controls.mixed].sort()).toEqual(['action', 'category']);
+    expect(controls.hideSystem).toBe(false);
+  });
+});
+
+describe('withControl', () => {
+  it('adds a term at the end when the control was empty', () => {
+    expect(withControl('deploy', 'category', 'members')).toBe('deploy category:members');
+  });
+
+  it('replaces every term of that key in place and keeps the others', () => {
+    expect(withControl('action:a since:2026-01-01 action:b ip:10.0.0.0/8', 'action', 'job.*')).toBe(
+      'action:job.* since:2026-01-01 ip:10.0.0.0/8',
+    );
+    expect(withControl('resource_type:job x', 'target_type', 'attempt')).toBe(
+      'target_type:attempt x',
+    );
+  });
+
+  it('removes the term when the control is cleared', () => {
+    expect(withControl('actor:alex@ category:members', 'actor', '')).toBe('category:members');
+    expect(withControl('actor:alex@', 'actor', null)).toBe('');
+  });
+
+  it('toggles -is:system without touching other terms', () => {
+    expect(withControl('category:jobs', 'hide_system', true)).toBe('category:jobs -is:system');
+    expect(withControl('-is:system category:jobs', 'hide_system', false)).toBe('category:jobs');
+    expect(withControl('is:system', 'hide_system', true)).toBe('-is:system');
+  });
+
+  it('quotes values that hold spaces or colons', () => {
+    expect(withControl('', 'actor', 'Alex Kim')).toBe('actor:"Alex Kim"');
+    expect(withControl('', 'since', '2026-05-12T09:30:00Z')).toBe('since:"2026-05-12T09:30:00Z"');
+  });
+
+  it('agrees with readControls: what is set is what is read', () => {
+    const keys = [
+      'category',
+      'actor',
+      'action',
+      'target_type',
+      'target_id',
+      'since',
+      'until',
+    ] as const;
+    fc.assert(
+      fc.property(
+        fc.string({ maxLength: 30 }),
+        fc.constantFrom(...keys),
+        fc.string({ minLength: 1, maxLength: 12 }).filter((v) => v.trim() !== ''),
+        (text, key, value) => {
+          expect(readControls(withControl(text, key, value)).values[key]).toBe(value.trim());
+        },
+      ),
+    );
+  });
+});

@@ -1,0 +1,171 @@
+/**
+ * The viewer's side of the query language: a lenient tokenizer and printer, and the mapping
+ * between the query text and the filter controls. It never rejects text (the server's parser is
+ * the judge and reports errors with their position); it only needs to know which terms a control
+ * can show, and to rewrite one control's terms while keeping every other term as the person
+ * typed it.
+ */
+
+/** One term of the query text: `key:value`, `-key:value`, a bare word or `-word`. */
+export interface Term {
+  /** The key as typed (case kept), or null for a bare word. */
+  readonly key: string | null;
+  readonly value: string;
+  readonly negated: boolean;
+}
+
+/** The filters that have their own control in the viewer. */
+export type ControlKey =
+  'category' | 'actor' | 'action' | 'target_type' | 'target_id' | 'since' | 'until' | 'hide_system';
+
+export type TextControlKey = Exclude<ControlKey, 'hide_system'>;
+
+export const TEXT_CONTROL_KEYS: readonly TextControlKey[] = [
+  'category',
+  'actor',
+  'action',
+  'target_type',
+  'target_id',
+  'since',
+  'until',
+];
+
+/** What the controls show for one query text. */
+export interface Controls {
+  /** Each text control's value: set when the query holds exactly one plain term for its key. */
+  readonly values: Readonly<Record<TextControlKey, string | null>>;
+  /** Keys whose terms are too rich for their control (OR-ed values, negation): shown as "mixed". */
+  readonly mixed: ReadonlySet<TextControlKey>;
+  /** `-is:system` is present. */
+  readonly hideSystem: boolean;
+}
+
+/** Aliases from the design's query-key table, mapped to the key a control uses. */
+const ALIASES: Readonly<Record<string, string>> = {
+  resource_type: 'target_type',
+  resource_id: 'target_id',
+  resource_target: 'target',
+  crud: 'operation',
+  date_from: 'since',
+  date_to: 'until',
+  build_reason: 'meta.build_reason',
+};
+
+/** The key a term means, whatever case or alias was typed; null for bare words. */
+export function canonicalKey(term: Term): string | null {
+  if (term.key === null) return null;
+  const lower = term.key.toLowerCase();
+  return ALIASES[lower] ?? lower;
+}
+
+function isHideSystem(term: Term): boolean {
+  return canonicalKey(term) === 'is' && term.value.toLowerCase() === 'system';
+}
+
+/** Splits query text into terms. Unbalanced quotes run to the end; nothing is an error here. */
+export function parseTerms(text: string): Term[] {
+  const terms: Term[] = [];
+  let i = 0;
+  const n = text.length;
+  while (i < n) {
+    while (i < n && /\s/.test(text.charAt(i))) i++;
+    if (i >= n) break;
+    let negated = false;
+    if (text.charAt(i) === '-' && i + 1 < n && !/\s/.test(text.charAt(i + 1))) {
+      negated = true;
+      i++;
+    }
+    let key: string | null = null;
+    if (text.charAt(i) !== '"') {
+      const rest = text.slice(i);
+      const match = /^([A-Za-z_][A-Za-z0-9_.]*):/.exec(rest);
+      if (match?.[1] !== undefined) {
+        key = match[1];
+        i += match[0].length;
+      }
+    }
+    let value = '';
+    if (text.charAt(i) === '"') {
+      i++;
+      while (i < n && text.charAt(i) !== '"') {
+        if (text.charAt(i) === '\\' && i + 1 < n) i++;
+        value += text.charAt(i);
+        i++;
+      }
+      i++; // the closing quote, when there is one
+    } else {
+      while (i < n && !/\s/.test(text.charAt(i))) {
+        value += text.charAt(i);
+        i++;
+      }
+    }
+    terms.push({ key, value, negated });
+  }
+  return terms;
+}
+
+function quoteIfNeeded(value: string, bare: boolean): string {
+  // A bare word starting with "-" would read as a negation, hence quoted.
+  const needsQuotes = value === '' || /[\s":\\]/.test(value) || (bare && value.startsWith('-'));
+  if (!needsQuotes) return value;
+  return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+}
+
+/** Prints terms back to query text; `parseTerms(printTerms(t))` gives `t` again. */
+export function printTerms(terms: readonly Term[]): string {
+  return terms
+    .map((term) => {
+      const sign = term.negated ? '-' : '';
+      if (term.key === null) return sign + quoteIfNeeded(term.value, true);
+      return `${sign}${term.key}:${quoteIfNeeded(term.value, false)}`;
+    })
+    .join(' ');
+}
+
+/** What each control shows for this query text. */
+export function readControls(text: string): Controls {
+  const terms = parseTerms(text);
+  const values = {} as Record<TextControlKey, string | null>;
+  const mixed = new Set<TextControlKey>();
+  for (const key of TEXT_CONTROL_KEYS) {
+    const own = terms.filter((term) => canonicalKey(term) === key);
+    const only = own[0];
+    if (own.length === 1 && only !== undefined && !only.negated) {
+      values[key] = only.value;
+    } else {
+      values[key] = null;
+      if (own.length > 0) mixed.add(key);
+    }
+  }
+  const hideSystem = terms.some((term) => isHideSystem(term) && term.negated);
+  return { values, mixed, hideSystem };
+}
+
+/**
+ * The query text after one control changed: every term of that control's key is replaced by
+ * the new one (at the place of the first, so the person's order survives), or removed when the
+ * control was cleared. Other terms are kept; they are re-printed, which only normalizes spacing
+ * and quoting.
+ */
+export function withControl(text: string, key: ControlKey, value: string | boolean | null): string {
+  const terms = parseTerms(text);
+  const belongs = key === 'hide_system' ? isHideSystem : (term: Term) => canonicalKey(term) === key;
+  let replacement: Term | null = null;
+  if (key === 'hide_system') {
+    if (value === true) replacement = { key: 'is', value: 'system', negated: true };
+  } else if (typeof value === 'string' && value.trim() !== '') {
+    replacement = { key, value: value.trim(), negated: false };
+  }
+  const first = terms.findIndex(belongs);
+  const kept = terms.filter((term) => !belongs(term));
+  if (replacement !== null) {
+    const at = first === -1 ? kept.length : first;
+    kept.splice(at, 0, replacement);
+  }
+  return printTerms(kept);
+}
+
+/** True when the text holds any term at all (used for "Clear filters"). */
+export function hasTerms(text: string): boolean {
+  return parseTerms(text).length > 0;
+}

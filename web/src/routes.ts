@@ -1,0 +1,65 @@
+/**
+ * The viewer's addresses. Everything a person can share lives here: the workspace, the query
+ * text and the page cursor, so reload, back/forward and a pasted link show the same view.
+ */
+export type Route =
+  | { readonly page: 'login'; readonly next: string }
+  | { readonly page: 'home' }
+  | {
+      readonly page: 'audit';
+      readonly workspace: string;
+      readonly q: string;
+      readonly cursor: string | null;
+    }
+  | {
+      readonly page: 'history';
+      readonly workspace: string;
+      readonly type: string;
+      readonly id: string;
+    }
+  | { readonly page: 'not_found' };
+
+function segment(value: string): string {
+  return encodeURIComponent(value);
+}
+
+function decode(value: string): string | null {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return null;
+  }
+}
+
+export function parseRoute(pathname: string, search: string): Route {
+  const params = new URLSearchParams(search);
+  if (pathname === '/' || pathname === '') return { page: 'home' };
+  if (pathname === '/login') return { page: 'login', next: params.get('next') ?? '/' };
+  const parts = pathname.split('/').slice(1).map(decode);
+  if (parts.some((part) => part === null || part === '')) return { page: 'not_found' };
+  const [root, workspace, sub, type, id, ...extra] = parts as string[];
+  if (root !== 'w' || workspace === undefined) return { page: 'not_found' };
+  if (sub === undefined) {
+    return { page: 'audit', workspace, q: params.get('q') ?? '', cursor: params.get('cursor') };
+  }
+  if (sub === 'history' && type !== undefined && id !== undefined && extra.length === 0) {
+    return { page: 'history', workspace, type, id };
+  }
+  return { page: 'not_found' };
+}
+
+export function auditPath(workspace: string, q = '', cursor: string | null = null): string {
+  const params = new URLSearchParams();
+  if (q.trim() !== '') params.set('q', q);
+  if (cursor !== null) params.set('cursor', cursor);
+  const search = params.toString();
+  return `/w/${segment(workspace)}${search === '' ? '' : `?${search}`}`;
+}
+
+export function historyPath(workspace: string, type: string, id: string): string {
+  return `/w/${segment(workspace)}/history/${segment(type)}/${segment(id)}`;
+}
+
+export function loginPath(next: string): string {
+  return next === '/' ? '/login' : `/login?${new URLSearchParams({ next }).toString()}`;
+}

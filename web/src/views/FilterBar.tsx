@@ -1,0 +1,347 @@
+/**
+ * The filter controls and the query box, both views of one query text: a control rewrites only
+ * its own terms, and typing a query moves the controls. The query text is the address's `q`.
+ */
+import { useId, useState, type FormEvent, type KeyboardEvent } from 'react';
+import type { ApiProblem, Facets } from '../api.js';
+import { actionLabel, actorKindLabel, kindLabel } from '../format.js';
+import { readControls, withControl, type TextControlKey } from '../query/terms.js';
+import { QueryError } from './QueryError.js';
+
+export interface FilterBarProps {
+  readonly q: string;
+  readonly facets: Facets | null;
+  /** The server's complaint about `q` (query_invalid), shown at the box. */
+  readonly queryError: ApiProblem | null;
+  /** Rows of an earlier search are on screen (said beside a query error). */
+  readonly keptResults: boolean;
+  readonly onQueryChange: (q: string) => void;
+}
+
+const MIXED = '\u0000mixed';
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+function sameText(a: string | null, b: string): boolean {
+  return a !== null && a.toLowerCase() === b.toLowerCase();
+}
+
+export function FilterBar({ q, facets, queryError, keptResults, onQueryChange }: FilterBarProps) {
+  const controls = readControls(q);
+  const set = (key: TextControlKey | 'hide_system', value: string | boolean | null) =>
+    onQueryChange(withControl(q, key, value));
+  const { values, mixed } = controls;
+
+  const catalog =
+    facets === null
+      ? []
+      : facets.catalog.length > 0
+        ? facets.catalog
+        : facets.categories.map((c) => ({ id: c.value, label: c.label ?? c.value }));
+  const categoryCount = new Map(facets?.categories.map((c) => [c.value.toLowerCase(), c.count]));
+  const categoryIds = new Set(catalog.map((c) => c.id.toLowerCase()));
+
+  return (
+    <section className="filters" aria-label="Filters">
+      <div className="chips" role="group" aria-label="Category">
+        <button
+          type="button"
+          className="chip"
+          aria-pressed={values.category === null && !mixed.has('category')}
+          onClick={() => set('category', null)}
+        >
+          All
+        </button>
+        {catalog.map((category) => (
+          <button
+            type="button"
+            key={category.id}
+            className="chip"
+            aria-pressed={sameText(values.category, category.id)}
+            onClick={() => set('category', category.id)}
+          >
+            {category.label}
+            {categoryCount.has(category.id.toLowerCase()) && (
+              <span className="chip__count">
+                {categoryCount.get(category.id.toLowerCase())?.toLocaleString('en-US')}
+              </span>
+            )}
+          </button>
+        ))}
+        {values.category !== null && !categoryIds.has(values.category.toLowerCase()) && (
+          <button
+            type="button"
+            className="chip"
+            aria-pressed={true}
+            onClick={() => set('category', null)}
+          >
+            {values.category}
+          </button>
+        )}
+      </div>
+
+      <div className="filter-grid">
+        <TextFilter
+          label="Actor"
+          hint="email, name or id"
+          value={values.actor}
+          mixed={mixed.has('actor')}
+          suggestions={(facets?.actors ?? []).map((actor) => ({
+            value: actor.email ?? actor.name ?? actor.id,
+            label: `${actor.name ?? actor.id} · ${actorKindLabel(actor.type)}`,
+          }))}
+          onCommit={(value) => set('actor', value)}
+        />
+        <SelectFilter
+          label="Action"
+          anyLabel="All actions"
+          value={values.action}
+          mixed={mixed.has('action')}
+          options={(facets?.actions ?? []).map((a) => ({
+            value: a.value,
+            label: `${actionLabel(a.value)} (${a.value})`,
+          }))}
+          onChange={(value) => set('action', value)}
+        />
+        <SelectFilter
+          label="Target kind"
+          anyLabel="All kinds"
+          value={values.target_type}
+          mixed={mixed.has('target_type')}
+          options={(facets?.target_types ?? []).map((t) => ({
+            value: t.value,
+            label: kindLabel(t.value),
+          }))}
+          onChange={(value) => set('target_type', value)}
+        />
+        <TextFilter
+          label="Target id"
+          hint="exact id"
+          value={values.target_id}
+          mixed={mixed.has('target_id')}
+          suggestions={[]}
+          onCommit={(value) => set('target_id', value)}
+        />
+        <DateFilter
+          label="Since"
+          value={values.since}
+          mixed={mixed.has('since')}
+          onChange={(value) => set('since', value)}
+        />
+        <DateFilter
+          label="Until"
+          value={values.until}
+          mixed={mixed.has('until')}
+          onChange={(value) => set('until', value)}
+        />
+        <label className="toggle">
+          <input
+            type="checkbox"
+            checked={controls.hideSystem}
+            onChange={(event) => set('hide_system', event.target.checked)}
+          />
+          <span>Hide system events</span>
+        </label>
+      </div>
+
+      <QueryBox
+        key={q}
+        q={q}
+        error={queryError}
+        keptResults={keptResults}
+        onSubmit={onQueryChange}
+      />
+    </section>
+  );
+}
+
+interface QueryBoxProps {
+  readonly q: string;
+  readonly error: ApiProblem | null;
+  readonly keptResults: boolean;
+  readonly onSubmit: (q: string) => void;
+}
+
+function QueryBox({ q, error, keptResults, onSubmit }: QueryBoxProps) {
+  const [draft, setDraft] = useState(q);
+  const id = useId();
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    onSubmit(draft.trim());
+  };
+  return (
+    <form className="query" role="search" onSubmit={submit}>
+      <label className="query__label" htmlFor={`${id}-q`}>
+        Search with the query language
+      </label>
+      <div className="query__row">
+        <input
+          id={`${id}-q`}
+          className="query__input"
+          type="search"
+          name="q"
+          spellCheck={false}
+          autoComplete="off"
+          placeholder="e.g. actor:alex@ category:integrations since:2026-05-01 -is:system"
+          value={draft}
+          aria-invalid={error !== null}
+          aria-describedby={error !== null ? `${id}-error` : `${id}-help`}
+          onChange={(event) => setDraft(event.target.value)}
+        />
+        <button type="submit" className="button button--primary">
+          Search
+        </button>
+        {q !== '' && (
+          <button type="button" className="button button--quiet" onClick={() => onSubmit('')}>
+            Clear filters
+          </button>
+        )}
+      </div>
+      {error !== null && (
+        <QueryError id={`${id}-error`} q={q} problem={error} keptResults={keptResults} />
+      )}
+      <details className="query__help" id={`${id}-help`}>
+        <summary>Query language</summary>
+        <p>
+          Terms are separated by spaces; <code>key:value</code>, quote values with spaces (
+          <code>actor:&quot;Alex Kim&quot;</code>); a leading <code>-</code> negates a term; the
+          same key twice means OR; a bare word searches actions, actors and targets.
+        </p>
+        <p>
+          Keys: <code>action</code> (glob <code>job.*</code>), <code>category</code>,{' '}
+          <code>actor</code>, <code>actor_type</code>, <code>username</code>, <code>email</code>,{' '}
+          <code>target_type</code>, <code>target_id</code>, <code>target</code>, <code>ip</code>{' '}
+          (address or CIDR), <code>outcome</code>, <code>operation</code>, <code>since</code>,{' '}
+          <code>until</code> (<code>YYYY-MM-DD</code> or ISO time), <code>is:system</code>,{' '}
+          <code>meta.KEY</code>.
+        </p>
+      </details>
+    </form>
+  );
+}
+
+interface TextFilterProps {
+  readonly label: string;
+  readonly hint: string;
+  readonly value: string | null;
+  readonly mixed: boolean;
+  readonly suggestions: readonly { readonly value: string; readonly label: string }[];
+  readonly onCommit: (value: string) => void;
+}
+
+/** A text filter that applies on Enter, on leaving the field, or on picking a suggestion. */
+function TextFilter({ label, hint, value, mixed, suggestions, onCommit }: TextFilterProps) {
+  const id = useId();
+  const current = value ?? '';
+  const [draft, setDraft] = useState(current);
+  const [seen, setSeen] = useState(current);
+  if (seen !== current) {
+    // The query changed elsewhere (query box, back button): show what it says now.
+    setSeen(current);
+    setDraft(current);
+  }
+  const commit = (next: string) => {
+    if (next.trim() !== current) onCommit(next.trim());
+  };
+  const onKeyDown = (event: KeyboardEvent<HTMLInputElement>) => {
+    if (event.key === 'Enter') {
+      event.preventDefault();
+      commit(draft);
+    }
+  };
+  return (
+    <label className="field">
+      <span className="field__label">{label}</span>
+      <input
+        type="text"
+        value={draft}
+        spellCheck={false}
+        autoComplete="off"
+        placeholder={mixed ? 'several (see query)' : hint}
+        list={suggestions.length > 0 ? `${id}-list` : undefined}
+        onChange={(event) => {
+          setDraft(event.target.value);
+          const native = event.nativeEvent;
+          // Picking from the suggestion list is a choice, not typing: apply it at once.
+          const picked =
+            !(native instanceof InputEvent) || native.inputType === 'insertReplacementText';
+          if (picked && suggestions.some((s) => s.value === event.target.value)) {
+            commit(event.target.value);
+          }
+        }}
+        onBlur={() => commit(draft)}
+        onKeyDown={onKeyDown}
+      />
+      {suggestions.length > 0 && (
+        <datalist id={`${id}-list`}>
+          {suggestions.map((s) => (
+            <option key={s.value} value={s.value} label={s.label} />
+          ))}
+        </datalist>
+      )}
+    </label>
+  );
+}
+
+interface SelectFilterProps {
+  readonly label: string;
+  readonly anyLabel: string;
+  readonly value: string | null;
+  readonly mixed: boolean;
+  readonly options: readonly { readonly value: string; readonly label: string }[];
+  readonly onChange: (value: string | null) => void;
+}
+
+function SelectFilter({ label, anyLabel, value, mixed, options, onChange }: SelectFilterProps) {
+  const match = value === null ? undefined : options.find((o) => sameText(value, o.value));
+  const selected = mixed ? MIXED : value === null ? '' : (match?.value ?? value);
+  return (
+    <label className="field">
+      <span className="field__label">{label}</span>
+      <select
+        value={selected}
+        onChange={(event) => onChange(event.target.value === '' ? null : event.target.value)}
+      >
+        <option value="">{anyLabel}</option>
+        {mixed && (
+          <option value={MIXED} disabled>
+            Several (see query)
+          </option>
+        )}
+        {value !== null && match === undefined && <option value={value}>{value}</option>}
+        {options.map((o) => (
+          <option key={o.value} value={o.value}>
+            {o.label}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
+interface DateFilterProps {
+  readonly label: string;
+  readonly value: string | null;
+  readonly mixed: boolean;
+  readonly onChange: (value: string | null) => void;
+}
+
+function DateFilter({ label, value, mixed, onChange }: DateFilterProps) {
+  // A full ISO time typed in the query keeps its precision there; the picker shows its day.
+  const day = value === null ? '' : value.slice(0, 10);
+  return (
+    <label className="field field--date">
+      <span className="field__label">
+        {label}
+        {mixed && <span className="field__note"> (several, see query)</span>}
+      </span>
+      <input
+        type="date"
+        value={DATE.test(day) ? day : ''}
+        onChange={(event) => {
+          const next = event.target.value;
+          if (next === '' || DATE.test(next)) onChange(next === '' ? null : next);
+        }}
+      />
+    </label>
+  );
+}
