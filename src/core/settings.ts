@@ -1,0 +1,224 @@
+/**
+ * A workspace's own rules: extra or overriding categories, and resource schemas that say which
+ * fields of each target type are tracked, ignored or secret. Stored as JSON on the workspace
+ * and parsed (strictly, with paths in every error) whenever they are read or changed.
+ */
+import type { CategoryDefinition } from './categories.js';
+import type { FieldRule, ResourceSchema } from './changes.js';
+import { TrailkeepError, type Issue } from './errors.js';
+import { CATEGORY_PATTERN, hasControlCharacter, hasLoneSurrogate } from './limits.js';
+import { childPath, isPlainObject } from './validate.js';
+
+export interface WorkspaceSettings {
+  categories?: CategoryDefinition[];
+  /** Keyed by target type (`user`, `job`); used for the primary target of `before`/`after`. */
+  resources?: Record<string, ResourceSchema>;
+}
+
+export const SETTINGS_LIMITS = Object.freeze({
+  maxCategories: 100,
+  maxPatterns: 200,
+  maxPatternLength: 200,
+  maxLabelLength: 64,
+  maxResources: 200,
+  maxFields: 1000,
+  maxFieldLength: 256,
+  maxTypeLength: 128,
+});
+
+const FIELD_RULES: readonly FieldRule[] = ['track', 'ignore', 'secret'];
+/** Action glob: the action charset plus `*` and spaces (which match any separator). */
+const ACTION_GLOB = /^[A-Za-z0-9._:* -]+$/;
+
+class Issues {
+  readonly list: Issue[] = [];
+  add(path: string, message: string): void {
+    this.list.push({ path, message });
+  }
+}
+
+/** Parses stored or submitted settings; throws validation_failed naming every problem. */
+export function parseWorkspaceSettings(json: unknown): WorkspaceSettings {
+  const issues = new Issues();
+  const settings: WorkspaceSettings = {};
+  if (json === undefined || json === null) return settings;
+  if (!isPlainObject(json)) {
+    throw new TrailkeepError('validation_failed', 'workspace settings: $ must be an object', {
+      issues: [{ path: '$', message: 'must be an object' }],
+    });
+  }
+  for (const key of Object.keys(json)) {
+    if (key !== 'categories' && key !== 'resources') {
+      issues.add(childPath('$', key), 'is not a known field (allowed: categories, resources)');
+    }
+  }
+  if (json.categories !== undefined) {
+    const categories = parseCategories(json.categories, issues);
+    if (categories) settings.categories = categories;
+  }
+  if (json.resources !== undefined) {
+    const resources = parseResources(json.resources, issues);
+    if (resources) settings.resources = resources;
+  }
+  const first = issues.list[0];
+  if (first !== undefined) {
+    const more = issues.list.length - 1;
+    throw new TrailkeepError(
+      'validation_failed',
+      `workspace settings: ${first.path} ${first.message}${more > 0 ? ` (and ${more} more)` : ''}`,
+      { issues: issues.list },
+    );
+  }
+  return settings;
+}
+
+function isCleanText(text: string): boolean {
+  return !hasLoneSurrogate(text) && !hasControlCharacter(text);
+}
+
+function parseCategories(value: unknown, issues: Issues): CategoryDefinition[] | undefined {
+  if (!Array.isArray(value)) {
+    issues.add('$.categories', 'must be an array');
+    return undefined;
+  }
+  if (value.length > SETTINGS_LIMITS.maxCategories) {
+    issues.add('$.categories', `must hold at most ${SETTINGS_LIMITS.maxCategories} categories`);
+    return undefined;
+  }
+  const seen = new Map<string, number>();
+  const result: CategoryDefinition[] = [];
+  value.forEach((item: unknown, i) => {
+    const path = `$.categories[${i}]`;
+    if (!isPlainObject(item)) {
+      issues.add(path, 'must be an object with id, label and patterns');
+      return;
+    }
+    for (const key of Object.keys(item)) {
+      if (!['id', 'label', 'patterns'].includes(key)) {
+        issues.add(childPath(path, key), 'is not a known field (allowed: id, label, patterns)');
+      }
+    }
+    let ok = true;
+    const { id, label, patterns } = item;
+    if (typeof id !== 'string' || !CATEGORY_PATTERN.test(id)) {
+      issues.add(
+        `${path}.id`,
+        'must be a lower-case id: a letter or digit, then letters, digits, _ or - (at most 64)',
+      );
+      ok = false;
+    } else if (seen.has(id)) {
+      issues.add(`${path}.id`, `repeats "${id}" (already at $.categories[${seen.get(id)}])`);
+      ok = false;
+    } else {
+      seen.set(id, i);
+    }
+    if (
+      typeof label !== 'string' ||
+      label.trim().length === 0 ||
+      label.length > SETTINGS_LIMITS.maxLabelLength ||
+      !isCleanText(label)
+    ) {
+      issues.add(
+        `${path}.label`,
+        `must be text of 1 to ${SETTINGS_LIMITS.maxLabelLength} characters`,
+      );
+      ok = false;
+    }
+    if (!Array.isArray(patterns) || patterns.length > SETTINGS_LIMITS.maxPatterns) {
+      issues.add(
+        `${path}.patterns`,
+        `must be an array of at most ${SETTINGS_LIMITS.maxPatterns} patterns`,
+      );
+      ok = false;
+    } else {
+      patterns.forEach((pattern: unknown, j) => {
+        const problem = patternProblem(pattern);
+        if (problem !== undefined) {
+          issues.add(`${path}.patterns[${j}]`, problem);
+          ok = false;
+        }
+      });
+    }
+    if (ok)
+      result.push({ id: id as string, label: label as string, patterns: patterns as string[] });
+  });
+  return result;
+}
+
+function patternProblem(pattern: unknown): string | undefined {
+  if (typeof pattern !== 'string' || pattern.length === 0) return 'must be a non-empty string';
+  if (pattern.length > SETTINGS_LIMITS.maxPatternLength) {
+    return `must be at most ${SETTINGS_LIMITS.maxPatternLength} characters`;
+  }
+  if (pattern.toLowerCase().startsWith('target:')) {
+    const kind = pattern.slice('target:'.length);
+    return kind.length > 0 && isCleanText(kind)
+      ? undefined
+      : 'must name a target type glob after "target:"';
+  }
+  return ACTION_GLOB.test(pattern)
+    ? undefined
+    : 'must be an action glob: letters, digits, . _ : - and * (or target:TYPE)';
+}
+
+function parseResources(
+  value: unknown,
+  issues: Issues,
+): Record<string, ResourceSchema> | undefined {
+  if (!isPlainObject(value)) {
+    issues.add('$.resources', 'must be an object keyed by target type');
+    return undefined;
+  }
+  const entries = Object.entries(value);
+  if (entries.length > SETTINGS_LIMITS.maxResources) {
+    issues.add('$.resources', `must describe at most ${SETTINGS_LIMITS.maxResources} target types`);
+    return undefined;
+  }
+  const result: Record<string, ResourceSchema> = {};
+  for (const [type, schema] of entries) {
+    const path = childPath('$.resources', type);
+    if (type.length === 0 || type.length > SETTINGS_LIMITS.maxTypeLength || !isCleanText(type)) {
+      issues.add(path, `target type must be 1 to ${SETTINGS_LIMITS.maxTypeLength} characters`);
+      continue;
+    }
+    if (!isPlainObject(schema)) {
+      issues.add(
+        path,
+        'must be an object: { "fields": { "name": "track" | "ignore" | "secret" } }',
+      );
+      continue;
+    }
+    for (const key of Object.keys(schema)) {
+      if (key !== 'fields')
+        issues.add(childPath(path, key), 'is not a known field (allowed: fields)');
+    }
+    const fields = schema.fields;
+    if (!isPlainObject(fields) || Object.keys(fields).length > SETTINGS_LIMITS.maxFields) {
+      issues.add(
+        `${path}.fields`,
+        `must be an object of at most ${SETTINGS_LIMITS.maxFields} fields`,
+      );
+      continue;
+    }
+    const rules: Record<string, FieldRule> = {};
+    for (const [field, rule] of Object.entries(fields)) {
+      const fieldPath = childPath(`${path}.fields`, field);
+      if (
+        field.length === 0 ||
+        field.length > SETTINGS_LIMITS.maxFieldLength ||
+        !isCleanText(field)
+      ) {
+        issues.add(
+          fieldPath,
+          `field name must be 1 to ${SETTINGS_LIMITS.maxFieldLength} characters`,
+        );
+      } else if (typeof rule !== 'string' || !(FIELD_RULES as readonly string[]).includes(rule)) {
+        issues.add(fieldPath, 'must be one of track, ignore, secret');
+      } else {
+        rules[field] = rule as FieldRule;
+      }
+    }
+    result[type] = { fields: rules };
+  }
+  return result;
+}
