@@ -1,0 +1,313 @@
+/**
+ * Writing the log: `append` (idempotent by event id, sealed under the write lock) and
+ * `importEvents` (already sealed elsewhere). Both run in one IMMEDIATE transaction that reads
+ * the head, inserts the events, their target rows, the actor dimension rows and the facet
+ * counters, and commits once; with synchronous=FULL the commit is on disk when it returns.
+ */
+import { canonicalJson } from '../../core/canonical.js';
+import { sealBatch, type SealedEvent } from '../../core/chain.js';
+import { TrailkeepError, type Issue } from '../../core/errors.js';
+import type { Actor, ChainHead, EventDraft, StoredEvent } from '../../core/event.js';
+import { EMPTY_HEAD } from '../../core/event.js';
+import { ipKey } from '../../core/ip.js';
+import type { AppendedEvent } from '../store.js';
+import type { SqliteContext } from './context.js';
+import { readEventById, toStoredEvent } from './rows.js';
+
+/** What two sends of one event must agree on: everything but received_at and the chain fields. */
+function comparableText(event: EventDraft | StoredEvent): string {
+  const content: Record<string, unknown> = { ...event };
+  for (const key of ['received_at', 'seq', 'prev_hash', 'hash']) delete content[key];
+  return canonicalJson(content);
+}
+
+export function readHead(context: SqliteContext, ws: number): ChainHead {
+  const row = context
+    .statement('SELECT seq, hash FROM events WHERE ws = ? ORDER BY seq DESC LIMIT 1')
+    .get(ws) as { seq: number; hash: Buffer } | undefined;
+  return row === undefined ? EMPTY_HEAD : { seq: row.seq, hash: row.hash.toString('hex') };
+}
+
+/** Drafts must already be normalized; a mismatch here would make verify fail forever after. */
+function checkDraft(draft: EventDraft, workspace: string, index: number, issues: Issue[]): void {
+  if (draft.workspace !== workspace) {
+    issues.push({
+      index,
+      path: '$.workspace',
+      message: `the event belongs to workspace "${draft.workspace}", not "${workspace}"`,
+    });
+  }
+  const ms = Date.parse(draft.occurred_at);
+  if (Number.isNaN(ms) || new Date(ms).toISOString() !== draft.occurred_at) {
+    issues.push({
+      index,
+      path: '$.occurred_at',
+      message: 'occurred_at must be ISO 8601 UTC with milliseconds (2026-05-12T09:30:00.000Z)',
+    });
+  }
+}
+
+interface BatchEntry {
+  comparable: string;
+  index: number;
+  /** The stored event, or the position in the list of drafts still to be sealed. */
+  stored?: StoredEvent;
+  freshIndex?: number;
+}
+
+export function appendDrafts(
+  context: SqliteContext,
+  actors: ActorKeys,
+  workspace: string,
+  drafts: readonly EventDraft[],
+): AppendedEvent[] {
+  return actors.inTransaction(context, () => {
+    const ws = context.requireWorkspaceKey(workspace);
+    const invalid: Issue[] = [];
+    drafts.forEach((draft, index) => checkDraft(draft, workspace, index, invalid));
+    if (invalid.length > 0) {
+      throw new TrailkeepError('validation_failed', 'events are not normalized drafts', {
+        issues: invalid,
+      });
+    }
+
+    const conflicts: Issue[] = [];
+    const seen = new Map<string, BatchEntry>();
+    const fresh: EventDraft[] = [];
+    /** For each draft: the entry whose event it returns, and whether it created it. */
+    const outcome: { entry: BatchEntry; created: boolean }[] = [];
+    drafts.forEach((draft, index) => {
+      const comparable = comparableText(draft);
+      const earlier = seen.get(draft.id);
+      if (earlier !== undefined) {
+        if (earlier.comparable !== comparable) {
+          conflicts.push({
+            index,
+            path: '$.id',
+            message: `event id "${draft.id}" appears at index ${earlier.index} of this batch with different content`,
+          });
+        }
+        outcome.push({ entry: earlier, created: false });
+        return;
+      }
+      const row = readEventById(context, ws, draft.id);
+      if (row !== undefined) {
+        const stored = toStoredEvent(row);
+        const entry: BatchEntry = { comparable: comparableText(stored), index, stored };
+        if (entry.comparable !== comparable) {
+          conflicts.push({
+            index,
+            path: '$.id',
+            message: `event id "${draft.id}" is already stored (seq ${stored.seq}) with different content`,
+          });
+        }
+        seen.set(draft.id, entry);
+        outcome.push({ entry, created: false });
+        return;
+      }
+      const entry: BatchEntry = { comparable, index, freshIndex: fresh.length };
+      fresh.push(draft);
+      seen.set(draft.id, entry);
+      outcome.push({ entry, created: true });
+    });
+    if (conflicts.length > 0) {
+      throw new TrailkeepError(
+        'event_id_conflict',
+        conflicts.length === 1
+          ? conflicts[0]!.message
+          : `${conflicts.length} events reuse an id with different content`,
+        { issues: conflicts },
+      );
+    }
+
+    const sealed = sealBatch(readHead(context, ws), fresh);
+    insertSealed(context, actors, ws, sealed);
+    return outcome.map(({ entry, created }) => ({
+      event: entry.stored ?? sealed[entry.freshIndex!]!.event,
+      created,
+    }));
+  });
+}
+
+export function importSealed(
+  context: SqliteContext,
+  actors: ActorKeys,
+  workspace: string,
+  events: readonly StoredEvent[],
+): void {
+  actors.inTransaction(context, () => {
+    const ws = context.requireWorkspaceKey(workspace);
+    let previous = readHead(context, ws);
+    const sealed: SealedEvent[] = [];
+    const ids = new Set<string>();
+    events.forEach((event, index) => {
+      const broken = (message: string): TrailkeepError =>
+        new TrailkeepError('integrity_broken', `cannot import event ${index}: ${message}`, {
+          issues: [{ index, path: '$', message }],
+        });
+      if (event.workspace !== workspace) {
+        throw broken(`it belongs to workspace "${event.workspace}", not "${workspace}"`);
+      }
+      if (event.seq !== previous.seq + 1) {
+        throw broken(`its seq is ${event.seq} but the chain continues at ${previous.seq + 1}`);
+      }
+      if (event.prev_hash !== previous.hash) {
+        throw broken(`its prev_hash does not link to the hash of seq ${previous.seq}`);
+      }
+      if (ids.has(event.id) || readEventById(context, ws, event.id) !== undefined) {
+        throw new TrailkeepError('event_id_conflict', `event id "${event.id}" is already stored`, {
+          issues: [{ index, path: '$.id', message: `event id "${event.id}" is already stored` }],
+        });
+      }
+      ids.add(event.id);
+      const { prev_hash: _prev, hash: _hash, ...body } = event;
+      sealed.push({ event, body: canonicalJson(body) });
+      previous = { seq: event.seq, hash: event.hash };
+    });
+    insertSealed(context, actors, ws, sealed);
+  });
+}
+
+function insertSealed(
+  context: SqliteContext,
+  actors: ActorKeys,
+  ws: number,
+  sealed: readonly SealedEvent[],
+): void {
+  const insertEvent = context.statement(
+    `INSERT INTO events (ws, seq, id, occurred_ms, action, category, outcome, operation,
+       actor_type, actor_key, ip, prev_hash, hash, body)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  const insertTarget = context.statement(
+    `INSERT INTO event_targets (eid, pos, ws, type, id, name_lc, occurred_ms, seq)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  const facets = new FacetTally();
+  const actorCounts = new Map<number, number>();
+  for (const { event, body } of sealed) {
+    const occurredMs = Date.parse(event.occurred_at);
+    const actorKey = actors.resolve(context, ws, event.actor);
+    actorCounts.set(actorKey, (actorCounts.get(actorKey) ?? 0) + 1);
+    const key = event.context.ip === undefined ? null : ipKey(event.context.ip);
+    const { lastInsertRowid } = insertEvent.run(
+      ws,
+      event.seq,
+      event.id,
+      occurredMs,
+      event.action,
+      event.category,
+      event.outcome,
+      event.operation,
+      event.actor.type,
+      actorKey,
+      key === null ? null : Buffer.from(key, 'hex'),
+      Buffer.from(event.prev_hash, 'hex'),
+      Buffer.from(event.hash, 'hex'),
+      body,
+    );
+    event.targets.forEach((target, pos) => {
+      insertTarget.run(
+        lastInsertRowid,
+        pos,
+        ws,
+        target.type,
+        target.id,
+        target.name === undefined ? null : target.name.toLowerCase(),
+        occurredMs,
+        event.seq,
+      );
+    });
+    facets.add('action', event.action);
+    facets.add('category', event.category);
+    facets.add('actor_type', event.actor.type);
+    facets.add('outcome', event.outcome);
+    for (const type of new Set(event.targets.map((t) => t.type))) facets.add('target_type', type);
+  }
+  const bumpFacet = context.statement(
+    `INSERT INTO facet_counts (ws, kind, value, n) VALUES (?, ?, ?, ?)
+     ON CONFLICT (ws, kind, value) DO UPDATE SET n = n + excluded.n`,
+  );
+  for (const [kind, value, n] of facets.entries()) bumpFacet.run(ws, kind, value, n);
+  const bumpActor = context.statement(
+    'UPDATE actors SET event_count = event_count + ? WHERE akey = ?',
+  );
+  for (const [akey, n] of actorCounts) bumpActor.run(n, akey);
+}
+
+export type FacetKind = 'action' | 'category' | 'actor_type' | 'outcome' | 'target_type';
+
+class FacetTally {
+  private readonly counts = new Map<FacetKind, Map<string, number>>();
+
+  add(kind: FacetKind, value: string): void {
+    let values = this.counts.get(kind);
+    if (values === undefined) {
+      values = new Map();
+      this.counts.set(kind, values);
+    }
+    values.set(value, (values.get(value) ?? 0) + 1);
+  }
+
+  *entries(): Generator<[FacetKind, string, number]> {
+    for (const [kind, values] of this.counts) {
+      for (const [value, n] of values) yield [kind, value, n];
+    }
+  }
+}
+
+/**
+ * The actor dimension: one row per distinct (type, id, name, email) in a workspace. Keys are
+ * cached per connection; keys created inside a transaction join the cache only after it
+ * commits, so a rolled-back batch never leaves a key that does not exist.
+ */
+export class ActorKeys {
+  private readonly committed = new Map<string, number>();
+  private pending = new Map<string, number>();
+
+  inTransaction<T>(context: SqliteContext, work: () => T): T {
+    this.pending = new Map();
+    try {
+      const result = context.write(work);
+      for (const [tuple, key] of this.pending) this.committed.set(tuple, key);
+      return result;
+    } finally {
+      this.pending = new Map();
+    }
+  }
+
+  resolve(context: SqliteContext, ws: number, actor: Actor): number {
+    const name = actor.name ?? null;
+    const email = actor.email ?? null;
+    const tuple = JSON.stringify([ws, actor.type, actor.id, name, email]);
+    const known = this.committed.get(tuple) ?? this.pending.get(tuple);
+    if (known !== undefined) return known;
+    const row = context
+      .statement(
+        `SELECT akey FROM actors
+         WHERE ws = ? AND id = ? AND type = ? AND name IS ? AND email IS ?`,
+      )
+      .get(ws, actor.id, actor.type, name, email) as { akey: number } | undefined;
+    const key =
+      row?.akey ??
+      (
+        context
+          .statement(
+            `INSERT INTO actors (ws, type, id, name, email, id_lc, name_lc, email_lc)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING akey`,
+          )
+          .get(
+            ws,
+            actor.type,
+            actor.id,
+            name,
+            email,
+            actor.id.toLowerCase(),
+            name?.toLowerCase() ?? null,
+            email?.toLowerCase() ?? null,
+          ) as { akey: number }
+      ).akey;
+    this.pending.set(tuple, key);
+    return key;
+  }
+}

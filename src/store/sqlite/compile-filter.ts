@@ -1,0 +1,198 @@
+/**
+ * Compiles a normalized Filter (src/core/query/filter.ts) into a WHERE fragment over
+ * `events AS e` and its parameters. Every clause key has exactly one handler in a
+ * Record<ClauseKey, ...>, so adding a key to the query language fails to compile here until
+ * SQLite knows what it means. The caller always scopes by workspace first (`e.ws = ?`); the
+ * subqueries here repeat that scope so they can never reach another workspace's rows.
+ *
+ * Case rules follow filter.ts: actions, categories and target kinds live in NOCASE columns
+ * (these vocabularies are ASCII); names, emails and actor ids are compared with lower-cased
+ * copies made in JavaScript, so non-ASCII letters fold the same way as in the evaluator.
+ */
+import { cidrKeyRange } from '../../core/ip.js';
+import type { Clause, ClauseKey, Filter } from '../../core/query/filter.js';
+import { globToLike, isGlob, placeholders } from '../sql-shared.js';
+import type { SqlParam } from './driver.js';
+
+export interface SqlFragment {
+  sql: string;
+  params: SqlParam[];
+}
+
+/** Inclusive occurred_ms bounds the caller already applies; pushed into target subqueries. */
+export interface TimeBounds {
+  minMs?: number;
+  maxMs?: number;
+}
+
+interface Context {
+  ws: number;
+  bounds: TimeBounds;
+}
+
+type ClauseCompiler = (clause: Clause, context: Context) => SqlFragment;
+
+function fragment(sql: string, params: SqlParam[] = []): SqlFragment {
+  return { sql, params };
+}
+
+/** ORs one condition per value. */
+function anyOf(values: readonly string[], one: (value: string) => SqlFragment): SqlFragment {
+  const parts = values.map(one);
+  return fragment(
+    parts.length === 1 ? parts[0]!.sql : `(${parts.map((p) => p.sql).join(' OR ')})`,
+    parts.flatMap((p) => p.params),
+  );
+}
+
+function inList(column: string, values: readonly string[]): SqlFragment {
+  return fragment(`${column} IN (${placeholders(values.length)})`, [...values]);
+}
+
+function actorKeysWhere(condition: SqlFragment, ws: number): SqlFragment {
+  return fragment(`e.actor_key IN (SELECT akey FROM actors WHERE ws = ? AND (${condition.sql}))`, [
+    ws,
+    ...condition.params,
+  ]);
+}
+
+function actorSubstring(values: readonly string[]): SqlFragment {
+  return anyOf(values, (value) =>
+    fragment(
+      "(instr(id_lc, ?) > 0 OR instr(ifnull(name_lc, ''), ?) > 0 OR instr(ifnull(email_lc, ''), ?) > 0)",
+      [value, value, value],
+    ),
+  );
+}
+
+/** Events with a target row matching `condition`, bounded in time like the outer query. */
+function targetsWhere(condition: SqlFragment, context: Context): SqlFragment {
+  const params: SqlParam[] = [context.ws, ...condition.params];
+  let sql = `e.eid IN (SELECT eid FROM event_targets WHERE ws = ? AND (${condition.sql})`;
+  if (context.bounds.minMs !== undefined) {
+    sql += ' AND occurred_ms >= ?';
+    params.push(context.bounds.minMs);
+  }
+  if (context.bounds.maxMs !== undefined) {
+    sql += ' AND occurred_ms <= ?';
+    params.push(context.bounds.maxMs);
+  }
+  return fragment(`${sql})`, params);
+}
+
+const JSON_SCALAR_TEXT = /^(true|false|-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?)$/;
+
+/**
+ * One metadata value: a string value equals the text; a number or boolean matches its JSON
+ * text (the body is canonical JSON, so `5`, `1.5`, `true`).
+ */
+function metaEquals(metaKey: string, value: string): SqlFragment {
+  const candidates: string[] = [JSON.stringify(value)];
+  if (JSON_SCALAR_TEXT.test(value)) candidates.push(value);
+  if (!metaKey.includes('"') && !metaKey.startsWith('$')) {
+    // `->` with a plain label looks the key up literally (dots included) and returns JSON text.
+    return fragment(`(e.body -> '$.metadata' -> ?) IN (${placeholders(candidates.length)})`, [
+      metaKey,
+      ...candidates,
+    ]);
+  }
+  // A label with a double quote, or one that would read as a path, cannot go through `->`:
+  // walk the object instead.
+  return fragment(
+    `EXISTS (SELECT 1 FROM json_each(e.body, '$.metadata') m WHERE m.key = ? AND ` +
+      `((m.type = 'text' AND m.atom = ?) OR (m.type IN ('integer', 'real', 'true', 'false') ` +
+      `AND CASE m.type WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' ` +
+      `ELSE CAST(m.atom AS TEXT) END = ?)))`,
+    [metaKey, value, value],
+  );
+}
+
+const COMPILERS: Record<ClauseKey, ClauseCompiler> = {
+  action: (clause) =>
+    anyOf(clause.values, (value) =>
+      isGlob(value)
+        ? fragment(`e.action LIKE ? ESCAPE '\\'`, [globToLike(value)])
+        : fragment('e.action = ?', [value]),
+    ),
+  category: (clause) => inList('e.category', clause.values),
+  actor: (clause, { ws }) => actorKeysWhere(actorSubstring(clause.values), ws),
+  actor_type: (clause) => inList('e.actor_type', clause.values),
+  username: (clause, { ws }) => actorKeysWhere(inList('name_lc', clause.values), ws),
+  email: (clause, { ws }) => actorKeysWhere(inList('email_lc', clause.values), ws),
+  target_type: (clause) =>
+    fragment(
+      `EXISTS (SELECT 1 FROM event_targets t WHERE t.eid = e.eid AND t.type IN (${placeholders(clause.values.length)}))`,
+      [...clause.values],
+    ),
+  target_id: (clause, context) => targetsWhere(inList('id', clause.values), context),
+  target: (clause, context) => targetsWhere(inList('name_lc', clause.values), context),
+  ip: (clause) =>
+    anyOf(clause.values, (cidr) => {
+      const { lo, hi } = cidrKeyRange(cidr);
+      return lo === hi
+        ? fragment('e.ip = ?', [Buffer.from(lo, 'hex')])
+        : fragment('e.ip BETWEEN ? AND ?', [Buffer.from(lo, 'hex'), Buffer.from(hi, 'hex')]);
+    }),
+  outcome: (clause) => inList('e.outcome', clause.values),
+  operation: (clause) => inList('e.operation', clause.values),
+  system: (clause) => {
+    const wanted = new Set(clause.values);
+    if (wanted.has('true') && wanted.has('false')) return fragment('1');
+    const systemTypes = `e.actor_type IN ('system', 'automation')`;
+    if (wanted.has('true')) return fragment(systemTypes);
+    return wanted.has('false') ? fragment(`NOT ${systemTypes}`) : fragment('0');
+  },
+  meta: (clause) => anyOf(clause.values, (value) => metaEquals(clause.metaKey ?? '', value)),
+  text: (clause, context) =>
+    anyOf(clause.values, (value) => {
+      const actors = actorKeysWhere(actorSubstring([value]), context.ws);
+      const targets = fragment(
+        'EXISTS (SELECT 1 FROM event_targets t WHERE t.eid = e.eid AND instr(t.name_lc, ?) > 0)',
+        [value],
+      );
+      return fragment(`(instr(lower(e.action), ?) > 0 OR ${actors.sql} OR ${targets.sql})`, [
+        value,
+        ...actors.params,
+        ...targets.params,
+      ]);
+    }),
+};
+
+function compileClause(clause: Clause, context: Context): SqlFragment {
+  if (clause.values.length === 0) return fragment(clause.negated ? '1' : '0');
+  const positive = COMPILERS[clause.key](clause, context);
+  // NULL (no IP, no such metadata key) means "does not match", so a negated clause matches.
+  return clause.negated ? fragment(`NOT ifnull(${positive.sql}, 0)`, positive.params) : positive;
+}
+
+/** `occurred_at` text as integer milliseconds, the unit of the occurred_ms columns. */
+export function toMs(isoTime: string): number {
+  return Date.parse(isoTime);
+}
+
+/**
+ * The Filter as one condition (never empty: `1` matches everything). `bounds` are time limits
+ * the caller applies anyway (keyset position); repeating them inside target subqueries keeps
+ * those from reading an entity's whole history for every page.
+ */
+export function compileFilter(filter: Filter, ws: number, bounds: TimeBounds = {}): SqlFragment {
+  const parts: SqlFragment[] = [];
+  const combined: TimeBounds = { ...bounds };
+  if (filter.since !== undefined) {
+    const since = toMs(filter.since);
+    parts.push(fragment('e.occurred_ms >= ?', [since]));
+    combined.minMs = Math.max(combined.minMs ?? since, since);
+  }
+  if (filter.until !== undefined) {
+    const until = toMs(filter.until);
+    parts.push(fragment('e.occurred_ms < ?', [until]));
+    combined.maxMs = Math.min(combined.maxMs ?? until - 1, until - 1);
+  }
+  const context: Context = { ws, bounds: combined };
+  for (const clause of filter.clauses) parts.push(compileClause(clause, context));
+  if (parts.length === 0) return fragment('1');
+  return fragment(
+    parts.map((p) => p.sql).join(' AND '),
+    parts.flatMap((p) => p.params),
+  );
+}

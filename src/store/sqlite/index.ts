@@ -1,0 +1,225 @@
+/**
+ * The embedded SQLite engine: one file, WAL journal, synchronous=FULL so an acknowledged append
+ * survives a process crash and a power loss. See docs/storage.md for the schema and why.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { ChainHead, EventDraft, StoredEvent } from '../../core/event.js';
+import { EMPTY_HEAD } from '../../core/event.js';
+import type { JsonObject } from '../../core/json.js';
+import type { Filter } from '../../core/query/filter.js';
+import type { PageRequest, Store } from '../store.js';
+import { ActorKeys, appendDrafts, importSealed, readHead } from './append.js';
+import { SqliteContext } from './context.js';
+import { openSqliteDatabase, type SqliteDatabase } from './driver.js';
+import { migrateSchema, recordedVersion, refuseNewerSchema } from './migrate.js';
+import * as people from './people.js';
+import * as read from './read.js';
+
+export interface SqliteStoreOptions {
+  /** Open without writing anything (no migrations, no WAL switch). */
+  readonly?: boolean;
+  /** Page cache per connection, in MiB (default 64). */
+  cacheSizeMb?: number;
+}
+
+const BUSY_TIMEOUT_MS = 5000;
+/** Refresh the planner's statistics after this many appended events (cheap, bounded). */
+const OPTIMIZE_EVERY_EVENTS = 100_000;
+
+function configure(db: SqliteDatabase, options: SqliteStoreOptions): void {
+  if (options.readonly !== true) db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.pragma('foreign_keys = ON');
+  db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+  db.pragma(`cache_size = ${-Math.round((options.cacheSizeMb ?? 64) * 1024)}`);
+  db.pragma('temp_store = MEMORY');
+  db.pragma('analysis_limit = 1000');
+}
+
+export async function openSqliteStore(
+  path: string,
+  options: SqliteStoreOptions = {},
+): Promise<Store> {
+  const readonly = options.readonly === true;
+  if (!readonly && path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const db = await openSqliteDatabase(path, {
+    readonly,
+    fileMustExist: readonly,
+    timeout: BUSY_TIMEOUT_MS,
+  });
+  try {
+    configure(db, options);
+    const now = (): string => new Date().toISOString();
+    if (readonly) refuseNewerSchema(recordedVersion(db));
+    else migrateSchema(db, now);
+    db.pragma('optimize = 0x10002');
+    return new SqliteStore(new SqliteContext(db, now), readonly);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}
+
+class SqliteStore implements Store {
+  readonly engine = 'sqlite' as const;
+  private readonly actors = new ActorKeys();
+  private appendedSinceOptimize = 0;
+  private closed = false;
+
+  constructor(
+    private readonly context: SqliteContext,
+    private readonly readonly: boolean,
+  ) {}
+
+  migrate(): Promise<void> {
+    if (!this.readonly) migrateSchema(this.context.db, this.context.now);
+    return Promise.resolve();
+  }
+
+  close(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    this.closed = true;
+    if (!this.readonly) this.context.db.pragma('optimize');
+    this.context.db.close();
+    return Promise.resolve();
+  }
+
+  ping(): Promise<void> {
+    this.context.statement('SELECT 1').get();
+    return Promise.resolve();
+  }
+
+  createWorkspace(
+    ...args: Parameters<Store['createWorkspace']>
+  ): ReturnType<Store['createWorkspace']> {
+    return run(() => people.createWorkspace(this.context, ...args));
+  }
+  getWorkspace(id: string): ReturnType<Store['getWorkspace']> {
+    return run(() => people.getWorkspace(this.context, id));
+  }
+  listWorkspaces(): ReturnType<Store['listWorkspaces']> {
+    return run(() => people.listWorkspaces(this.context));
+  }
+  updateWorkspaceSettings(id: string, settings: JsonObject): Promise<void> {
+    return run(() => people.updateWorkspaceSettings(this.context, id, settings));
+  }
+
+  append(workspace: string, drafts: readonly EventDraft[]): ReturnType<Store['append']> {
+    return run(() => {
+      const appended = appendDrafts(this.context, this.actors, workspace, drafts);
+      this.afterAppend(drafts.length);
+      return appended;
+    });
+  }
+  head(workspace: string): Promise<ChainHead> {
+    return run(() => {
+      const ws = this.context.workspaceKey(workspace);
+      return ws === undefined ? EMPTY_HEAD : readHead(this.context, ws);
+    });
+  }
+  getEvent(workspace: string, id: string): Promise<StoredEvent | undefined> {
+    return run(() => read.getEvent(this.context, workspace, id));
+  }
+  page(workspace: string, filter: Filter, request: PageRequest): Promise<StoredEvent[]> {
+    return run(() => read.readPage(this.context, workspace, filter, request));
+  }
+  count(workspace: string, filter: Filter, cap: number): Promise<number> {
+    return run(() => read.countMatching(this.context, workspace, filter, cap));
+  }
+  facets(workspace: string): ReturnType<Store['facets']> {
+    return run(() => read.readFacets(this.context, workspace));
+  }
+  stream(
+    workspace: string,
+    filter: Filter,
+    options: { order: 'newest' | 'oldest'; limit?: number },
+  ): AsyncIterable<StoredEvent> {
+    return read.streamMatching(this.context, workspace, filter, options);
+  }
+  entityEvents(workspace: string, type: string, id: string): Promise<StoredEvent[]> {
+    return run(() => read.entityEvents(this.context, workspace, type, id));
+  }
+  scanChain(workspace: string, fromSeq: number): ReturnType<Store['scanChain']> {
+    return read.scanChain(this.context, workspace, fromSeq);
+  }
+  importEvents(workspace: string, events: readonly StoredEvent[]): Promise<void> {
+    return run(() => {
+      importSealed(this.context, this.actors, workspace, events);
+      this.afterAppend(events.length);
+    });
+  }
+
+  ensureSecret(name: string, value: string): Promise<string> {
+    return run(() => people.ensureSecret(this.context, name, value));
+  }
+
+  createUser(...args: Parameters<Store['createUser']>): ReturnType<Store['createUser']> {
+    return run(() => people.createUser(this.context, ...args));
+  }
+  getUserByEmail(email: string): ReturnType<Store['getUserByEmail']> {
+    return run(() => people.getUserByEmail(this.context, email));
+  }
+  getUserById(id: string): ReturnType<Store['getUserById']> {
+    return run(() => people.getUserById(this.context, id));
+  }
+  listUsers(): ReturnType<Store['listUsers']> {
+    return run(() => people.listUsers(this.context));
+  }
+  setPassword(userId: string, passwordHash: string): Promise<void> {
+    return run(() => people.setPassword(this.context, userId, passwordHash));
+  }
+  setMembership(...args: Parameters<Store['setMembership']>): Promise<void> {
+    return run(() => people.setMembership(this.context, ...args));
+  }
+  getMembership(workspace: string, userId: string): ReturnType<Store['getMembership']> {
+    return run(() => people.getMembership(this.context, workspace, userId));
+  }
+  listMembers(workspace: string): ReturnType<Store['listMembers']> {
+    return run(() => people.listMembers(this.context, workspace));
+  }
+  listMembershipsOfUser(userId: string): ReturnType<Store['listMembershipsOfUser']> {
+    return run(() => people.listMembershipsOfUser(this.context, userId));
+  }
+
+  createApiKey(...args: Parameters<Store['createApiKey']>): Promise<void> {
+    return run(() => people.createApiKey(this.context, ...args));
+  }
+  getApiKeyByPrefix(prefix: string): ReturnType<Store['getApiKeyByPrefix']> {
+    return run(() => people.getApiKeyByPrefix(this.context, prefix));
+  }
+  listApiKeys(workspace: string): ReturnType<Store['listApiKeys']> {
+    return run(() => people.listApiKeys(this.context, workspace));
+  }
+  revokeApiKey(workspace: string, id: string, at: string): Promise<boolean> {
+    return run(() => people.revokeApiKey(this.context, workspace, id, at));
+  }
+
+  createSession(...args: Parameters<Store['createSession']>): Promise<void> {
+    return run(() => people.createSession(this.context, ...args));
+  }
+  getSession(idHash: string): ReturnType<Store['getSession']> {
+    return run(() => people.getSession(this.context, idHash));
+  }
+  deleteSession(idHash: string): Promise<void> {
+    return run(() => people.deleteSession(this.context, idHash));
+  }
+
+  /** Keeps the planner's statistics current as a log grows from empty to millions of rows. */
+  private afterAppend(count: number): void {
+    this.appendedSinceOptimize += count;
+    if (this.appendedSinceOptimize >= OPTIMIZE_EVERY_EVENTS) {
+      this.appendedSinceOptimize = 0;
+      this.context.db.pragma('optimize');
+    }
+  }
+}
+
+/** The driver is synchronous; errors still reach callers as rejected promises, never throws. */
+function run<T>(work: () => T): Promise<T> {
+  try {
+    return Promise.resolve(work());
+  } catch (error) {
+    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+  }
+}

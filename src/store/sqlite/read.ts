@@ -1,0 +1,301 @@
+/**
+ * Reading the log. Pages are keyset scans over `(occurred_ms, seq)` on indexes that lead with
+ * the workspace key and one filter column, so a page costs the same at any depth and never uses
+ * OFFSET. Long reads (stream, scanChain) run one short statement per batch, so no read
+ * transaction stays open between batches and memory stays flat however large the log.
+ */
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import type { StoredEvent } from '../../core/event.js';
+import type { Filter, Position } from '../../core/query/filter.js';
+import type { ActorFacet, ChainRow, FacetValue, Facets, PageRequest } from '../store.js';
+import type { FacetKind } from './append.js';
+import { compileFilter, toMs, type TimeBounds } from './compile-filter.js';
+import type { SqliteContext } from './context.js';
+import type { SqlParam } from './driver.js';
+import { EVENT_COLUMNS, toStoredEvent, type EventRow } from './rows.js';
+
+/** Rows per statement for stream and scanChain. */
+export const BATCH_SIZE = 1000;
+const FACET_LIMIT = 1000;
+
+type ScanOrder = 'desc' | 'asc';
+
+/**
+ * Up to `limit` matching events after `position` in `order` ('desc' = newest first), in that
+ * order.
+ */
+function scan(
+  context: SqliteContext,
+  ws: number,
+  filter: Filter,
+  position: Position | undefined,
+  order: ScanOrder,
+  limit: number,
+): StoredEvent[] {
+  const params: SqlParam[] = [ws];
+  let keyset = '';
+  const bounds: TimeBounds = {};
+  if (position !== undefined) {
+    const ms = toMs(position.occurred_at);
+    keyset =
+      order === 'desc'
+        ? 'AND (e.occurred_ms, e.seq) < (?, ?)'
+        : 'AND (e.occurred_ms, e.seq) > (?, ?)';
+    params.push(ms, position.seq);
+    if (order === 'desc') bounds.maxMs = ms;
+    else bounds.minMs = ms;
+  }
+  const where = compileFilter(filter, ws, bounds);
+  const direction = order === 'desc' ? 'DESC' : 'ASC';
+  const rows = context
+    .statement(
+      `SELECT ${EVENT_COLUMNS} FROM events e WHERE e.ws = ? ${keyset} AND (${where.sql})
+       ORDER BY e.occurred_ms ${direction}, e.seq ${direction} LIMIT ?`,
+    )
+    .all(...params, ...where.params, limit) as EventRow[];
+  return rows.map(toStoredEvent);
+}
+
+function positionOf(event: StoredEvent): Position {
+  return { occurred_at: event.occurred_at, seq: event.seq };
+}
+
+export function readPage(
+  context: SqliteContext,
+  workspace: string,
+  filter: Filter,
+  request: PageRequest,
+): StoredEvent[] {
+  const ws = context.workspaceKey(workspace);
+  const limit = Math.max(0, Math.floor(request.limit));
+  if (ws === undefined || limit === 0) return [];
+  if (request.direction === 'newer' && request.position !== undefined) {
+    // The closest `limit` newer events, read oldest first from the position, shown newest first.
+    return scan(context, ws, filter, request.position, 'asc', limit).reverse();
+  }
+  return scan(context, ws, filter, request.position, 'desc', limit);
+}
+
+export function countMatching(
+  context: SqliteContext,
+  workspace: string,
+  filter: Filter,
+  cap: number,
+): number {
+  const ws = context.workspaceKey(workspace);
+  const limit = Math.max(0, Math.floor(cap));
+  if (ws === undefined || limit === 0) return 0;
+  const where = compileFilter(filter, ws);
+  const row = context
+    .statement(
+      `SELECT count(*) AS n FROM (SELECT 1 FROM events e WHERE e.ws = ? AND (${where.sql}) LIMIT ?)`,
+    )
+    .get(ws, ...where.params, limit) as { n: number };
+  return row.n;
+}
+
+export async function* streamMatching(
+  context: SqliteContext,
+  workspace: string,
+  filter: Filter,
+  options: { order: 'newest' | 'oldest'; limit?: number },
+): AsyncGenerator<StoredEvent> {
+  const ws = context.workspaceKey(workspace);
+  if (ws === undefined) return;
+  let remaining = options.limit ?? Number.POSITIVE_INFINITY;
+  let position: Position | undefined;
+  const order: ScanOrder = options.order === 'newest' ? 'desc' : 'asc';
+  while (remaining > 0) {
+    const batch = scan(context, ws, filter, position, order, Math.min(BATCH_SIZE, remaining));
+    for (const event of batch) yield event;
+    remaining -= batch.length;
+    const last = batch.at(-1);
+    if (last === undefined || batch.length < BATCH_SIZE) return;
+    position = positionOf(last);
+    // Let other requests run between batches: a huge export must not starve the server.
+    await nextTurn();
+  }
+}
+
+export function entityEvents(
+  context: SqliteContext,
+  workspace: string,
+  type: string,
+  id: string,
+): StoredEvent[] {
+  const ws = context.workspaceKey(workspace);
+  if (ws === undefined) return [];
+  const rows = context
+    .statement(
+      `SELECT ${EVENT_COLUMNS} FROM events e WHERE e.ws = ? AND e.eid IN
+         (SELECT eid FROM event_targets WHERE ws = ? AND id = ? AND type = ? COLLATE BINARY)
+       ORDER BY e.occurred_ms, e.seq`,
+    )
+    .all(ws, ws, id, type) as EventRow[];
+  return rows.map(toStoredEvent);
+}
+
+export function getEvent(
+  context: SqliteContext,
+  workspace: string,
+  id: string,
+): StoredEvent | undefined {
+  const ws = context.workspaceKey(workspace);
+  if (ws === undefined) return undefined;
+  const row = context
+    .statement(`SELECT ${EVENT_COLUMNS} FROM events e WHERE e.ws = ? AND e.id = ?`)
+    .get(ws, id) as EventRow | undefined;
+  return row === undefined ? undefined : toStoredEvent(row);
+}
+
+export function readFacets(context: SqliteContext, workspace: string): Facets {
+  const ws = context.workspaceKey(workspace);
+  const values = (kind: FacetKind): FacetValue[] =>
+    ws === undefined
+      ? []
+      : (context
+          .statement(
+            `SELECT value, n AS count FROM facet_counts WHERE ws = ? AND kind = ?
+             ORDER BY n DESC, value LIMIT ${FACET_LIMIT}`,
+          )
+          .all(ws, kind) as FacetValue[]);
+  return {
+    actions: values('action'),
+    categories: values('category'),
+    actor_types: values('actor_type'),
+    target_types: values('target_type'),
+    outcomes: values('outcome'),
+    actors: ws === undefined ? [] : actorFacets(context, ws),
+  };
+}
+
+/** One entry per actor (type, id), named as in its most recently first-seen form. */
+function actorFacets(context: SqliteContext, ws: number): ActorFacet[] {
+  const rows = context
+    .statement(
+      `SELECT a.type, a.id, a.name, a.email, g.n AS count
+       FROM (SELECT type, id, sum(event_count) AS n, max(akey) AS latest
+             FROM actors WHERE ws = ? GROUP BY type, id) g
+       JOIN actors a ON a.akey = g.latest
+       WHERE g.n > 0
+       ORDER BY g.n DESC, a.type, a.id LIMIT ${FACET_LIMIT}`,
+    )
+    .all(ws) as {
+    type: string;
+    id: string;
+    name: string | null;
+    email: string | null;
+    count: number;
+  }[];
+  return rows.map(({ type, id, name, email, count }) => ({
+    type,
+    id,
+    ...(name === null ? {} : { name }),
+    ...(email === null ? {} : { email }),
+    count,
+  }));
+}
+
+interface ChainScanRow {
+  eid: number;
+  seq: number;
+  id: string;
+  occurred_ms: number;
+  action: string;
+  category: string;
+  outcome: string;
+  operation: string;
+  actor_type: string;
+  actor_id: string | null;
+  actor_name: string | null;
+  actor_email: string | null;
+  ip: Buffer | null;
+  prev_hash: Buffer;
+  hash: Buffer;
+  body: string;
+}
+
+/** Milliseconds back to the body's ISO form; a value no date can have is shown as it is. */
+function isoFromMs(ms: number): string {
+  const date = new Date(ms);
+  return Number.isNaN(date.getTime()) ? String(ms) : date.toISOString();
+}
+
+export async function* scanChain(
+  context: SqliteContext,
+  workspace: string,
+  fromSeq: number,
+): AsyncGenerator<ChainRow> {
+  const ws = context.workspaceKey(workspace);
+  if (ws === undefined) return;
+  let next = Math.max(1, fromSeq);
+  for (;;) {
+    const rows = context
+      .statement(
+        `SELECT e.eid, e.seq, e.id, e.occurred_ms, e.action, e.category, e.outcome, e.operation,
+                e.actor_type, a.id AS actor_id, a.name AS actor_name, a.email AS actor_email,
+                e.ip, e.prev_hash, e.hash, e.body
+         FROM events e LEFT JOIN actors a ON a.akey = e.actor_key
+         WHERE e.ws = ? AND e.seq >= ? ORDER BY e.seq LIMIT ${BATCH_SIZE}`,
+      )
+      .all(ws, next) as ChainScanRow[];
+    const targets = targetsOf(
+      context,
+      ws,
+      rows.map((r) => r.eid),
+    );
+    for (const row of rows) {
+      yield {
+        seq: row.seq,
+        id: row.id,
+        prev_hash: row.prev_hash.toString('hex'),
+        hash: row.hash.toString('hex'),
+        body: row.body,
+        columns: {
+          id: row.id,
+          seq: row.seq,
+          occurred_at: isoFromMs(row.occurred_ms),
+          action: row.action,
+          category: row.category,
+          outcome: row.outcome,
+          operation: row.operation,
+          actor_type: row.actor_type,
+          actor_id: row.actor_id,
+          actor_name: row.actor_name,
+          actor_email: row.actor_email,
+          ip_key: row.ip === null ? null : row.ip.toString('hex'),
+          targets: JSON.stringify(targets.get(row.eid) ?? []),
+        },
+      };
+    }
+    const last = rows.at(-1);
+    if (last === undefined || rows.length < BATCH_SIZE) return;
+    next = last.seq + 1;
+    await nextTurn();
+  }
+}
+
+/** The target rows of some events, as [type, id] pairs in target order. */
+function targetsOf(
+  context: SqliteContext,
+  ws: number,
+  eids: readonly number[],
+): Map<number, [string, string][]> {
+  const byEvent = new Map<number, [string, string][]>();
+  if (eids.length === 0) return byEvent;
+  const rows = context
+    .statement(
+      `SELECT eid, type, id FROM event_targets
+       WHERE eid IN (SELECT value FROM json_each(?)) AND ws = ? ORDER BY eid, pos`,
+    )
+    .all(JSON.stringify(eids), ws) as { eid: number; type: string; id: string }[];
+  for (const row of rows) {
+    let list = byEvent.get(row.eid);
+    if (list === undefined) {
+      list = [];
+      byEvent.set(row.eid, list);
+    }
+    list.push([row.type, row.id]);
+  }
+  return byEvent;
+}

@@ -1,0 +1,157 @@
+/**
+ * The SQLite schema as an ordered list of migrations. A migration is never edited once released:
+ * changes go into a new one with the next version. docs/storage.md explains every table and
+ * index.
+ */
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+const APPEND_ONLY = `'trailkeep: events are append-only'`;
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'initial schema',
+    sql: `
+CREATE TABLE workspaces (
+  wsk INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  name TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  settings TEXT NOT NULL
+) STRICT;
+
+-- One row per distinct (type, id, name, email) an actor was seen with: actor searches scan this
+-- small table, never the events. Lower-cased copies are made in JavaScript (full Unicode).
+CREATE TABLE actors (
+  akey INTEGER PRIMARY KEY,
+  ws INTEGER NOT NULL REFERENCES workspaces (wsk),
+  type TEXT NOT NULL,
+  id TEXT NOT NULL,
+  name TEXT,
+  email TEXT,
+  id_lc TEXT NOT NULL,
+  name_lc TEXT,
+  email_lc TEXT,
+  event_count INTEGER NOT NULL DEFAULT 0
+) STRICT;
+CREATE INDEX actors_by_id ON actors (ws, id);
+CREATE INDEX actors_by_name ON actors (ws, name_lc) WHERE name_lc IS NOT NULL;
+CREATE INDEX actors_by_email ON actors (ws, email_lc) WHERE email_lc IS NOT NULL;
+
+-- body is the exact canonical JSON that was hashed; the other columns are indexed copies of
+-- body fields (see src/core/columns.ts) that verify checks against it.
+CREATE TABLE events (
+  eid INTEGER PRIMARY KEY,
+  ws INTEGER NOT NULL REFERENCES workspaces (wsk),
+  seq INTEGER NOT NULL,
+  id TEXT NOT NULL,
+  occurred_ms INTEGER NOT NULL,
+  action TEXT NOT NULL COLLATE NOCASE,
+  category TEXT NOT NULL COLLATE NOCASE,
+  outcome TEXT NOT NULL,
+  operation TEXT NOT NULL,
+  actor_type TEXT NOT NULL,
+  actor_key INTEGER NOT NULL REFERENCES actors (akey),
+  ip BLOB,
+  prev_hash BLOB NOT NULL,
+  hash BLOB NOT NULL,
+  body TEXT NOT NULL
+) STRICT;
+CREATE UNIQUE INDEX events_by_seq ON events (ws, seq);
+CREATE UNIQUE INDEX events_by_id ON events (ws, id);
+CREATE INDEX events_by_time ON events (ws, occurred_ms, seq);
+CREATE INDEX events_by_action ON events (ws, action, occurred_ms, seq);
+CREATE INDEX events_by_category ON events (ws, category, occurred_ms, seq);
+CREATE INDEX events_by_actor ON events (ws, actor_key, occurred_ms, seq);
+CREATE INDEX events_by_actor_type ON events (ws, actor_type, occurred_ms, seq);
+CREATE INDEX events_by_outcome ON events (ws, outcome, occurred_ms, seq);
+CREATE INDEX events_by_operation ON events (ws, operation, occurred_ms, seq);
+CREATE INDEX events_by_ip ON events (ws, ip, occurred_ms, seq) WHERE ip IS NOT NULL;
+
+-- One row per target of an event, in target order, so "target matches any" is an index lookup.
+CREATE TABLE event_targets (
+  eid INTEGER NOT NULL REFERENCES events (eid),
+  pos INTEGER NOT NULL,
+  ws INTEGER NOT NULL,
+  type TEXT NOT NULL COLLATE NOCASE,
+  id TEXT NOT NULL,
+  name_lc TEXT,
+  occurred_ms INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  PRIMARY KEY (eid, pos)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX event_targets_by_id ON event_targets (ws, id, occurred_ms, seq);
+CREATE INDEX event_targets_by_name ON event_targets (ws, name_lc, occurred_ms, seq)
+  WHERE name_lc IS NOT NULL;
+
+-- Workspace-wide counts for the dropdowns, kept inside the append transaction.
+CREATE TABLE facet_counts (
+  ws INTEGER NOT NULL REFERENCES workspaces (wsk),
+  kind TEXT NOT NULL,
+  value TEXT NOT NULL,
+  n INTEGER NOT NULL,
+  PRIMARY KEY (ws, kind, value)
+) STRICT, WITHOUT ROWID;
+
+CREATE TRIGGER events_no_update BEFORE UPDATE ON events
+BEGIN SELECT RAISE(ABORT, ${APPEND_ONLY}); END;
+CREATE TRIGGER events_no_delete BEFORE DELETE ON events
+BEGIN SELECT RAISE(ABORT, ${APPEND_ONLY}); END;
+CREATE TRIGGER event_targets_no_update BEFORE UPDATE ON event_targets
+BEGIN SELECT RAISE(ABORT, ${APPEND_ONLY}); END;
+CREATE TRIGGER event_targets_no_delete BEFORE DELETE ON event_targets
+BEGIN SELECT RAISE(ABORT, ${APPEND_ONLY}); END;
+
+CREATE TABLE users (
+  id TEXT PRIMARY KEY,
+  email TEXT NOT NULL UNIQUE COLLATE NOCASE,
+  name TEXT,
+  password_hash TEXT NOT NULL,
+  created_at TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE memberships (
+  ws INTEGER NOT NULL REFERENCES workspaces (wsk),
+  user_id TEXT NOT NULL REFERENCES users (id),
+  role TEXT NOT NULL CHECK (role IN ('owner', 'admin', 'auditor', 'member')),
+  created_at TEXT NOT NULL,
+  PRIMARY KEY (ws, user_id)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX memberships_by_user ON memberships (user_id);
+
+CREATE TABLE api_keys (
+  id TEXT PRIMARY KEY,
+  ws INTEGER NOT NULL REFERENCES workspaces (wsk),
+  name TEXT NOT NULL,
+  scope TEXT NOT NULL CHECK (scope IN ('ingest', 'read', 'admin')),
+  prefix TEXT NOT NULL UNIQUE,
+  hash TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  created_by TEXT,
+  revoked_at TEXT,
+  last_used_at TEXT
+) STRICT;
+CREATE INDEX api_keys_by_workspace ON api_keys (ws);
+
+CREATE TABLE sessions (
+  id_hash TEXT PRIMARY KEY,
+  user_id TEXT NOT NULL REFERENCES users (id),
+  csrf_token TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  expires_at TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE secrets (
+  name TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) STRICT;
+`,
+  },
+];
+
+export const LATEST_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);
