@@ -1,0 +1,82 @@
+/**
+ * The JSON body parser. Nesting depth is measured on the raw text, before JSON.parse or anything
+ * else builds objects from it, so a pathological body costs one linear scan and nothing more.
+ * Prototype-poisoning keys (`__proto__`, `constructor.prototype`) are refused by Fastify's own
+ * secure parser, which does the actual parsing.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { TrailkeepError } from '../core/errors.js';
+
+/** An event may nest 16 levels (the event object itself is level 1). */
+export const MAX_EVENT_DEPTH = 16;
+/** A batch wraps events in `{ "events": [ ... ] }`: two more levels. */
+export const MAX_BODY_DEPTH = MAX_EVENT_DEPTH + 2;
+export const MAX_BODY_BYTES = 4 * 1024 * 1024;
+
+const OPEN_OBJECT = 0x7b;
+const OPEN_ARRAY = 0x5b;
+const CLOSE_OBJECT = 0x7d;
+const CLOSE_ARRAY = 0x5d;
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+
+/** The deepest nesting of objects and arrays in JSON text, ignoring brackets inside strings. */
+export function jsonTextDepth(text: string, stopAbove = Infinity): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === BACKSLASH) i++;
+      else if (c === QUOTE) inString = false;
+    } else if (c === QUOTE) {
+      inString = true;
+    } else if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
+      depth++;
+      if (depth > deepest) {
+        deepest = depth;
+        if (deepest > stopAbove) return deepest;
+      }
+    } else if (c === CLOSE_OBJECT || c === CLOSE_ARRAY) {
+      depth--;
+    }
+  }
+  return deepest;
+}
+
+/** The nesting depth of a parsed value (a scalar is 0, `{}` is 1). */
+export function valueDepth(value: unknown, stopAbove = Infinity, level = 0): number {
+  if (value === null || typeof value !== 'object') return level;
+  const next = level + 1;
+  if (next > stopAbove) return next;
+  let deepest = next;
+  const children: unknown[] = Array.isArray(value) ? value : Object.values(value);
+  for (const child of children) {
+    deepest = Math.max(deepest, valueDepth(child, stopAbove, next));
+    if (deepest > stopAbove) return deepest;
+  }
+  return deepest;
+}
+
+export function registerJsonParser(app: FastifyInstance, bodyLimit: number): void {
+  const secureParse = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser(['application/json']);
+  app.addContentTypeParser(
+    ['application/json', 'application/problem+json'],
+    { parseAs: 'string', bodyLimit },
+    (request: FastifyRequest, body: string | Buffer, done) => {
+      const text = typeof body === 'string' ? body : body.toString('utf8');
+      if (jsonTextDepth(text, MAX_BODY_DEPTH) > MAX_BODY_DEPTH) {
+        done(
+          new TrailkeepError(
+            'json_too_deep',
+            `The JSON body nests deeper than ${MAX_BODY_DEPTH} levels (an event may nest ${MAX_EVENT_DEPTH})`,
+          ),
+        );
+        return;
+      }
+      void secureParse(request, text, done);
+    },
+  );
+}

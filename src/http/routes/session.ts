@@ -1,0 +1,164 @@
+/** Sign-in, the current session, sign-out, and the caller's workspaces. */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { TrailkeepError, isTrailkeepError } from '../../core/errors.js';
+import type { KeyScope, Role, UserRecord } from '../../store/store.js';
+import type { SessionRecord } from '../../store/store.js';
+import { auditContext, SESSION_COOKIE } from '../auth.js';
+import type { HttpContext } from '../context.js';
+import { SESSION_INFO, WORKSPACE_ACCESS } from '../schemas.js';
+
+/** The role a key acts with, for clients that show one role per workspace. */
+const KEY_ROLES: Record<KeyScope, Role> = { admin: 'admin', read: 'auditor', ingest: 'member' };
+
+async function sessionInfo(
+  ctx: HttpContext,
+  user: UserRecord,
+  session: SessionRecord,
+): Promise<Record<string, unknown>> {
+  return {
+    user: { id: user.id, email: user.email, name: user.name },
+    csrf_token: session.csrf_token,
+    workspaces: await ctx.accounts.workspacesOf(user.id),
+  };
+}
+
+function isSecure(request: FastifyRequest, ctx: HttpContext): boolean {
+  return ctx.secureCookies || request.protocol === 'https';
+}
+
+function clearSessionCookie(request: FastifyRequest, reply: FastifyReply, ctx: HttpContext): void {
+  void reply.clearCookie(SESSION_COOKIE, {
+    path: '/',
+    httpOnly: true,
+    sameSite: 'lax',
+    secure: isSecure(request, ctx),
+  });
+}
+
+const NOT_SIGNED_IN = 'Not signed in: POST /api/v1/session with { "email", "password" }';
+
+export function sessionRoutes(app: FastifyInstance, ctx: HttpContext): void {
+  app.post<{ Body: { email: string; password: string } }>(
+    '/session',
+    {
+      config: { access: 'public', summary: 'Sign in; sets the tk_session cookie', tag: 'session' },
+      schema: {
+        body: {
+          type: 'object',
+          required: ['email', 'password'],
+          properties: {
+            email: { type: 'string', minLength: 1, maxLength: 320 },
+            password: { type: 'string', minLength: 1, maxLength: 1024 },
+          },
+          additionalProperties: false,
+        },
+        response: { 200: SESSION_INFO },
+      },
+    },
+    async (request, reply) => {
+      const { email, password } = request.body;
+      let signedIn;
+      try {
+        signedIn = await ctx.accounts.login(email, password, request.ip);
+      } catch (error) {
+        if (isTrailkeepError(error) && error.code === 'unauthenticated') {
+          // Audited where someone can act on it: the workspaces of the account being guessed.
+          const user = await ctx.accounts.store.getUserByEmail(email.trim().toLowerCase());
+          if (user) {
+            const workspaces = (await ctx.accounts.workspacesOf(user.id)).map((w) => w.id);
+            await ctx.audit.login(
+              workspaces,
+              { ...auditContext(request), actor: { type: 'user', id: user.id, email: user.email } },
+              user,
+              'failure',
+              'wrong password',
+            );
+          }
+        }
+        throw error;
+      }
+      const { user, session, token } = signedIn;
+      const info = await sessionInfo(ctx, user, session);
+      const actor = { type: 'user' as const, id: user.id, email: user.email };
+      await ctx.audit.login(
+        (await ctx.accounts.workspacesOf(user.id)).map((w) => w.id),
+        { ...auditContext(request), actor: user.name ? { ...actor, name: user.name } : actor },
+        user,
+        'success',
+      );
+      const maxAge = Math.max(0, Math.floor((Date.parse(session.expires_at) - Date.now()) / 1000));
+      void reply.setCookie(SESSION_COOKIE, token, {
+        path: '/',
+        httpOnly: true,
+        sameSite: 'lax',
+        secure: isSecure(request, ctx),
+        maxAge,
+      });
+      return info;
+    },
+  );
+
+  app.get(
+    '/session',
+    {
+      config: { access: 'optional', summary: 'The signed-in person', tag: 'session' },
+      schema: { response: { 200: SESSION_INFO } },
+    },
+    async (request) => {
+      const principal = request.principal;
+      if (principal?.kind !== 'session') throw new TrailkeepError('unauthenticated', NOT_SIGNED_IN);
+      return sessionInfo(ctx, principal.user, principal.session);
+    },
+  );
+
+  app.delete(
+    '/session',
+    {
+      config: { access: 'optional', summary: 'Sign out', tag: 'session' },
+      schema: { response: { 204: { type: 'null', description: 'Signed out' } } },
+    },
+    async (request, reply) => {
+      const principal = request.principal;
+      if (principal?.kind === 'session') await ctx.accounts.logout(principal.token);
+      clearSessionCookie(request, reply, ctx);
+      return reply.code(204).send();
+    },
+  );
+
+  app.get(
+    '/workspaces',
+    {
+      config: { access: 'any', summary: "The caller's workspaces", tag: 'session' },
+      schema: {
+        response: {
+          200: {
+            type: 'object',
+            required: ['workspaces'],
+            properties: { workspaces: { type: 'array', items: WORKSPACE_ACCESS } },
+            additionalProperties: false,
+          },
+        },
+      },
+    },
+    async (request) => {
+      const principal = request.principal;
+      if (principal?.kind === 'session') {
+        return { workspaces: await ctx.accounts.workspacesOf(principal.user.id) };
+      }
+      if (principal?.kind === 'key') {
+        const ws = await ctx.accounts.requireWorkspace(principal.key.workspace);
+        return {
+          workspaces: [
+            {
+              id: ws.id,
+              name: ws.name,
+              role: KEY_ROLES[principal.key.scope],
+              scope: principal.key.scope,
+            },
+          ],
+        };
+      }
+      throw new TrailkeepError('unauthenticated', NOT_SIGNED_IN);
+    },
+  );
+}

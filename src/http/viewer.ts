@@ -1,0 +1,100 @@
+/**
+ * The viewer's static files (web/dist, built with Vite) at `/`, with a single-page-app fallback
+ * to index.html for paths that are not API routes; and the security headers every response
+ * carries. The Content-Security-Policy allows scripts and styles from the server's own origin
+ * only: no inline scripts, no eval, no framing.
+ */
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import fastifyStatic from '@fastify/static';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { TrailkeepError } from '../core/errors.js';
+import { sendProblem } from './problem.js';
+
+export const CONTENT_SECURITY_POLICY = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "font-src 'self'",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+const SECURITY_HEADERS: Record<string, string> = {
+  'content-security-policy': CONTENT_SECURITY_POLICY,
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'x-frame-options': 'DENY',
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-resource-policy': 'same-origin',
+};
+
+const NOT_BUILT_PAGE = `<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><title>Trailkeep</title></head>
+<body>
+<h1>Trailkeep is running</h1>
+<p>The viewer is not built. Build it with <code>npx vite build --config web/vite.config.ts</code>
+(it is written to <code>web/dist</code>) and reload this page. The HTTP API is at <code>/api/v1</code>; its
+description is at <a href="/openapi.json">/openapi.json</a>.</p>
+</body>
+</html>
+`;
+
+/** Paths that belong to the API: they never fall back to the viewer. */
+export function isApiPath(url: string): boolean {
+  const path = url.split('?')[0] ?? url;
+  return (
+    path === '/api' || path.startsWith('/api/') || path === '/openapi.json' || path === '/healthz'
+  );
+}
+
+export function addSecurityHeaders(app: FastifyInstance): void {
+  app.addHook('onSend', async (request, reply, payload) => {
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) void reply.header(name, value);
+    // Audit data must not linger in shared or browser caches.
+    if (isApiPath(request.url)) void reply.header('cache-control', 'no-store');
+    return payload;
+  });
+}
+
+export async function registerViewer(
+  app: FastifyInstance,
+  webRoot: string | undefined,
+): Promise<void> {
+  const root = resolve(webRoot ?? join(process.cwd(), 'web', 'dist'));
+  const built = existsSync(join(root, 'index.html'));
+  if (built) {
+    await app.register(fastifyStatic, {
+      root,
+      prefix: '/',
+      wildcard: true,
+      index: ['index.html'],
+      // Hashed asset names change with their content; index.html must always be revalidated.
+      setHeaders: (res, path) => {
+        res.setHeader(
+          'cache-control',
+          path.endsWith('index.html') ? 'no-cache' : 'public, max-age=31536000, immutable',
+        );
+      },
+    });
+  }
+
+  app.setNotFoundHandler(async (request: FastifyRequest, reply: FastifyReply) => {
+    if (isApiPath(request.url) || (request.method !== 'GET' && request.method !== 'HEAD')) {
+      return sendProblem(
+        reply,
+        new TrailkeepError('not_found', `No route ${request.method} ${request.url.split('?')[0]}`),
+      );
+    }
+    if (built) {
+      void reply.header('cache-control', 'no-cache');
+      return reply.sendFile('index.html');
+    }
+    return reply.code(200).type('text/html; charset=utf-8').send(NOT_BUILT_PAGE);
+  });
+}
