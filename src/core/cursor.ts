@@ -121,7 +121,8 @@ function readPayload(value: unknown): CursorPayload {
   if (direction !== 'older' && direction !== 'newer') throw bad('direction');
   if (!isRecord(position) || !hasOnly(position, ['occurred_at', 'seq'])) throw bad('position');
   const { occurred_at: occurredAt, seq } = position;
-  if (typeof occurredAt !== 'string' || !ISO_UTC.test(occurredAt)) throw bad('position.occurred_at');
+  if (typeof occurredAt !== 'string' || !ISO_UTC.test(occurredAt))
+    throw bad('position.occurred_at');
   if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0) throw bad('position.seq');
   if (typeof limit !== 'number' || !Number.isSafeInteger(limit) || limit < 1) throw bad('limit');
   return Object.freeze({
@@ -160,8 +161,12 @@ export function cursorFilter(payload: CursorPayload): Filter {
     return parseFilter(payload.query);
   } catch (error) {
     // Only a cursor from a server with other query rules can get here (ours are signed).
-    throw new TrailkeepError('cursor_invalid', 'The cursor carries a question this server cannot read', {
-      cause: error,
-    });
+    throw new TrailkeepError(
+      'cursor_invalid',
+      'The cursor carries a question this server cannot read',
+      {
+        cause: error,
+      },
+    );
   }
 }

@@ -47,7 +47,9 @@ export function fieldTerm(key: QueryKey, value: string, options: FieldTermOption
     negated: options.negated ?? false,
     position: options.position ?? 0,
   };
-  return Object.freeze(options.metaKey === undefined ? base : { ...base, metaKey: options.metaKey });
+  return Object.freeze(
+    options.metaKey === undefined ? base : { ...base, metaKey: options.metaKey },
+  );
 }
 
 export function wordTerm(

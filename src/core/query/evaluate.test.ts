@@ -20,7 +20,14 @@ const base: StoredEvent = {
   operation: 'update',
   changes: [],
   context: { ip: '203.0.113.7' },
-  metadata: { build_reason: 'autostart', count: 3, flag: true, nested: { a: 1 }, none: null, list: [] },
+  metadata: {
+    build_reason: 'autostart',
+    count: 3,
+    flag: true,
+    nested: { a: 1 },
+    none: null,
+    list: [],
+  },
   prev_hash: '0'.repeat(64),
   hash: '1'.repeat(64),
 };
@@ -45,7 +52,11 @@ const CASES: Record<string, EvalCase[]> = {
     { query: 'action:job.* action:member.*', matches: true },
     { query: '-action:member.*', matches: false },
     { query: '-action:job.*', matches: true },
-    { query: 'action:repository_run_claim', matches: true, event: event({ action: 'REPOSITORY_RUN_CLAIM' }) },
+    {
+      query: 'action:repository_run_claim',
+      matches: true,
+      event: event({ action: 'REPOSITORY_RUN_CLAIM' }),
+    },
   ],
   category: [
     { query: 'category:members', matches: true },
@@ -57,7 +68,11 @@ const CASES: Record<string, EvalCase[]> = {
     { query: 'actor:KIM', matches: true },
     { query: 'actor:u_12', matches: true },
     { query: 'actor:sam', matches: false },
-    { query: 'actor:ci-bot', matches: true, event: event({ actor: { type: 'automation', id: 'ci-bot-7' } }) },
+    {
+      query: 'actor:ci-bot',
+      matches: true,
+      event: event({ actor: { type: 'automation', id: 'ci-bot-7' } }),
+    },
   ],
   actor_type: [
     { query: 'actor_type:user', matches: true },
@@ -67,12 +82,20 @@ const CASES: Record<string, EvalCase[]> = {
   username: [
     { query: 'username:"alex kim"', matches: true },
     { query: 'username:alex', matches: false },
-    { query: 'username:alex', matches: false, event: event({ actor: { type: 'user', id: 'alex' } }) },
+    {
+      query: 'username:alex',
+      matches: false,
+      event: event({ actor: { type: 'user', id: 'alex' } }),
+    },
   ],
   email: [
     { query: 'email:alex@example.com', matches: true },
     { query: 'email:alex@example', matches: false },
-    { query: '-email:alex@example.com', matches: true, event: event({ actor: { type: 'system', id: 's' } }) },
+    {
+      query: '-email:alex@example.com',
+      matches: true,
+      event: event({ actor: { type: 'system', id: 's' } }),
+    },
   ],
   target_type: [
     { query: 'target_type:user', matches: true },
@@ -97,7 +120,11 @@ const CASES: Record<string, EvalCase[]> = {
     { query: 'ip:0.0.0.0/0', matches: true },
     { query: 'ip:"::ffff:203.0.113.7"', matches: true },
     { query: 'ip:"2001:db8::/32"', matches: false },
-    { query: 'ip:"2001:db8::/32"', matches: true, event: event({ context: { ip: '2001:DB8::42' } }) },
+    {
+      query: 'ip:"2001:db8::/32"',
+      matches: true,
+      event: event({ context: { ip: '2001:DB8::42' } }),
+    },
     { query: 'ip:10.0.0.0/8', matches: false, event: event({ context: {} }) },
     { query: '-ip:10.0.0.0/8', matches: true, event: event({ context: {} }) },
   ],
@@ -114,7 +141,11 @@ const CASES: Record<string, EvalCase[]> = {
     { query: '-is:system', matches: true },
     { query: 'is:system', matches: true, event: event({ actor: { type: 'system', id: 's' } }) },
     { query: 'is:system', matches: true, event: event({ actor: { type: 'automation', id: 'r' } }) },
-    { query: '-is:system', matches: false, event: event({ actor: { type: 'automation', id: 'r' } }) },
+    {
+      query: '-is:system',
+      matches: false,
+      event: event({ actor: { type: 'automation', id: 'r' } }),
+    },
   ],
   meta: [
     { query: 'build_reason:autostart', matches: true },

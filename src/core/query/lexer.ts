@@ -146,5 +146,9 @@ function readQuoted(text: string, open: number, termStart: number): { value: str
     value += ch;
     i++;
   }
-  throw queryError('Unterminated quote', atPosition(open, text.slice(termStart)), 'close it with "');
+  throw queryError(
+    'Unterminated quote',
+    atPosition(open, text.slice(termStart)),
+    'close it with "',
+  );
 }

@@ -140,7 +140,10 @@ function timeBound(
   if (term.negated) {
     return fail({
       problem: `"${bound}" cannot be negated`,
-      hint: bound === 'since' ? 'to ask for earlier events use until:' : 'to ask for later events use since:',
+      hint:
+        bound === 'since'
+          ? 'to ask for earlier events use until:'
+          : 'to ask for later events use since:',
     });
   }
   if (previous !== undefined) {

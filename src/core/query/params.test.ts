@@ -61,7 +61,10 @@ describe('filterFromParams', () => {
 describe('combineFilters', () => {
   it('ANDs different keys and takes the time range from either side', () => {
     expect(
-      combineFilters(parseFilter('action:a since:2026-05-01'), parseFilter('actor:b until:2026-05-02')),
+      combineFilters(
+        parseFilter('action:a since:2026-05-01'),
+        parseFilter('actor:b until:2026-05-02'),
+      ),
     ).toStrictEqual(parseFilter('action:a actor:b since:2026-05-01 until:2026-05-02'));
   });
 

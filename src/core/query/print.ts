@@ -74,8 +74,10 @@ function printClause(clause: Clause): string[] {
  */
 export function printFilter(filter: Filter): string {
   const parts: string[] = [];
-  if (filter.since !== undefined) parts.push(`since:${formatValue(formatTimeBound(filter.since, 'since'))}`);
-  if (filter.until !== undefined) parts.push(`until:${formatValue(formatTimeBound(filter.until, 'until'))}`);
+  if (filter.since !== undefined)
+    parts.push(`since:${formatValue(formatTimeBound(filter.since, 'since'))}`);
+  if (filter.until !== undefined)
+    parts.push(`until:${formatValue(formatTimeBound(filter.until, 'until'))}`);
   for (const clause of filter.clauses) parts.push(...printClause(clause));
   return parts.join(' ');
 }

@@ -24,7 +24,11 @@ export function inParameter(parameter: string, value: string): ProblemLocation {
 }
 
 /** `<problem> <where>[; <hint>]`, e.g. `Unknown key "foo" at position 7 (term "foo:bar"); ...`. */
-export function queryError(problem: string, location: ProblemLocation, hint?: string): TrailkeepError {
+export function queryError(
+  problem: string,
+  location: ProblemLocation,
+  hint?: string,
+): TrailkeepError {
   const message = `${problem} ${location.where}${hint === undefined ? '' : `; ${hint}`}`;
   return new TrailkeepError('query_invalid', message, { extra: { ...location.extra } });
 }

@@ -237,7 +237,10 @@ describe('query failures', () => {
   });
 
   it('quotes canonical terms when normalizing a tree without its source text', () => {
-    const ast = queryAst([wordTerm('ok'), fieldTerm('outcome', 'maybe', { position: 3, negated: true })]);
+    const ast = queryAst([
+      wordTerm('ok'),
+      fieldTerm('outcome', 'maybe', { position: 3, negated: true }),
+    ]);
     expect(failure(() => normalizeQuery(ast)).message).toBe(
       'Unknown outcome "maybe" at position 3 (term "-outcome:maybe"); expected one of: success, failure',
     );

@@ -48,14 +48,22 @@ const CASES: Case[] = [
     filter: only(clause('action', ['repo:push'])),
     printed: 'action:"repo:push"',
   },
-  { input: '-action:login', filter: only(clause('action', ['login'], { negated: true })), printed: '-action:login' },
+  {
+    input: '-action:login',
+    filter: only(clause('action', ['login'], { negated: true })),
+    printed: '-action:login',
+  },
   {
     input: 'action:create -action:delete',
     filter: only(clause('action', ['create']), clause('action', ['delete'], { negated: true })),
     printed: 'action:create -action:delete',
   },
   // category, actor, actor_type, username, email
-  { input: 'category:Members', filter: only(clause('category', ['members'])), printed: 'category:members' },
+  {
+    input: 'category:Members',
+    filter: only(clause('category', ['members'])),
+    printed: 'category:members',
+  },
   {
     input: 'category:"Auth & tokens"',
     filter: only(clause('category', ['auth & tokens'])),
@@ -104,15 +112,26 @@ const CASES: Case[] = [
     printed: 'target:"say \\"hi\\" \\\\ bye"',
   },
   // ip: addresses and CIDR ranges, v4 and v6, in canonical form
-  { input: 'ip:203.0.113.7', filter: only(clause('ip', ['203.0.113.7/32'])), printed: 'ip:203.0.113.7/32' },
+  {
+    input: 'ip:203.0.113.7',
+    filter: only(clause('ip', ['203.0.113.7/32'])),
+    printed: 'ip:203.0.113.7/32',
+  },
   { input: 'ip:10.1.2.3/8', filter: only(clause('ip', ['10.0.0.0/8'])), printed: 'ip:10.0.0.0/8' },
   {
     input: 'ip:"2001:DB8::1/32" -ip:2001:db8:0:0::7',
-    filter: only(clause('ip', ['2001:db8::/32']), clause('ip', ['2001:db8::7/128'], { negated: true })),
+    filter: only(
+      clause('ip', ['2001:db8::/32']),
+      clause('ip', ['2001:db8::7/128'], { negated: true }),
+    ),
     printed: 'ip:"2001:db8::/32" -ip:"2001:db8::7/128"',
   },
   // outcome, operation (crud)
-  { input: 'outcome:FAILURE', filter: only(clause('outcome', ['failure'])), printed: 'outcome:failure' },
+  {
+    input: 'outcome:FAILURE',
+    filter: only(clause('outcome', ['failure'])),
+    printed: 'outcome:failure',
+  },
   {
     input: 'operation:delete crud:Update',
     filter: only(clause('operation', ['delete', 'update'])),
@@ -144,7 +163,10 @@ const CASES: Case[] = [
   { input: 'Deploy', filter: only(clause('text', ['deploy'])), printed: 'deploy' },
   {
     input: 'Deploy -"Alex Kim" "-flag" "a:b"',
-    filter: only(clause('text', ['-flag', 'a:b', 'deploy']), clause('text', ['alex kim'], { negated: true })),
+    filter: only(
+      clause('text', ['-flag', 'a:b', 'deploy']),
+      clause('text', ['alex kim'], { negated: true }),
+    ),
     printed: '"-flag" "a:b" deploy -"alex kim"',
   },
   { input: '--x', filter: only(clause('text', ['-x'], { negated: true })), printed: '-"-x"' },
@@ -218,9 +240,9 @@ describe('query language', () => {
   });
 
   it('prints terms in canonical spelling and quotes what needs it', () => {
-    expect(printQuery(parseQuery('resource_id:a -date_from:"2026-05-12" x "" -"-" meta.k:"a b"'))).toBe(
-      'target_id:a -since:2026-05-12 x "" -"-" meta.k:"a b"',
-    );
+    expect(
+      printQuery(parseQuery('resource_id:a -date_from:"2026-05-12" x "" -"-" meta.k:"a b"')),
+    ).toBe('target_id:a -since:2026-05-12 x "" -"-" meta.k:"a b"');
   });
 
   it('freezes the tree and the filter', () => {

@@ -9,7 +9,23 @@ import { printFilter, printQuery } from './print.js';
 
 /** Characters that stress quoting: separators, quotes, escapes, dashes, unicode. */
 const weirdChar = fc.oneof(
-  fc.constantFrom(' ', ':', '"', '\\', '-', '*', '\t', '\n', '\u00a0', '\u2028', 'é', 'İ', '😀', 'a', 'Z'),
+  fc.constantFrom(
+    ' ',
+    ':',
+    '"',
+    '\\',
+    '-',
+    '*',
+    '\t',
+    '\n',
+    '\u00a0',
+    '\u2028',
+    'é',
+    'İ',
+    '😀',
+    'a',
+    'Z',
+  ),
   fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }),
 );
 const weirdString = (minLength = 0) => fc.string({ unit: weirdChar, minLength, maxLength: 12 });
@@ -35,19 +51,29 @@ const anyTerm: fc.Arbitrary<QueryTerm> = fc.oneof(
     .map(({ value, negated }) => wordTerm(value, { negated })),
 );
 
-const withoutPositions = (ast: QueryAst) => ast.terms.map(({ position: _position, ...rest }) => rest);
+const withoutPositions = (ast: QueryAst) =>
+  ast.terms.map(({ position: _position, ...rest }) => rest);
 
 /** Values each key accepts, with the quirks normalization must absorb (case, CIDR spelling). */
 const validFieldTerm: fc.Arbitrary<QueryTerm> = fc
   .tuple(
     fc.oneof(
       fc.stringMatching(/^[A-Za-z0-9._:*-]{1,24}$/).map((v) => ['action', v] as const),
-      ...(['category', 'actor', 'username', 'email', 'target_type', 'target_id', 'target'] as const).map(
-        (key) => weirdString(1).map((v) => [key, v] as const),
-      ),
-      fc.constantFrom(...ACTOR_TYPES).chain(randomCase).map((v) => ['actor_type', v] as const),
-      fc.constantFrom(...OUTCOMES).chain(randomCase).map((v) => ['outcome', v] as const),
-      fc.constantFrom(...OPERATIONS).chain(randomCase).map((v) => ['operation', v] as const),
+      ...(
+        ['category', 'actor', 'username', 'email', 'target_type', 'target_id', 'target'] as const
+      ).map((key) => weirdString(1).map((v) => [key, v] as const)),
+      fc
+        .constantFrom(...ACTOR_TYPES)
+        .chain(randomCase)
+        .map((v) => ['actor_type', v] as const),
+      fc
+        .constantFrom(...OUTCOMES)
+        .chain(randomCase)
+        .map((v) => ['outcome', v] as const),
+      fc
+        .constantFrom(...OPERATIONS)
+        .chain(randomCase)
+        .map((v) => ['operation', v] as const),
       fc.constant(['is', 'System'] as const),
       fc
         .oneof(
@@ -87,20 +113,24 @@ function writeTime(date: Date, style: 'date' | 'utc' | 'offset'): string {
   return `${shifted.slice(0, 23)}+01:30`;
 }
 
+const timeStyle = fc.constantFrom<'date' | 'utc' | 'offset'>('date', 'utc', 'offset');
+
 /** An optional, never-empty time range (since written before until, or not). */
 const timeTerms: fc.Arbitrary<QueryTerm[]> = fc
   .record({
     a: instant,
     b: instant,
-    sinceStyle: fc.constantFrom('date', 'utc', 'offset') as fc.Arbitrary<'date' | 'utc' | 'offset'>,
-    untilStyle: fc.constantFrom('date', 'utc', 'offset') as fc.Arbitrary<'date' | 'utc' | 'offset'>,
+    sinceStyle: timeStyle,
+    untilStyle: timeStyle,
     which: fc.constantFrom('none', 'since', 'until', 'both'),
   })
   .map(({ a, b, sinceStyle, untilStyle, which }) => {
     const [from, to] = a <= b ? [a, b] : [b, a];
     const terms: QueryTerm[] = [];
-    if (which === 'since' || which === 'both') terms.push(fieldTerm('since', writeTime(from, sinceStyle)));
-    if (which === 'until' || which === 'both') terms.push(fieldTerm('until', writeTime(to, untilStyle)));
+    if (which === 'since' || which === 'both')
+      terms.push(fieldTerm('since', writeTime(from, sinceStyle)));
+    if (which === 'until' || which === 'both')
+      terms.push(fieldTerm('until', writeTime(to, untilStyle)));
     return terms;
   });
 
@@ -153,7 +183,10 @@ describe('round trips', () => {
           .map((term, i) => ({ term, rank: (i * 7919 + seed) % 101 }))
           .sort((x, y) => x.rank - y.rank)
           .map(({ term }) => term);
-        const repeated = [...shuffled, ...shuffled.filter((t) => t.kind !== 'field' || (t.key !== 'since' && t.key !== 'until'))];
+        const repeated = [
+          ...shuffled,
+          ...shuffled.filter((t) => t.kind !== 'field' || (t.key !== 'since' && t.key !== 'until')),
+        ];
         expect(normalizeQuery(queryAst(repeated))).toStrictEqual(normalizeQuery(ast));
       }),
       { numRuns: 300 },

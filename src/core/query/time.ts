@@ -49,7 +49,10 @@ function toBound(millis: number, value: string): string | Rejection {
 
 /** The bound a value stands for: `since` inclusive, `until` exclusive, in toISOString form. */
 export function parseTimeBound(value: string, bound: TimeBound): string | Rejection {
-  const invalid: Rejection = { problem: `Invalid date ${JSON.stringify(value)}`, hint: FORMAT_HINT };
+  const invalid: Rejection = {
+    problem: `Invalid date ${JSON.stringify(value)}`,
+    hint: FORMAT_HINT,
+  };
   const date = DATE.exec(value);
   if (date !== null) {
     const [y, mo, d] = [Number(date[1]), Number(date[2]), Number(date[3])];
@@ -104,7 +107,10 @@ export function formatTimeBound(iso: string, bound: TimeBound): string {
   if (bound === 'since') return midnight ? iso.slice(0, 10) : iso;
   const last = new Date(millis - (midnight ? DAY_MS : 1)).toISOString();
   if (!FOUR_DIGIT_YEAR_ISO.test(last)) {
-    throw new TrailkeepError('query_invalid', `Cannot print until ${JSON.stringify(iso)}: out of range`);
+    throw new TrailkeepError(
+      'query_invalid',
+      `Cannot print until ${JSON.stringify(iso)}: out of range`,
+    );
   }
   return midnight ? last.slice(0, 10) : last;
 }
