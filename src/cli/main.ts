@@ -19,6 +19,9 @@ async function loadCommands(): Promise<Register[]> {
     import('./commands/checkpoint.js'),
     import('./commands/export.js'),
     import('./commands/history.js'),
+    import('./commands/serve.js'),
+    import('./commands/keys.js'),
+    import('./commands/users.js'),
   ]);
   return modules.map((m) => m.register);
 }

@@ -1,0 +1,169 @@
+/**
+ * `trailkeep serve`: the HTTP service. On a first start with an empty database it creates a
+ * workspace, its owner (with a generated password) and an ingest key, and prints them once.
+ * SIGTERM or SIGINT stop it gracefully: no new connections, requests in flight finish (an
+ * acknowledged event is already durable), then the store is closed. A second signal exits at once.
+ */
+import type { Command } from 'commander';
+import { isTrailkeepError } from '../../core/errors.js';
+import { buildApp } from '../../http/app.js';
+import { AccountService, type InitWorkspaceResult } from '../../service/accounts.js';
+import { LogService } from '../../service/log-service.js';
+import type { Store } from '../../store/store.js';
+import { CliExit, withDb } from '../context.js';
+
+interface ServeOptions {
+  db: string;
+  port: number;
+  host: string;
+  workspace: string;
+  owner: string;
+  json?: boolean;
+  secureCookies?: boolean;
+  trustProxy?: boolean;
+  webRoot?: string;
+  logLevel: string;
+}
+
+function port(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65_535) {
+    throw new CliExit(2, `trailkeep: --port must be 0 to 65535, got "${value}"`);
+  }
+  return n;
+}
+
+/** Creates the first workspace when the database has none; undefined when it already had one. */
+async function firstStart(
+  store: Store,
+  accounts: AccountService,
+  options: ServeOptions,
+): Promise<InitWorkspaceResult | undefined> {
+  if ((await store.listWorkspaces()).length > 0) return undefined;
+  try {
+    return await accounts.initWorkspace({
+      workspace: options.workspace,
+      ownerEmail: options.owner,
+      keyScopes: ['ingest'],
+    });
+  } catch (error) {
+    // Another process starting on the same empty database got there first.
+    if (isTrailkeepError(error) && error.code === 'already_exists') return undefined;
+    throw error;
+  }
+}
+
+function printFirstStart(url: string, created: InitWorkspaceResult, json: boolean): void {
+  if (json) {
+    process.stdout.write(
+      `${JSON.stringify({
+        url,
+        workspace: created.workspace.id,
+        owner: created.owner,
+        keys: created.keys,
+      })}\n`,
+    );
+    return;
+  }
+  const lines = [
+    '',
+    'Trailkeep created its first workspace. These credentials are shown only once:',
+    '',
+    `  Viewer:       ${url}/`,
+    `  Workspace:    ${created.workspace.id}`,
+    `  Owner email:  ${created.owner.email}`,
+    `  Password:     ${created.owner.password ?? '(unchanged: the account already existed)'}`,
+    `  Ingest key:   ${created.keys.ingest ?? ''}`,
+    '',
+    'Send an event:',
+    `  curl -X POST ${url}/api/v1/workspaces/${created.workspace.id}/events \\`,
+    `    -H "Authorization: Bearer ${created.keys.ingest ?? ''}" -H "Content-Type: application/json" \\`,
+    `    -d '{"action":"user.login","actor":{"type":"user","id":"u_1","email":"alex@example.com"}}'`,
+    '',
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+async function serve(options: ServeOptions): Promise<void> {
+  const { openStore } = await import('../../store/open.js');
+  const store = await openStore(options.db);
+  let closed = false;
+  const closeStore = async (): Promise<void> => {
+    if (closed) return;
+    closed = true;
+    await store.close();
+  };
+  try {
+    const log = await LogService.open(store);
+    const accounts = new AccountService(store);
+    const created = await firstStart(store, accounts, options);
+    const app = await buildApp({
+      log,
+      accounts,
+      logger: { level: options.logLevel },
+      trustProxy: options.trustProxy ?? false,
+      secureCookies: options.secureCookies ?? false,
+      ...(options.webRoot === undefined ? {} : { webRoot: options.webRoot }),
+    });
+    await app.listen({ host: options.host, port: options.port });
+    const address = app.server.address();
+    const boundPort = typeof address === 'object' && address !== null ? address.port : options.port;
+    const host = options.host.includes(':') ? `[${options.host}]` : options.host;
+    const url = `http://${host}:${boundPort}`;
+    if (created) printFirstStart(url, created, options.json ?? false);
+    else if (options.json) process.stdout.write(`${JSON.stringify({ url })}\n`);
+    else process.stdout.write(`Trailkeep is listening on ${url}/\n`);
+
+    await new Promise<void>((resolve, reject) => {
+      let stopping = false;
+      const stop = (signal: NodeJS.Signals): void => {
+        if (stopping) {
+          // A second signal: the operator wants out now.
+          process.exit(130);
+        }
+        stopping = true;
+        app.log.info({ signal }, 'shutting down: finishing requests in flight');
+        app
+          .close()
+          .then(closeStore)
+          .then(resolve, reject)
+          .finally(() => {
+            process.off('SIGTERM', stop);
+            process.off('SIGINT', stop);
+          });
+      };
+      process.on('SIGTERM', stop);
+      process.on('SIGINT', stop);
+    });
+  } finally {
+    await closeStore();
+  }
+}
+
+export function register(program: Command): void {
+  withDb(program.command('serve'))
+    .description('run the HTTP service and the viewer')
+    .option(
+      '--port <n>',
+      'port (env TRAILKEEP_PORT)',
+      port,
+      port(process.env['TRAILKEEP_PORT'] ?? '8080'),
+    )
+    .option(
+      '--host <address>',
+      'address to listen on (env TRAILKEEP_HOST)',
+      process.env['TRAILKEEP_HOST'] ?? '127.0.0.1',
+    )
+    .option('--workspace <id>', 'first workspace, created on a first start', 'default')
+    .option('--owner <email>', 'owner of the first workspace', 'owner@localhost')
+    .option('--json', 'print the first-start credentials and the URL as JSON')
+    .option('--secure-cookies', 'mark cookies Secure even without TLS here (TLS ends at a proxy)')
+    .option('--trust-proxy', 'trust X-Forwarded-For and X-Forwarded-Proto from a reverse proxy')
+    .option('--web-root <dir>', 'the built viewer (default web/dist)')
+    .option(
+      '--log-level <level>',
+      'pino level: fatal, error, warn, info, debug (env TRAILKEEP_LOG_LEVEL)',
+      process.env['TRAILKEEP_LOG_LEVEL'] ?? 'info',
+    )
+    .action(serve);
+}
