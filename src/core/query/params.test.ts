@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { filterFromParams, NON_FILTER_PARAMS } from './params.js';
+import { filterFromParams, filterFromRequest, NON_FILTER_PARAMS } from './params.js';
 import { combineFilters, parseFilter } from './normalize.js';
 import { MATCH_ALL } from './filter.js';
 
@@ -88,6 +88,24 @@ describe('combineFilters', () => {
       combineFilters(parseFilter('since:2026-05-03'), parseFilter('until:2026-05-02')),
     ).toThrow(
       'Empty time range: since 2026-05-03T00:00:00.000Z is not before until 2026-05-03T00:00:00.000Z (exclusive)',
+    );
+  });
+});
+
+describe('filterFromRequest', () => {
+  it('ANDs q with the plain parameters', () => {
+    expect(
+      filterFromRequest({ q: 'action:job.* -is:system', actor: 'alex', cursor: 'c', limit: '50' }),
+    ).toStrictEqual(parseFilter('action:job.* -is:system actor:alex'));
+    expect(filterFromRequest({})).toStrictEqual(MATCH_ALL);
+  });
+
+  it('reports q errors with positions in q and refuses a repeated q', () => {
+    expect(() => filterFromRequest({ q: 'action:a foo:b' })).toThrow(
+      /^Unknown key "foo" at position 9 \(term "foo:b"\)/,
+    );
+    expect(() => filterFromRequest({ q: ['a', 'b'] })).toThrow(
+      'Parameter "q" is given more than once in parameter "q" (value "b"); send one q',
     );
   });
 });

@@ -7,7 +7,7 @@
 import { fieldTerm, type QueryTerm } from './ast.js';
 import type { Filter } from './filter.js';
 import { describeKnownKeys, resolveKey } from './keys.js';
-import { normalizeTerms } from './normalize.js';
+import { combineFilters, normalizeTerms, parseFilter } from './normalize.js';
 import { inParameter, queryError, type ProblemLocation } from './query-error.js';
 
 /**
@@ -47,4 +47,21 @@ export function filterFromParams(params: QueryParams): Filter {
     }
   }
   return normalizeTerms(terms, (term) => locations.get(term) ?? inParameter(term.kind, term.value));
+}
+
+/**
+ * The whole question of a request: the `q` text AND the plain filter parameters (see
+ * `combineFilters` for what cannot be combined). `q` may appear once.
+ */
+export function filterFromRequest(params: QueryParams): Filter {
+  const q = params['q'];
+  if (typeof q !== 'string' && q !== undefined && q.length > 1) {
+    throw queryError(
+      'Parameter "q" is given more than once',
+      inParameter('q', q[1] ?? ''),
+      'send one q',
+    );
+  }
+  const text = typeof q === 'string' ? q : (q?.[0] ?? '');
+  return combineFilters(parseFilter(text), filterFromParams(params));
 }
