@@ -51,9 +51,12 @@ export async function openSqliteStore(
   try {
     configure(db, options);
     const now = (): string => new Date().toISOString();
-    if (readonly) refuseNewerSchema(recordedVersion(db));
-    else migrateSchema(db, now);
-    db.pragma('optimize = 0x10002');
+    if (readonly) {
+      refuseNewerSchema(recordedVersion(db));
+    } else {
+      migrateSchema(db, now);
+      db.pragma('optimize = 0x10002');
+    }
     return new SqliteStore(new SqliteContext(db, now), readonly);
   } catch (error) {
     db.close();

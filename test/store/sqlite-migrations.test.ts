@@ -1,0 +1,79 @@
+/** Schema versions: migrations run once on open, and a newer file than the code is refused. */
+import Database from 'better-sqlite3';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { TrailkeepError } from '../../src/core/errors.js';
+import { openSqliteStore } from '../../src/store/sqlite/index.js';
+import { LATEST_VERSION } from '../../src/store/sqlite/schema.js';
+
+const folder = mkdtempSync(join(tmpdir(), 'trailkeep-sqlite-migrations-'));
+afterAll(() => rmSync(folder, { recursive: true, force: true }));
+
+function versions(path: string): number[] {
+  const db = new Database(path, { readonly: true });
+  try {
+    return (
+      db.prepare('SELECT version FROM schema_migrations ORDER BY version').all() as {
+        version: number;
+      }[]
+    ).map((row) => row.version);
+  } finally {
+    db.close();
+  }
+}
+
+describe('SQLite migrations', () => {
+  it('records each version once, however often the file is opened and migrated', async () => {
+    const path = join(folder, 'twice.db');
+    const first = await openSqliteStore(path);
+    const second = await openSqliteStore(path);
+    await Promise.all([first.migrate(), second.migrate()]);
+    await first.close();
+    await second.close();
+    expect(versions(path)).toEqual(Array.from({ length: LATEST_VERSION }, (_, i) => i + 1));
+  });
+
+  it('switches the file to the WAL journal', async () => {
+    const path = join(folder, 'pragmas.db');
+    const store = await openSqliteStore(path);
+    await store.close();
+    const db = new Database(path, { readonly: true });
+    try {
+      expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    } finally {
+      db.close();
+    }
+  });
+
+  it('refuses a file whose schema is newer than this code, read-write or read-only', async () => {
+    const path = join(folder, 'future.db');
+    await (await openSqliteStore(path)).close();
+    const db = new Database(path);
+    db.prepare(
+      `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, 'future', ?)`,
+    ).run(LATEST_VERSION + 1, new Date().toISOString());
+    db.close();
+    for (const options of [{}, { readonly: true }]) {
+      const error: unknown = await openSqliteStore(path, options).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(TrailkeepError);
+      expect((error as TrailkeepError).code).toBe('schema_too_new');
+      expect((error as TrailkeepError).message).toContain(`version ${LATEST_VERSION + 1}`);
+    }
+  });
+
+  it('opens read-only without writing and still reads', async () => {
+    const path = join(folder, 'readonly.db');
+    const writer = await openSqliteStore(path);
+    await writer.createWorkspace({ id: 'acme', name: 'Acme', settings: {} });
+    await writer.close();
+    const reader = await openSqliteStore(path, { readonly: true });
+    try {
+      expect((await reader.getWorkspace('acme'))?.name).toBe('Acme');
+      await expect(reader.createWorkspace({ id: 'b', name: 'B', settings: {} })).rejects.toThrow();
+    } finally {
+      await reader.close();
+    }
+  });
+});
