@@ -272,7 +272,10 @@ export async function createDatabase(
  * The server for one test file: the shared one of postgres-global.ts when vitest.config.ts
  * runs it, else a server of this file's own. Call in `beforeAll`, and `release` in `afterAll`.
  */
-export async function usePostgres(): Promise<{ server: PostgresServer; release(): Promise<void> }> {
+export async function usePostgres(): Promise<{
+  server: PostgresServer;
+  release: () => Promise<void>;
+}> {
   const { inject } = await import('vitest');
   const shared = inject('postgresUrl') as string | undefined;
   if (shared !== undefined) return { server: serverAt(shared), release: () => Promise.resolve() };

@@ -1,0 +1,188 @@
+/**
+ * The small part of the `pg` driver the adapter uses, declared here so that the driver's own
+ * types stay inside this folder, plus the translation of driver failures into Trailkeep errors
+ * (unreachable database -> store_unavailable, saturated pool or timed-out statement -> overloaded).
+ */
+import { TrailkeepError, isTrailkeepError } from '../../core/errors.js';
+
+export type SqlValue = string | number | boolean | null | readonly SqlValue[];
+
+export interface QueryResult<Row> {
+  rows: Row[];
+  rowCount: number | null;
+}
+
+/** Anything that runs a parameterized statement: the pool or one checked-out client. */
+export interface Queryable {
+  query<Row = Record<string, unknown>>(
+    text: string,
+    values?: readonly SqlValue[],
+  ): Promise<QueryResult<Row>>;
+}
+
+export interface PooledClient extends Queryable {
+  /** Returns the client; pass `true` to discard it (after an error that may have broken it). */
+  release(destroy?: boolean): void;
+}
+
+export interface Pool extends Queryable {
+  connect(): Promise<PooledClient>;
+  end(): Promise<void>;
+}
+
+export interface PoolOptions {
+  /** Connections per process; default 10. */
+  poolSize?: number;
+  /** Per statement; default 30 s. Migrations lift it for themselves. */
+  statementTimeoutMs?: number;
+  /** How long a query waits for a free connection before failing as overloaded; default 10 s. */
+  connectionTimeoutMs?: number;
+}
+
+/** `host:port` of a connection URL, for messages (never the password). */
+export function describeTarget(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.hostname || 'localhost'}:${parsed.port || '5432'}`;
+  } catch {
+    return 'the configured address';
+  }
+}
+
+/** Opens a pool; the driver module is loaded here, so SQLite-only processes never load it. */
+export async function createPool(url: string, options: PoolOptions = {}): Promise<Pool> {
+  const { default: pg } = await import('pg');
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.poolSize ?? 10,
+    statement_timeout: options.statementTimeoutMs ?? 30_000,
+    connectionTimeoutMillis: options.connectionTimeoutMs ?? 10_000,
+    idleTimeoutMillis: 30_000,
+    application_name: 'trailkeep',
+  });
+  // An idle connection can die (server restart, network); the pool drops it and the next query
+  // reports the problem. Without a listener the 'error' event would crash the process.
+  pool.on('error', () => undefined);
+  const target = describeTarget(url);
+  const wrap = <T>(promise: Promise<T>): Promise<T> =>
+    promise.catch((error: unknown) => {
+      throw translateError(error, target);
+    });
+  return {
+    query: <Row>(text: string, values?: readonly SqlValue[]) =>
+      wrap(pool.query(text, values && [...values])),
+    connect: async () => {
+      const client = await wrap(pool.connect());
+      return {
+        query: <Row>(text: string, values?: readonly SqlValue[]) =>
+          wrap(client.query(text, values && [...values])),
+        release: (destroy?: boolean) => client.release(destroy === true),
+      };
+    },
+    end: () => pool.end(),
+  };
+}
+
+/** SQLSTATE classes and codes that mean "the database is not there for us right now". */
+const UNREACHABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPIPE',
+  '57P01', // admin_shutdown
+  '57P02', // crash_shutdown
+  '57P03', // cannot_connect_now (starting up, shutting down, recovery)
+  '3D000', // invalid_catalog_name: the database does not exist
+  '28000', // invalid_authorization_specification
+  '28P01', // invalid_password
+  '53300', // too_many_connections
+]);
+
+function errorCode(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null || !('code' in error)) return undefined;
+  const { code } = error;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/** The SQLSTATE of a driver error (e.g. `23505`), or undefined. */
+export function sqlState(error: unknown): string | undefined {
+  const code = errorCode(error);
+  return code !== undefined && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
+}
+
+function messageOf(error: unknown): string {
+  if (error instanceof AggregateError && error.errors.length > 0) {
+    return error.errors.map((e) => messageOf(e)).join('; ');
+  }
+  return error instanceof Error ? error.message : String(error);
+}
+
+export function translateError(error: unknown, target: string): unknown {
+  if (isTrailkeepError(error)) return error;
+  const code = errorCode(error);
+  const message = messageOf(error);
+  if (
+    (code !== undefined && UNREACHABLE_CODES.has(code)) ||
+    code?.startsWith('08') === true || // connection_exception class
+    /Connection terminated|connect ECONNREFUSED|getaddrinfo/i.test(message)
+  ) {
+    return new TrailkeepError(
+      'store_unavailable',
+      `cannot reach PostgreSQL at ${target}: ${message || code || 'connection failed'}`,
+      { retryAfter: 5, cause: error },
+    );
+  }
+  if (/timeout exceeded when trying to connect/i.test(message)) {
+    return new TrailkeepError(
+      'overloaded',
+      `every PostgreSQL connection of this process is busy (${target}); retry later`,
+      { retryAfter: 1, cause: error },
+    );
+  }
+  if (code === '57014') {
+    return new TrailkeepError('overloaded', `a PostgreSQL statement timed out: ${message}`, {
+      retryAfter: 1,
+      cause: error,
+    });
+  }
+  return error;
+}
+
+/**
+ * Runs `work` in one transaction on one client: COMMIT when it resolves, ROLLBACK when it
+ * throws. A client whose rollback failed is discarded rather than returned to the pool.
+ */
+export async function inTransaction<T>(
+  pool: Pool,
+  work: (client: Queryable) => Promise<T>,
+): Promise<T> {
+  const client = await pool.connect();
+  let broken = false;
+  try {
+    await client.query('BEGIN');
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => {
+      broken = true;
+    });
+    throw error;
+  } finally {
+    client.release(broken);
+  }
+}
+
+/** Builds `$n` placeholders as values are added, so SQL fragments compose without counting. */
+export class Params {
+  readonly values: SqlValue[] = [];
+
+  add(value: SqlValue): string {
+    this.values.push(value);
+    return `$${this.values.length}`;
+  }
+}

@@ -1,0 +1,172 @@
+/**
+ * The PostgreSQL engine: many Trailkeep processes on one database. See docs/postgres.md for the
+ * schema, the partitions, the concurrency design and operations.
+ */
+import type { ChainHead, EventDraft, StoredEvent } from '../../core/event.js';
+import type { JsonObject } from '../../core/json.js';
+import type { Filter } from '../../core/query/filter.js';
+import type { PageRequest, Store } from '../store.js';
+import { createPool, describeTarget, type Pool, type PoolOptions } from './driver.js';
+import { migrateSchema } from './migrations.js';
+import { PartitionKeeper } from './partitions.js';
+import * as people from './people.js';
+import * as read from './read.js';
+import { appendDrafts, importSealedEvents } from './write.js';
+
+export { createAppRole } from './roles.js';
+
+export type PostgresStoreOptions = PoolOptions;
+
+/**
+ * Connects, brings the schema up to date (safe when several processes start at once) and
+ * returns the store. Throws `store_unavailable` naming host:port when the database cannot be
+ * reached, and `schema_too_new` when it was migrated by a newer Trailkeep.
+ */
+export async function openPostgresStore(
+  url: string,
+  options: PostgresStoreOptions = {},
+): Promise<Store> {
+  const pool = await createPool(url, options);
+  try {
+    const store = new PostgresStore(pool, describeTarget(url));
+    await store.migrate();
+    return store;
+  } catch (error) {
+    await pool.end().catch(() => undefined);
+    throw error;
+  }
+}
+
+class PostgresStore implements Store {
+  readonly engine = 'postgres' as const;
+  private readonly partitions = new PartitionKeeper();
+  private readonly now = (): string => new Date().toISOString();
+  private closing: Promise<void> | undefined;
+
+  constructor(
+    private readonly pool: Pool,
+    readonly target: string,
+  ) {}
+
+  migrate(): Promise<void> {
+    return migrateSchema(this.pool, this.partitions);
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.pool.end();
+    return this.closing;
+  }
+
+  async ping(): Promise<void> {
+    await this.pool.query('SELECT 1');
+  }
+
+  createWorkspace(
+    ...args: Parameters<Store['createWorkspace']>
+  ): ReturnType<Store['createWorkspace']> {
+    return people.createWorkspace(this.pool, args[0], this.now);
+  }
+  getWorkspace(id: string): ReturnType<Store['getWorkspace']> {
+    return people.getWorkspace(this.pool, id);
+  }
+  listWorkspaces(): ReturnType<Store['listWorkspaces']> {
+    return people.listWorkspaces(this.pool);
+  }
+  updateWorkspaceSettings(id: string, settings: JsonObject): Promise<void> {
+    return people.updateWorkspaceSettings(this.pool, id, settings);
+  }
+
+  append(workspace: string, drafts: readonly EventDraft[]): ReturnType<Store['append']> {
+    return appendDrafts(this.writeContext(), workspace, drafts);
+  }
+  head(workspace: string): Promise<ChainHead> {
+    return read.head(this.pool, workspace);
+  }
+  getEvent(workspace: string, id: string): Promise<StoredEvent | undefined> {
+    return read.getEvent(this.pool, workspace, id);
+  }
+  page(workspace: string, filter: Filter, request: PageRequest): Promise<StoredEvent[]> {
+    return read.page(this.pool, workspace, filter, request);
+  }
+  count(workspace: string, filter: Filter, cap: number): Promise<number> {
+    return read.count(this.pool, workspace, filter, cap);
+  }
+  facets(workspace: string): ReturnType<Store['facets']> {
+    return read.facets(this.pool, workspace);
+  }
+  stream(
+    workspace: string,
+    filter: Filter,
+    options: { order: 'newest' | 'oldest'; limit?: number },
+  ): AsyncIterable<StoredEvent> {
+    return read.stream(this.pool, workspace, filter, options);
+  }
+  entityEvents(workspace: string, type: string, id: string): Promise<StoredEvent[]> {
+    return read.entityEvents(this.pool, workspace, type, id);
+  }
+  scanChain(workspace: string, fromSeq: number): ReturnType<Store['scanChain']> {
+    return read.scanChain(this.pool, workspace, fromSeq);
+  }
+  importEvents(workspace: string, events: readonly StoredEvent[]): Promise<void> {
+    return importSealedEvents(this.writeContext(), workspace, events);
+  }
+
+  ensureSecret(name: string, value: string): Promise<string> {
+    return people.ensureSecret(this.pool, name, value);
+  }
+
+  createUser(...args: Parameters<Store['createUser']>): ReturnType<Store['createUser']> {
+    return people.createUser(this.pool, args[0], this.now);
+  }
+  getUserByEmail(email: string): ReturnType<Store['getUserByEmail']> {
+    return people.getUserByEmail(this.pool, email);
+  }
+  getUserById(id: string): ReturnType<Store['getUserById']> {
+    return people.getUserById(this.pool, id);
+  }
+  listUsers(): ReturnType<Store['listUsers']> {
+    return people.listUsers(this.pool);
+  }
+  setPassword(userId: string, passwordHash: string): Promise<void> {
+    return people.setPassword(this.pool, userId, passwordHash);
+  }
+  setMembership(...args: Parameters<Store['setMembership']>): Promise<void> {
+    return people.setMembership(this.pool, ...args, this.now);
+  }
+  getMembership(workspace: string, userId: string): ReturnType<Store['getMembership']> {
+    return people.getMembership(this.pool, workspace, userId);
+  }
+  listMembers(workspace: string): ReturnType<Store['listMembers']> {
+    return people.listMembers(this.pool, workspace);
+  }
+  listMembershipsOfUser(userId: string): ReturnType<Store['listMembershipsOfUser']> {
+    return people.listMembershipsOfUser(this.pool, userId);
+  }
+
+  createApiKey(...args: Parameters<Store['createApiKey']>): Promise<void> {
+    return people.createApiKey(this.pool, ...args);
+  }
+  getApiKeyByPrefix(prefix: string): ReturnType<Store['getApiKeyByPrefix']> {
+    return people.getApiKeyByPrefix(this.pool, prefix);
+  }
+  listApiKeys(workspace: string): ReturnType<Store['listApiKeys']> {
+    return people.listApiKeys(this.pool, workspace);
+  }
+  revokeApiKey(workspace: string, id: string, at: string): Promise<boolean> {
+    return people.revokeApiKey(this.pool, workspace, id, at);
+  }
+
+  createSession(...args: Parameters<Store['createSession']>): Promise<void> {
+    return people.createSession(this.pool, ...args);
+  }
+  getSession(idHash: string): ReturnType<Store['getSession']> {
+    return people.getSession(this.pool, idHash);
+  }
+  deleteSession(idHash: string): Promise<void> {
+    return people.deleteSession(this.pool, idHash);
+  }
+
+  private writeContext(): { pool: Pool; partitions: PartitionKeeper } {
+    return { pool: this.pool, partitions: this.partitions };
+  }
+}

@@ -1,0 +1,328 @@
+/**
+ * The PostgreSQL schema as an ordered list of migrations, and the code that applies them.
+ * A migration is never edited once released: changes go into a new one with the next version.
+ * docs/postgres.md explains the tables, the partitions and the concurrency design.
+ *
+ * Layout rules, kept by every table that grows with the log:
+ * - the workspace id comes first in every key and index, so the schema can later be distributed
+ *   by workspace (Citus) and no query ever reads another workspace's rows;
+ * - `events` is range-partitioned by month on occurred_at; uniqueness that a partitioned table
+ *   cannot enforce without the partition key ((workspace, id) and (workspace, seq)) lives in the
+ *   small `event_ids` table written in the same transaction;
+ * - `events.body` is TEXT, the exact canonical JSON that was hashed, so it comes back byte for
+ *   byte; the other event columns are the indexed copies of src/core/columns.ts.
+ */
+import { TrailkeepError } from '../../core/errors.js';
+import type { Pool, Queryable } from './driver.js';
+import { PartitionKeeper, monthsAround } from './partitions.js';
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+/** First key of every advisory lock Trailkeep takes ('TRKP'); the second names the lock. */
+export const LOCK_NAMESPACE = 0x54524b50;
+export const MIGRATION_LOCK = 1;
+export const PARTITION_LOCK = 2;
+
+/** Months created ahead (and behind, for late events) at every migrate. */
+const MONTHS_BEFORE = 3;
+const MONTHS_AFTER = 3;
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'initial schema',
+    sql: `
+CREATE TABLE workspaces (
+  id text PRIMARY KEY,
+  name text NOT NULL,
+  created_at text NOT NULL,
+  settings text NOT NULL
+);
+
+-- The last link of each workspace's chain. Appends lock this row (SELECT ... FOR UPDATE), which
+-- serializes appends to one workspace across every process and no others.
+CREATE TABLE workspace_heads (
+  workspace text PRIMARY KEY REFERENCES workspaces (id),
+  seq bigint NOT NULL,
+  hash text NOT NULL
+);
+
+CREATE TABLE events (
+  workspace text NOT NULL,
+  seq bigint NOT NULL,
+  id text NOT NULL,
+  occurred_at timestamptz NOT NULL,
+  action text NOT NULL,
+  category text NOT NULL,
+  outcome text NOT NULL,
+  operation text NOT NULL,
+  actor_type text NOT NULL,
+  actor_id text NOT NULL,
+  actor_name text,
+  actor_email text,
+  ip_key text,
+  targets text NOT NULL,
+  prev_hash text NOT NULL,
+  hash text NOT NULL,
+  body text NOT NULL,
+  -- The metadata object as jsonb, for meta.KEY filters; NULL when jsonb cannot hold it (a
+  -- U+0000 character). Not part of the hashed columns: the body stays the truth.
+  metadata jsonb,
+  PRIMARY KEY (workspace, occurred_at, seq)
+) PARTITION BY RANGE (occurred_at);
+CREATE TABLE events_default PARTITION OF events DEFAULT;
+
+CREATE INDEX events_by_seq ON events (workspace, seq);
+CREATE INDEX events_by_action ON events (workspace, lower(action), occurred_at, seq);
+CREATE INDEX events_by_category ON events (workspace, lower(category), occurred_at, seq);
+CREATE INDEX events_by_actor ON events (workspace, actor_type, actor_id, occurred_at, seq);
+CREATE INDEX events_by_outcome ON events (workspace, outcome, occurred_at, seq);
+CREATE INDEX events_by_operation ON events (workspace, operation, occurred_at, seq);
+CREATE INDEX events_by_ip ON events (workspace, ip_key, occurred_at, seq) WHERE ip_key IS NOT NULL;
+CREATE INDEX events_by_metadata ON events USING gin (metadata);
+
+-- Uniqueness of ids and seqs per workspace (the partitioned table cannot enforce it), and the
+-- way from an id to its row: (occurred_at, seq) is the events primary key.
+CREATE TABLE event_ids (
+  workspace text NOT NULL,
+  id text NOT NULL,
+  seq bigint NOT NULL,
+  occurred_at timestamptz NOT NULL,
+  PRIMARY KEY (workspace, id),
+  UNIQUE (workspace, seq)
+);
+
+-- One row per target, in target order: "target matches any" and entity history are index
+-- lookups. Lower-cased copies are made in JavaScript (full Unicode, as the evaluator does).
+CREATE TABLE event_targets (
+  workspace text NOT NULL,
+  seq bigint NOT NULL,
+  pos integer NOT NULL,
+  occurred_at timestamptz NOT NULL,
+  type text NOT NULL,
+  id text NOT NULL,
+  type_lc text NOT NULL,
+  name_lc text,
+  PRIMARY KEY (workspace, seq, pos)
+);
+CREATE INDEX event_targets_by_entity ON event_targets (workspace, type, id, occurred_at, seq);
+CREATE INDEX event_targets_by_type ON event_targets (workspace, type_lc, occurred_at, seq);
+CREATE INDEX event_targets_by_id ON event_targets (workspace, id, occurred_at, seq);
+CREATE INDEX event_targets_by_name ON event_targets (workspace, name_lc, occurred_at, seq)
+  WHERE name_lc IS NOT NULL;
+
+-- One row per distinct (type, id, name, email) an actor was seen with ('' = absent): actor
+-- searches scan this small table, then reach events through events_by_actor. The counts feed
+-- the actors facet.
+CREATE TABLE actors (
+  workspace text NOT NULL,
+  actor_type text NOT NULL,
+  actor_id text NOT NULL,
+  actor_name text NOT NULL,
+  actor_email text NOT NULL,
+  id_lc text NOT NULL,
+  name_lc text NOT NULL,
+  email_lc text NOT NULL,
+  events bigint NOT NULL,
+  -- seq of the first event seen with this form: the actors facet names an actor by its
+  -- most recently first-seen form.
+  first_seq bigint NOT NULL,
+  PRIMARY KEY (workspace, actor_type, actor_id, actor_name, actor_email)
+);
+CREATE INDEX actors_by_name ON actors (workspace, name_lc);
+CREATE INDEX actors_by_email ON actors (workspace, email_lc);
+
+-- Workspace-wide counts for the dropdowns, kept inside the append transaction.
+CREATE TABLE facet_counts (
+  workspace text NOT NULL,
+  kind text NOT NULL,
+  value text NOT NULL,
+  events bigint NOT NULL,
+  PRIMARY KEY (workspace, kind, value)
+);
+
+CREATE FUNCTION trailkeep_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+  RAISE EXCEPTION 'trailkeep: % on % is refused: the audit log is append-only', TG_OP, TG_TABLE_NAME
+    USING ERRCODE = 'insufficient_privilege';
+END
+$fn$;
+
+CREATE TRIGGER events_append_only BEFORE UPDATE OR DELETE ON events
+  FOR EACH ROW EXECUTE FUNCTION trailkeep_refuse_change();
+CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON events
+  FOR EACH STATEMENT EXECUTE FUNCTION trailkeep_refuse_change();
+CREATE TRIGGER events_default_no_truncate BEFORE TRUNCATE ON events_default
+  FOR EACH STATEMENT EXECUTE FUNCTION trailkeep_refuse_change();
+CREATE TRIGGER event_ids_append_only BEFORE UPDATE OR DELETE ON event_ids
+  FOR EACH ROW EXECUTE FUNCTION trailkeep_refuse_change();
+CREATE TRIGGER event_ids_no_truncate BEFORE TRUNCATE ON event_ids
+  FOR EACH STATEMENT EXECUTE FUNCTION trailkeep_refuse_change();
+CREATE TRIGGER event_targets_append_only BEFORE UPDATE OR DELETE ON event_targets
+  FOR EACH ROW EXECUTE FUNCTION trailkeep_refuse_change();
+CREATE TRIGGER event_targets_no_truncate BEFORE TRUNCATE ON event_targets
+  FOR EACH STATEMENT EXECUTE FUNCTION trailkeep_refuse_change();
+
+-- Creates the partition of one month unless it exists. SECURITY DEFINER: it runs with the
+-- rights of the schema owner, so a service role without DDL rights can still call it.
+CREATE FUNCTION trailkeep_ensure_month(month_start date) RETURNS boolean
+LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $fn$
+DECLARE
+  part text := 'events_' || to_char(month_start, 'YYYY_MM');
+  lo timestamptz := (date_trunc('month', month_start)::timestamp AT TIME ZONE 'UTC');
+  hi timestamptz := ((date_trunc('month', month_start) + interval '1 month')::timestamp
+                     AT TIME ZONE 'UTC');
+BEGIN
+  IF to_regclass(quote_ident(part)) IS NOT NULL THEN
+    RETURN false;
+  END IF;
+  PERFORM pg_advisory_xact_lock(${LOCK_NAMESPACE}, ${PARTITION_LOCK});
+  IF to_regclass(quote_ident(part)) IS NOT NULL THEN
+    RETURN false;
+  END IF;
+  EXECUTE format('CREATE TABLE %I PARTITION OF events FOR VALUES FROM (%L) TO (%L)', part, lo, hi);
+  EXECUTE format('CREATE TRIGGER no_truncate BEFORE TRUNCATE ON %I '
+                 'FOR EACH STATEMENT EXECUTE FUNCTION trailkeep_refuse_change()', part);
+  RETURN true;
+EXCEPTION
+  -- Rows of this month already sit in the DEFAULT partition (inserted by hand, or before this
+  -- month was created): leave them there; queries read every partition alike.
+  WHEN check_violation THEN RETURN false;
+  WHEN duplicate_table THEN RETURN false;
+END
+$fn$;
+
+CREATE TABLE users (
+  id text PRIMARY KEY,
+  email text NOT NULL,
+  email_lc text NOT NULL UNIQUE,
+  name text,
+  password_hash text NOT NULL,
+  created_at text NOT NULL
+);
+
+CREATE TABLE memberships (
+  workspace text NOT NULL REFERENCES workspaces (id),
+  user_id text NOT NULL REFERENCES users (id),
+  role text NOT NULL CHECK (role IN ('owner', 'admin', 'auditor', 'member')),
+  created_at text NOT NULL,
+  PRIMARY KEY (workspace, user_id)
+);
+CREATE INDEX memberships_by_user ON memberships (user_id);
+
+CREATE TABLE api_keys (
+  workspace text NOT NULL REFERENCES workspaces (id),
+  id text NOT NULL UNIQUE,
+  name text NOT NULL,
+  scope text NOT NULL CHECK (scope IN ('ingest', 'read', 'admin')),
+  prefix text NOT NULL UNIQUE,
+  hash text NOT NULL,
+  created_at text NOT NULL,
+  created_by text,
+  revoked_at text,
+  last_used_at text,
+  PRIMARY KEY (workspace, id)
+);
+
+CREATE TABLE sessions (
+  id_hash text PRIMARY KEY,
+  user_id text NOT NULL REFERENCES users (id),
+  csrf_token text NOT NULL,
+  created_at text NOT NULL,
+  expires_at text NOT NULL
+);
+
+CREATE TABLE secrets (
+  name text PRIMARY KEY,
+  value text NOT NULL
+);
+`,
+  },
+];
+
+export const LATEST_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);
+
+const CREATE_LEDGER = `CREATE TABLE IF NOT EXISTS trailkeep_migrations (
+  version integer PRIMARY KEY,
+  name text NOT NULL,
+  applied_at timestamptz NOT NULL DEFAULT now()
+)`;
+
+/** The schema version recorded in the database, 0 for an empty database. */
+export async function recordedVersion(db: Queryable): Promise<number> {
+  const ledger = await db.query<{ present: boolean }>(
+    `SELECT to_regclass('trailkeep_migrations') IS NOT NULL AS present`,
+  );
+  if (ledger.rows[0]?.present !== true) return 0;
+  const result = await db.query<{ version: number | null }>(
+    'SELECT max(version) AS version FROM trailkeep_migrations',
+  );
+  return result.rows[0]?.version ?? 0;
+}
+
+export function refuseNewerSchema(version: number): void {
+  if (version > LATEST_VERSION) {
+    throw new TrailkeepError(
+      'schema_too_new',
+      `the database schema is at version ${version} but this Trailkeep knows only up to ` +
+        `version ${LATEST_VERSION}; upgrade Trailkeep before opening this database`,
+      { extra: { database_version: version, code_version: LATEST_VERSION } },
+    );
+  }
+}
+
+/**
+ * Brings the schema up to date. Several processes may call it at once: a session advisory lock
+ * lets one migrate while the others wait, then find nothing left to do. An up-to-date database
+ * takes no lock and needs no DDL right (a least-privilege service role can open it). Finally the
+ * partitions around `now` are created, which a least-privilege role may do through
+ * trailkeep_ensure_month.
+ */
+export async function migrateSchema(
+  pool: Pool,
+  partitions: PartitionKeeper,
+  now: Date = new Date(),
+): Promise<void> {
+  const seen = await recordedVersion(pool);
+  refuseNewerSchema(seen);
+  if (seen < LATEST_VERSION) await applyPending(pool);
+  await partitions.ensureMonths(pool, monthsAround(now, MONTHS_BEFORE, MONTHS_AFTER));
+}
+
+async function applyPending(pool: Pool): Promise<void> {
+  const client = await pool.connect();
+  try {
+    // Index builds on a large log may outlast the service's statement timeout.
+    await client.query('SET statement_timeout = 0');
+    await client.query('SELECT pg_advisory_lock($1, $2)', [LOCK_NAMESPACE, MIGRATION_LOCK]);
+    try {
+      await client.query(CREATE_LEDGER);
+      const current = await recordedVersion(client);
+      refuseNewerSchema(current);
+      for (const migration of MIGRATIONS) {
+        if (migration.version <= current) continue;
+        await client.query('BEGIN');
+        try {
+          await client.query(migration.sql);
+          await client.query('INSERT INTO trailkeep_migrations (version, name) VALUES ($1, $2)', [
+            migration.version,
+            migration.name,
+          ]);
+          await client.query('COMMIT');
+        } catch (error) {
+          await client.query('ROLLBACK');
+          throw error;
+        }
+      }
+    } finally {
+      await client.query('SELECT pg_advisory_unlock($1, $2)', [LOCK_NAMESPACE, MIGRATION_LOCK]);
+    }
+  } finally {
+    // The session carried a changed statement_timeout: never hand it back to the pool.
+    client.release(true);
+  }
+}

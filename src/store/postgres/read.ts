@@ -1,0 +1,276 @@
+/**
+ * The read path: pages, bounded counts, streams, entity history, the verification scan and
+ * facets. Pages and streams are keyset queries on `(occurred_at, seq)` (never OFFSET), so a deep
+ * page costs what the first one does. Streams and scans fetch bounded batches one after the
+ * other rather than holding a server-side cursor open: memory stays flat, and a slow consumer
+ * (an export to a slow client) never pins a pooled connection or an open transaction.
+ */
+import { EMPTY_HEAD, type ChainHead, type StoredEvent } from '../../core/event.js';
+import type { Filter, Position } from '../../core/query/filter.js';
+import type { ChainRow, Facets, FacetValue, PageRequest } from '../store.js';
+import { compileFilter } from './compile-filter.js';
+import { Params, type Queryable } from './driver.js';
+import { EVENT_COLUMNS, toStoredEvent, type EventRow } from './rows.js';
+
+/** Rows per round trip of `stream` and `scanChain`. */
+const BATCH = 500;
+
+/** At most this many values per facet (actors: the interface's promise). */
+const FACET_LIMIT = 1000;
+
+interface SelectRequest {
+  limit: number;
+  /** Strictly beyond this place in the direction of travel. */
+  after?: Position;
+  /** true = oldest first; false = newest first. */
+  ascending: boolean;
+}
+
+async function selectEvents(
+  db: Queryable,
+  workspace: string,
+  filter: Filter,
+  request: SelectRequest,
+): Promise<StoredEvent[]> {
+  const params = new Params();
+  const ws = params.add(workspace);
+  const conditions = [`e.workspace = ${ws}`, compileFilter(filter, { params, ws })];
+  if (request.after !== undefined) {
+    const at = params.add(request.after.occurred_at);
+    const seq = params.add(request.after.seq);
+    const op = request.ascending ? '>' : '<';
+    conditions.push(`(e.occurred_at, e.seq) ${op} (${at}::timestamptz, ${seq}::bigint)`);
+  }
+  const order = request.ascending ? 'ASC' : 'DESC';
+  const limit = params.add(Math.max(0, Math.floor(request.limit)));
+  const result = await db.query<EventRow>(
+    `SELECT ${EVENT_COLUMNS} FROM events e WHERE ${conditions.join(' AND ')}
+      ORDER BY e.occurred_at ${order}, e.seq ${order} LIMIT ${limit}`,
+    params.values,
+  );
+  return result.rows.map(toStoredEvent);
+}
+
+export async function page(
+  db: Queryable,
+  workspace: string,
+  filter: Filter,
+  request: PageRequest,
+): Promise<StoredEvent[]> {
+  // 'newer' walks towards the present from the position: fetch the nearest ones oldest first,
+  // then hand them back newest first like every page.
+  const ascending = request.direction === 'newer';
+  const events = await selectEvents(db, workspace, filter, {
+    limit: request.limit,
+    ascending,
+    ...(request.position ? { after: request.position } : {}),
+  });
+  return ascending ? events.reverse() : events;
+}
+
+export async function count(
+  db: Queryable,
+  workspace: string,
+  filter: Filter,
+  cap: number,
+): Promise<number> {
+  const params = new Params();
+  const ws = params.add(workspace);
+  const where = compileFilter(filter, { params, ws });
+  const limit = params.add(Math.max(0, Math.floor(cap)));
+  const result = await db.query<{ n: string }>(
+    `SELECT count(*) AS n FROM (
+       SELECT 1 FROM events e WHERE e.workspace = ${ws} AND ${where} LIMIT ${limit}) capped`,
+    params.values,
+  );
+  return Number(result.rows[0]?.n ?? 0);
+}
+
+export async function* stream(
+  db: Queryable,
+  workspace: string,
+  filter: Filter,
+  options: { order: 'newest' | 'oldest'; limit?: number },
+): AsyncGenerator<StoredEvent> {
+  let remaining = options.limit ?? Number.POSITIVE_INFINITY;
+  let after: Position | undefined;
+  while (remaining > 0) {
+    const size = Math.min(BATCH, remaining);
+    const batch = await selectEvents(db, workspace, filter, {
+      limit: size,
+      ascending: options.order === 'oldest',
+      ...(after ? { after } : {}),
+    });
+    for (const event of batch) yield event;
+    const last = batch[batch.length - 1];
+    if (last === undefined || batch.length < size) return;
+    remaining -= batch.length;
+    after = { occurred_at: last.occurred_at, seq: last.seq };
+  }
+}
+
+export async function getEvent(
+  db: Queryable,
+  workspace: string,
+  id: string,
+): Promise<StoredEvent | undefined> {
+  const result = await db.query<EventRow>(
+    `SELECT ${EVENT_COLUMNS} FROM event_ids i
+       JOIN events e ON e.workspace = i.workspace AND e.occurred_at = i.occurred_at
+                    AND e.seq = i.seq
+      WHERE i.workspace = $1 AND i.id = $2`,
+    [workspace, id],
+  );
+  const row = result.rows[0];
+  return row === undefined ? undefined : toStoredEvent(row);
+}
+
+export async function entityEvents(
+  db: Queryable,
+  workspace: string,
+  type: string,
+  id: string,
+): Promise<StoredEvent[]> {
+  const result = await db.query<EventRow>(
+    `SELECT ${EVENT_COLUMNS} FROM events e
+      WHERE e.workspace = $1 AND (e.occurred_at, e.seq) IN (
+        SELECT t.occurred_at, t.seq FROM event_targets t
+         WHERE t.workspace = $1 AND t.type = $2 AND t.id = $3)
+      ORDER BY e.occurred_at, e.seq`,
+    [workspace, type, id],
+  );
+  return result.rows.map(toStoredEvent);
+}
+
+export async function head(db: Queryable, workspace: string): Promise<ChainHead> {
+  const result = await db.query<{ seq: string; hash: string }>(
+    'SELECT seq, hash FROM workspace_heads WHERE workspace = $1',
+    [workspace],
+  );
+  const row = result.rows[0];
+  return row === undefined ? EMPTY_HEAD : { seq: Number(row.seq), hash: row.hash };
+}
+
+interface ChainDbRow {
+  seq: string;
+  id: string;
+  prev_hash: string;
+  hash: string;
+  body: string;
+  occurred_at: string;
+  action: string;
+  category: string;
+  outcome: string;
+  operation: string;
+  actor_type: string;
+  actor_id: string;
+  actor_name: string | null;
+  actor_email: string | null;
+  ip_key: string | null;
+  targets: string;
+}
+
+export async function* scanChain(
+  db: Queryable,
+  workspace: string,
+  fromSeq: number,
+): AsyncGenerator<ChainRow> {
+  let next = fromSeq;
+  for (;;) {
+    const result = await db.query<ChainDbRow>(
+      `SELECT e.seq, e.id, e.prev_hash, e.hash, e.body,
+              to_char(e.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
+                AS occurred_at,
+              e.action, e.category, e.outcome, e.operation, e.actor_type, e.actor_id,
+              e.actor_name, e.actor_email, e.ip_key, e.targets
+         FROM events e
+        WHERE e.workspace = $1 AND e.seq >= $2
+        ORDER BY e.seq LIMIT $3`,
+      [workspace, next, BATCH],
+    );
+    for (const row of result.rows) {
+      const seq = Number(row.seq);
+      // Exactly the shape of indexedColumns() in src/core/columns.ts.
+      const columns: ChainRow['columns'] = {
+        id: row.id,
+        seq,
+        occurred_at: row.occurred_at,
+        action: row.action,
+        category: row.category,
+        outcome: row.outcome,
+        operation: row.operation,
+        actor_type: row.actor_type,
+        actor_id: row.actor_id,
+        actor_name: row.actor_name,
+        actor_email: row.actor_email,
+        ip_key: row.ip_key,
+        targets: row.targets,
+      };
+      yield { seq, id: row.id, prev_hash: row.prev_hash, hash: row.hash, body: row.body, columns };
+    }
+    const last = result.rows[result.rows.length - 1];
+    if (last === undefined || result.rows.length < BATCH) return;
+    next = Number(last.seq) + 1;
+  }
+}
+
+const FACET_FIELDS = {
+  action: 'actions',
+  category: 'categories',
+  actor_type: 'actor_types',
+  target_type: 'target_types',
+  outcome: 'outcomes',
+} as const satisfies Record<string, keyof Omit<Facets, 'actors'>>;
+
+export async function facets(db: Queryable, workspace: string): Promise<Facets> {
+  const result: Facets = {
+    actions: [],
+    categories: [],
+    actor_types: [],
+    target_types: [],
+    outcomes: [],
+    actors: [],
+  };
+  const counts = await db.query<{ kind: string; value: string; events: string }>(
+    `SELECT kind, value, events FROM (
+       SELECT kind, value, events,
+              row_number() OVER (PARTITION BY kind ORDER BY events DESC, value COLLATE "C") AS place
+         FROM facet_counts WHERE workspace = $1) ranked
+      WHERE place <= $2
+      ORDER BY kind, place`,
+    [workspace, FACET_LIMIT],
+  );
+  for (const row of counts.rows) {
+    const field = FACET_FIELDS[row.kind as keyof typeof FACET_FIELDS] as
+      keyof Omit<Facets, 'actors'> | undefined;
+    if (field === undefined) continue;
+    const entry: FacetValue = { value: row.value, count: Number(row.events) };
+    result[field].push(entry);
+  }
+  // An actor seen under several names or emails is named as in its most recently first-seen form.
+  const actors = await db.query<{
+    actor_type: string;
+    actor_id: string;
+    events: string;
+    actor_name: string;
+    actor_email: string;
+  }>(
+    `SELECT actor_type, actor_id, sum(events) AS events,
+            (array_agg(actor_name ORDER BY first_seq DESC))[1] AS actor_name,
+            (array_agg(actor_email ORDER BY first_seq DESC))[1] AS actor_email
+       FROM actors WHERE workspace = $1
+      GROUP BY actor_type, actor_id
+     HAVING sum(events) > 0
+      ORDER BY sum(events) DESC, actor_type COLLATE "C", actor_id COLLATE "C"
+      LIMIT $2`,
+    [workspace, FACET_LIMIT],
+  );
+  result.actors = actors.rows.map((row) => ({
+    type: row.actor_type,
+    id: row.actor_id,
+    ...(row.actor_name ? { name: row.actor_name } : {}),
+    ...(row.actor_email ? { email: row.actor_email } : {}),
+    count: Number(row.events),
+  }));
+  return result;
+}

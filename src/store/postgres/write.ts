@@ -1,0 +1,407 @@
+/**
+ * The write path: `append` (seal drafts after the workspace head) and `importEvents` (events
+ * sealed elsewhere). Both run in one transaction that first locks the workspace's head row
+ * (SELECT ... FOR UPDATE), so any number of processes appending to one workspace take turns on
+ * that row alone: seq stays gapless, the chain stays linked, and other workspaces never wait.
+ * `synchronous_commit` is forced on for the transaction, whatever the server's default, so an
+ * acknowledged batch survives a crash of the server.
+ */
+import { canonicalJson } from '../../core/canonical.js';
+import { sealBatch, type SealedEvent } from '../../core/chain.js';
+import { indexedColumns } from '../../core/columns.js';
+import { TrailkeepError, type Issue } from '../../core/errors.js';
+import type { ChainHead, EventDraft, StoredEvent } from '../../core/event.js';
+import type { AppendedEvent } from '../store.js';
+import { inTransaction, type Pool, type Queryable } from './driver.js';
+import type { PartitionKeeper } from './partitions.js';
+import { EVENT_COLUMNS, toStoredEvent, type EventRow } from './rows.js';
+
+interface WriteContext {
+  pool: Pool;
+  partitions: PartitionKeeper;
+}
+
+export async function appendDrafts(
+  ctx: WriteContext,
+  workspace: string,
+  drafts: readonly EventDraft[],
+): Promise<AppendedEvent[]> {
+  refuseUnnormalizedDrafts(workspace, drafts);
+  await ctx.partitions.ensureFor(
+    ctx.pool,
+    drafts.map((d) => d.occurred_at),
+  );
+  return inTransaction(ctx.pool, async (tx) => {
+    await tx.query('SET LOCAL synchronous_commit = on');
+    const head = await lockHead(tx, workspace);
+    if (drafts.length === 0) return [];
+    const stored = await eventsByIds(
+      tx,
+      workspace,
+      drafts.map((d) => d.id),
+    );
+
+    // Decide for each draft: new, an idempotent re-send (of a stored event or of an earlier
+    // draft of this batch), or a conflict. Conflicts are all collected, then nothing is stored.
+    const fresh: EventDraft[] = [];
+    const seen = new Map<string, BatchEntry>();
+    const outcome: { entry: BatchEntry; created: boolean }[] = [];
+    const conflicts: Issue[] = [];
+    drafts.forEach((draft, index) => {
+      const comparable = comparableText(draft);
+      const earlier = seen.get(draft.id);
+      if (earlier !== undefined) {
+        if (earlier.comparable !== comparable) {
+          conflicts.push({
+            index,
+            path: '$.id',
+            message: `event id "${draft.id}" appears at index ${earlier.index} of this batch with different content`,
+          });
+        }
+        outcome.push({ entry: earlier, created: false });
+        return;
+      }
+      const existing = stored.get(draft.id);
+      if (existing !== undefined) {
+        const entry: BatchEntry = { comparable: comparableText(existing), index, stored: existing };
+        if (entry.comparable !== comparable) {
+          conflicts.push({
+            index,
+            path: '$.id',
+            message: `event id "${draft.id}" is already stored (seq ${existing.seq}) with different content`,
+          });
+        }
+        seen.set(draft.id, entry);
+        outcome.push({ entry, created: false });
+        return;
+      }
+      const entry: BatchEntry = { comparable, index, freshIndex: fresh.length };
+      fresh.push(draft);
+      seen.set(draft.id, entry);
+      outcome.push({ entry, created: true });
+    });
+    if (conflicts.length > 0) {
+      const [first] = conflicts;
+      throw new TrailkeepError(
+        'event_id_conflict',
+        conflicts.length === 1 && first !== undefined
+          ? first.message
+          : `${conflicts.length} events reuse an id with different content`,
+        { issues: conflicts },
+      );
+    }
+
+    const sealed = sealBatch(head, fresh);
+    await insertSealed(tx, workspace, sealed);
+    return outcome.map(({ entry, created }) => {
+      const event = entry.stored ?? sealed[entry.freshIndex ?? -1]?.event;
+      if (event === undefined) throw new Error('a sealed event went missing');
+      return { event, created };
+    });
+  });
+}
+
+interface BatchEntry {
+  /** The draft's content without received_at and chain fields, as canonical JSON. */
+  comparable: string;
+  index: number;
+  /** The stored event, or the place among the drafts still to be sealed. */
+  stored?: StoredEvent;
+  freshIndex?: number;
+}
+
+export async function importSealedEvents(
+  ctx: WriteContext,
+  workspace: string,
+  events: readonly StoredEvent[],
+): Promise<void> {
+  if (events.length === 0) {
+    await lockHead(ctx.pool, workspace);
+    return;
+  }
+  await ctx.partitions.ensureFor(
+    ctx.pool,
+    events.map((e) => e.occurred_at).filter((t) => !Number.isNaN(Date.parse(t))),
+  );
+  await inTransaction(ctx.pool, async (tx) => {
+    await tx.query('SET LOCAL synchronous_commit = on');
+    const head = await lockHead(tx, workspace);
+    const stored = await eventsByIds(
+      tx,
+      workspace,
+      events.map((e) => e.id),
+    );
+    const sealed = checkContinuation(workspace, head, events, new Set(stored.keys()));
+    await insertSealed(tx, workspace, sealed);
+  });
+}
+
+/**
+ * Proves that `events` extend `head` link by link and carry no id twice, and gives each its
+ * canonical body (the same text it was hashed over where it was sealed).
+ */
+function checkContinuation(
+  workspace: string,
+  head: ChainHead,
+  events: readonly StoredEvent[],
+  storedIds: ReadonlySet<string>,
+): SealedEvent[] {
+  const sealed: SealedEvent[] = [];
+  const ids = new Set<string>();
+  let previous = head;
+  events.forEach((event, index) => {
+    const broken = (message: string): TrailkeepError =>
+      new TrailkeepError('integrity_broken', `cannot import event ${index}: ${message}`, {
+        issues: [{ index, path: '$', message }],
+      });
+    if (event.workspace !== workspace) {
+      throw broken(`it belongs to workspace "${event.workspace}", not "${workspace}"`);
+    }
+    if (event.seq !== previous.seq + 1) {
+      throw broken(`its seq is ${event.seq} but the chain continues at ${previous.seq + 1}`);
+    }
+    if (event.prev_hash !== previous.hash) {
+      throw broken(`its prev_hash does not link to the hash of seq ${previous.seq}`);
+    }
+    if (ids.has(event.id) || storedIds.has(event.id)) {
+      const message = `event id "${event.id}" is already stored`;
+      throw new TrailkeepError('event_id_conflict', message, {
+        issues: [{ index, path: '$.id', message }],
+      });
+    }
+    ids.add(event.id);
+    const { prev_hash: _prev, hash: _hash, ...body } = event;
+    sealed.push({ event, body: canonicalJson(body) });
+    previous = { seq: event.seq, hash: event.hash };
+  });
+  return sealed;
+}
+
+/** Drafts must already be normalized; a mismatch here would make verify fail forever after. */
+function refuseUnnormalizedDrafts(workspace: string, drafts: readonly EventDraft[]): void {
+  const issues: Issue[] = [];
+  drafts.forEach((draft, index) => {
+    if (draft.workspace !== workspace) {
+      issues.push({
+        index,
+        path: '$.workspace',
+        message: `the event belongs to workspace "${draft.workspace}", not "${workspace}"`,
+      });
+    }
+    const ms = Date.parse(draft.occurred_at);
+    if (Number.isNaN(ms) || new Date(ms).toISOString() !== draft.occurred_at) {
+      issues.push({
+        index,
+        path: '$.occurred_at',
+        message: 'occurred_at must be ISO 8601 UTC with milliseconds (2026-05-12T09:30:00.000Z)',
+      });
+    }
+  });
+  if (issues.length > 0) {
+    throw new TrailkeepError('validation_failed', 'events are not normalized drafts', { issues });
+  }
+}
+
+/** What two sends of one event must agree on: everything but received_at and the chain fields. */
+function comparableText(event: EventDraft | StoredEvent): string {
+  const content: Record<string, unknown> = { ...event };
+  for (const key of ['received_at', 'seq', 'prev_hash', 'hash']) delete content[key];
+  return canonicalJson(content);
+}
+
+/** Locks the workspace's head row until the transaction ends and returns it. */
+async function lockHead(tx: Queryable, workspace: string): Promise<ChainHead> {
+  const result = await tx.query<{ seq: string; hash: string }>(
+    'SELECT seq, hash FROM workspace_heads WHERE workspace = $1 FOR UPDATE',
+    [workspace],
+  );
+  const row = result.rows[0];
+  if (row === undefined) {
+    throw new TrailkeepError('workspace_not_found', `no workspace "${workspace}"`);
+  }
+  return { seq: Number(row.seq), hash: row.hash };
+}
+
+async function eventsByIds(
+  tx: Queryable,
+  workspace: string,
+  ids: readonly string[],
+): Promise<Map<string, StoredEvent>> {
+  const result = await tx.query<EventRow>(
+    `SELECT ${EVENT_COLUMNS} FROM event_ids i
+       JOIN events e ON e.workspace = i.workspace AND e.occurred_at = i.occurred_at
+                    AND e.seq = i.seq
+      WHERE i.workspace = $1 AND i.id = ANY($2::text[])`,
+    [workspace, [...new Set(ids)]],
+  );
+  return new Map(result.rows.map((row) => [row.id, toStoredEvent(row)]));
+}
+
+/** Writes sealed events, their index rows and counters, and moves the head. */
+async function insertSealed(
+  tx: Queryable,
+  workspace: string,
+  sealed: readonly SealedEvent[],
+): Promise<void> {
+  const last = sealed[sealed.length - 1];
+  if (last === undefined) return;
+  const cols = sealed.map(({ event }) => indexedColumns(event));
+  await tx.query(
+    `INSERT INTO event_ids (workspace, id, seq, occurred_at)
+     SELECT $1, * FROM unnest($2::text[], $3::bigint[], $4::timestamptz[])`,
+    [workspace, cols.map((c) => c.id), cols.map((c) => c.seq), cols.map((c) => c.occurred_at)],
+  );
+  await tx.query(
+    `INSERT INTO events (workspace, seq, id, occurred_at, action, category, outcome, operation,
+                         actor_type, actor_id, actor_name, actor_email, ip_key, targets,
+                         prev_hash, hash, body, metadata)
+     SELECT $1, * FROM unnest($2::bigint[], $3::text[], $4::timestamptz[], $5::text[],
+       $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[],
+       $13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::jsonb[])`,
+    [
+      workspace,
+      cols.map((c) => c.seq),
+      cols.map((c) => c.id),
+      cols.map((c) => c.occurred_at),
+      cols.map((c) => c.action),
+      cols.map((c) => c.category),
+      cols.map((c) => c.outcome),
+      cols.map((c) => c.operation),
+      cols.map((c) => c.actor_type),
+      cols.map((c) => c.actor_id),
+      cols.map((c) => c.actor_name),
+      cols.map((c) => c.actor_email),
+      cols.map((c) => c.ip_key),
+      cols.map((c) => c.targets),
+      sealed.map((s) => s.event.prev_hash),
+      sealed.map((s) => s.event.hash),
+      sealed.map((s) => s.body),
+      sealed.map((s) => metadataJson(s.event)),
+    ],
+  );
+
+  const targets = sealed.flatMap(({ event }) =>
+    event.targets.map((target, pos) => ({ event, target, pos })),
+  );
+  if (targets.length > 0) {
+    await tx.query(
+      `INSERT INTO event_targets (workspace, seq, pos, occurred_at, type, id, type_lc, name_lc)
+       SELECT $1, * FROM unnest($2::bigint[], $3::int[], $4::timestamptz[], $5::text[],
+         $6::text[], $7::text[], $8::text[])`,
+      [
+        workspace,
+        targets.map((t) => t.event.seq),
+        targets.map((t) => t.pos),
+        targets.map((t) => t.event.occurred_at),
+        targets.map((t) => t.target.type),
+        targets.map((t) => t.target.id),
+        targets.map((t) => t.target.type.toLowerCase()),
+        targets.map((t) => t.target.name?.toLowerCase() ?? null),
+      ],
+    );
+  }
+
+  await addFacetCounts(tx, workspace, sealed);
+  await addActors(tx, workspace, sealed);
+  await tx.query('UPDATE workspace_heads SET seq = $2, hash = $3 WHERE workspace = $1', [
+    workspace,
+    last.event.seq,
+    last.event.hash,
+  ]);
+}
+
+/** jsonb cannot hold U+0000; such metadata is left out of the meta.KEY index (body keeps it). */
+function metadataJson(event: StoredEvent): string | null {
+  const text = JSON.stringify(event.metadata);
+  return text.includes('\\u0000') ? null : text;
+}
+
+/** The facet kinds counted per workspace, and the values one event adds to each. */
+export const FACET_KINDS = {
+  action: (e: StoredEvent) => [e.action],
+  category: (e: StoredEvent) => [e.category],
+  actor_type: (e: StoredEvent) => [e.actor.type],
+  target_type: (e: StoredEvent) => [...new Set(e.targets.map((t) => t.type))],
+  outcome: (e: StoredEvent) => [e.outcome],
+} as const;
+
+async function addFacetCounts(
+  tx: Queryable,
+  workspace: string,
+  sealed: readonly SealedEvent[],
+): Promise<void> {
+  const counts = new Map<string, { kind: string; value: string; n: number }>();
+  for (const { event } of sealed) {
+    for (const [kind, valuesOf] of Object.entries(FACET_KINDS)) {
+      for (const value of valuesOf(event)) {
+        const key = JSON.stringify([kind, value]);
+        const entry = counts.get(key) ?? { kind, value, n: 0 };
+        entry.n += 1;
+        counts.set(key, entry);
+      }
+    }
+  }
+  // Sorted so that concurrent writers (which the head lock already serializes per workspace)
+  // would take row locks in one order anyway.
+  const rows = [...counts.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  await tx.query(
+    `INSERT INTO facet_counts (workspace, kind, value, events)
+     SELECT $1, * FROM unnest($2::text[], $3::text[], $4::bigint[])
+     ON CONFLICT (workspace, kind, value) DO UPDATE SET events = facet_counts.events + excluded.events`,
+    [
+      workspace,
+      rows.map(([, r]) => r.kind),
+      rows.map(([, r]) => r.value),
+      rows.map(([, r]) => r.n),
+    ],
+  );
+}
+
+async function addActors(
+  tx: Queryable,
+  workspace: string,
+  sealed: readonly SealedEvent[],
+): Promise<void> {
+  const actors = new Map<
+    string,
+    { type: string; id: string; name: string; email: string; n: number; first: number }
+  >();
+  for (const { event } of sealed) {
+    const name = event.actor.name ?? '';
+    const email = event.actor.email ?? '';
+    const key = JSON.stringify([event.actor.type, event.actor.id, name, email]);
+    const entry = actors.get(key) ?? {
+      type: event.actor.type,
+      id: event.actor.id,
+      name,
+      email,
+      n: 0,
+      first: event.seq,
+    };
+    entry.n += 1;
+    actors.set(key, entry);
+  }
+  const rows = [...actors.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([, r]) => r);
+  await tx.query(
+    `INSERT INTO actors (workspace, actor_type, actor_id, actor_name, actor_email,
+                         id_lc, name_lc, email_lc, events, first_seq)
+     SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+       $7::text[], $8::text[], $9::bigint[], $10::bigint[])
+     ON CONFLICT (workspace, actor_type, actor_id, actor_name, actor_email) DO UPDATE
+       SET events = actors.events + excluded.events`,
+    [
+      workspace,
+      rows.map((r) => r.type),
+      rows.map((r) => r.id),
+      rows.map((r) => r.name),
+      rows.map((r) => r.email),
+      rows.map((r) => r.id.toLowerCase()),
+      rows.map((r) => r.name.toLowerCase()),
+      rows.map((r) => r.email.toLowerCase()),
+      rows.map((r) => r.n),
+      rows.map((r) => r.first),
+    ],
+  );
+}
