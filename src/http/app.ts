@@ -93,7 +93,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     trustProxy: options.trustProxy ?? false,
     bodyLimit,
     genReqId: requestIdOf,
-    requestIdLogLabel: 'request_id',
     return503OnClosing: true,
     ajv: { customOptions: { removeAdditional: false, allowUnionTypes: true } },
   });

@@ -1,11 +1,14 @@
 /** `trailkeep init`: creates a workspace (and, with --owner, its owner and keys). */
 import type { Command } from 'commander';
+import { AccountService } from '../../service/accounts.js';
 import { withDb, withServices, printJson, CliExit } from '../context.js';
 
 interface InitOptions {
   db: string;
   workspace: string;
   name?: string;
+  owner?: string;
+  password?: string;
   json?: boolean;
 }
 
@@ -16,6 +19,11 @@ export function register(program: Command): void {
     .description('create a workspace in the database (creating the database if needed)')
     .requiredOption('--workspace <id>', 'workspace id: lower-case letters, digits, - and _')
     .option('--name <display>', 'display name (defaults to the id)')
+    .option(
+      '--owner <email>',
+      'also create its owner (password generated unless --password) and an ingest, read and admin key',
+    )
+    .option('--password <password>', "the owner's password (with --owner)")
     .option('--json', 'machine-readable output')
     .action(async (options: InitOptions) => {
       if (!WORKSPACE_ID.test(options.workspace)) {
@@ -23,6 +31,10 @@ export function register(program: Command): void {
           2,
           `trailkeep: workspace id "${options.workspace}" must be 1-63 lower-case letters, digits, - or _`,
         );
+      }
+      if (options.owner !== undefined) {
+        await initWithOwner({ ...options, owner: options.owner });
+        return;
       }
       await withServices(options.db, async ({ store }) => {
         const existing = await store.getWorkspace(options.workspace);
@@ -42,4 +54,37 @@ export function register(program: Command): void {
           );
       });
     });
+}
+
+/** Workspace, owner and three keys in one go: the credentials are printed once, for scripts. */
+async function initWithOwner(options: InitOptions & { owner: string }): Promise<void> {
+  await withServices(options.db, async ({ store }) => {
+    const result = await new AccountService(store).initWorkspace({
+      workspace: options.workspace,
+      name: options.name,
+      ownerEmail: options.owner,
+      ownerPassword: options.password,
+      keyScopes: ['ingest', 'read', 'admin'],
+    });
+    const output = {
+      workspace: result.workspace.id,
+      owner: { email: result.owner.email, password: result.owner.password },
+      keys: result.keys,
+    };
+    if (options.json) {
+      printJson(output);
+      return;
+    }
+    process.stdout.write(
+      [
+        `Created workspace "${output.workspace}". These credentials are shown only once:`,
+        `  owner:      ${output.owner.email}`,
+        `  password:   ${output.owner.password ?? '(unchanged: the account already existed)'}`,
+        `  ingest key: ${output.keys.ingest ?? ''}`,
+        `  read key:   ${output.keys.read ?? ''}`,
+        `  admin key:  ${output.keys.admin ?? ''}`,
+        '',
+      ].join('\n'),
+    );
+  });
 }
