@@ -80,13 +80,18 @@ function all(status: number): Expectation {
   return Object.fromEntries(EVERYONE.map((w) => [w, status])) as Expectation;
 }
 
+interface Prepared {
+  path?: string;
+  body?: unknown;
+}
+
 interface Row {
   method: string;
   /** The OpenAPI path template. */
   template: string;
   expect: Expectation;
   /** Builds the concrete path and body for one call (fresh targets for destructive routes). */
-  prepare?: (n: number) => Promise<{ path?: string; body?: unknown }>;
+  prepare?: (n: number) => Prepared | Promise<Prepared>;
   /** Routes owned by other modules: only checked when the server has them. */
   optional?: boolean;
 }
@@ -120,7 +125,7 @@ const rows: Row[] = [
     method: 'POST',
     template: '/api/v1/session',
     expect: all(200),
-    prepare: async () => ({
+    prepare: () => ({
       body: { email: ws.people.auditor, password: 'correct horse battery staple' },
     }),
   },
@@ -130,14 +135,14 @@ const rows: Row[] = [
     method: 'POST',
     template: `${P}/events`,
     expect: WRITE,
-    prepare: async (n) => ({ body: event(`matrix-${n}`) }),
+    prepare: (n) => ({ body: event(`matrix-${n}`) }),
   },
   { method: 'GET', template: `${P}/events`, expect: READ },
   {
     method: 'GET',
     template: `${P}/events/{id}`,
     expect: READ,
-    prepare: async () => ({ path: `/api/v1/workspaces/acme/events/${eventId}` }),
+    prepare: () => ({ path: `/api/v1/workspaces/acme/events/${eventId}` }),
   },
   { method: 'GET', template: `${P}/facets`, expect: READ },
   { method: 'GET', template: `${P}/actors`, expect: READ },
@@ -150,7 +155,7 @@ const rows: Row[] = [
     template: `${P}/entities/{type}/{id}/history`,
     expect: READ,
     optional: true,
-    prepare: async () => ({
+    prepare: () => ({
       path: '/api/v1/workspaces/acme/entities/workspace%20repo/repo_1/history',
     }),
   },
@@ -159,7 +164,7 @@ const rows: Row[] = [
     method: 'POST',
     template: `${P}/keys`,
     expect: manage(201),
-    prepare: async (n) => ({ body: { name: `matrix ${n}`, scope: 'read' } }),
+    prepare: (n) => ({ body: { name: `matrix ${n}`, scope: 'read' } }),
   },
   {
     method: 'DELETE',
@@ -179,13 +184,13 @@ const rows: Row[] = [
     method: 'POST',
     template: `${P}/members`,
     expect: manage(201),
-    prepare: async (n) => ({ body: { email: `new${n}@acme.test`, role: 'auditor' } }),
+    prepare: (n) => ({ body: { email: `new${n}@acme.test`, role: 'auditor' } }),
   },
   {
     method: 'PATCH',
     template: `${P}/members/{user_id}`,
     expect: manage(200),
-    prepare: async () => ({
+    prepare: () => ({
       path: `/api/v1/workspaces/acme/members/${targetUserId}`,
       body: { role: 'member' },
     }),
