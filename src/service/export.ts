@@ -109,12 +109,12 @@ export async function planExport(
   };
 }
 
-async function planEntityExport(
+function planEntityExport(
   log: LogService,
   workspace: string,
   request: ExportRequest,
   format: ExportFormat,
-): Promise<ExportPlan> {
+): ExportPlan {
   const entityType = request.entityType?.trim().toLowerCase();
   if (!entityType) {
     throw new TrailkeepError(

@@ -7,7 +7,7 @@ import { createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { categoryCatalog, categoryLabel } from '../core/categories.js';
 import { signCheckpoint, verifyCheckpointSignature } from '../core/checkpoint.js';
 import type { SignedCheckpoint } from '../core/checkpoint.js';
-import { decodeCursor, encodeCursor, checkCursor } from '../core/cursor.js';
+import { checkCursor, cursorFilter, decodeCursor, encodeCursor } from '../core/cursor.js';
 import { toDraft } from '../core/draft.js';
 import { TrailkeepError } from '../core/errors.js';
 import type { ChainHead, EventInput, StoredEvent } from '../core/event.js';
@@ -179,13 +179,10 @@ export class LogService {
       const payload = decodeCursor(request.cursor, this.cursorKey);
       const asked =
         request.q || request.params ? this.resolveFilter(workspace, request) : undefined;
-      checkCursor(payload, {
-        workspace,
-        ...(asked === undefined || (asked.clauses.length === 0 && !asked.since && !asked.until)
-          ? {}
-          : { query: printFilter(asked) }),
-      });
-      filter = parseFilter(payload.query);
+      const sentQuestion =
+        asked !== undefined && (asked.clauses.length > 0 || asked.since || asked.until);
+      checkCursor(payload, { workspace, ...(sentQuestion ? { query: asked } : {}) });
+      filter = cursorFilter(payload);
       position = payload.position;
       direction = payload.direction;
       limit ??= payload.limit;
