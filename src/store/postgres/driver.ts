@@ -69,18 +69,23 @@ export async function createPool(url: string, options: PoolOptions = {}): Promis
       throw translateError(error, target);
     });
   return {
-    query: <Row>(text: string, values?: readonly SqlValue[]) =>
-      wrap(pool.query(text, values && [...values])),
+    query: async <Row>(text: string, values?: readonly SqlValue[]) =>
+      rowsAs<Row>(await wrap(pool.query(text, values && [...values]))),
     connect: async () => {
       const client = await wrap(pool.connect());
       return {
-        query: <Row>(text: string, values?: readonly SqlValue[]) =>
-          wrap(client.query(text, values && [...values])),
+        query: async <Row>(text: string, values?: readonly SqlValue[]) =>
+          rowsAs<Row>(await wrap(client.query(text, values && [...values]))),
         release: (destroy?: boolean) => client.release(destroy === true),
       };
     },
     end: () => pool.end(),
   };
+}
+
+/** The rows as the caller's declared shape: the SQL text decides the columns, not the driver. */
+function rowsAs<Row>(result: { rows: unknown[]; rowCount: number | null }): QueryResult<Row> {
+  return { rows: result.rows as Row[], rowCount: result.rowCount };
 }
 
 /** SQLSTATE classes and codes that mean "the database is not there for us right now". */

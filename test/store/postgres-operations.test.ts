@@ -1,0 +1,191 @@
+/**
+ * What only PostgreSQL has: the database itself refuses changes to the log (through `psql`, as
+ * an operator or an attacker with a SQL prompt would try), the least-privilege service role,
+ * monthly partitions made ahead and on demand, and the operator-facing errors (unreachable
+ * database, schema newer than the code).
+ */
+import { createServer } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TrailkeepError } from '../../src/core/errors.js';
+import { createPool } from '../../src/store/postgres/driver.js';
+import { createAppRole, openPostgresStore } from '../../src/store/postgres/index.js';
+import { LATEST_VERSION } from '../../src/store/postgres/migrations.js';
+import type { Store } from '../../src/store/store.js';
+import { createDatabase, usePostgres, type PostgresServer } from '../support/postgres.js';
+import { makeDraft } from './contract.js';
+
+let server: PostgresServer;
+let release: () => Promise<void>;
+
+beforeAll(async () => {
+  ({ server, release } = await usePostgres());
+});
+
+afterAll(async () => {
+  await release();
+});
+
+async function rejection(promise: Promise<unknown>): Promise<TrailkeepError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof TrailkeepError) return error;
+    throw error;
+  }
+  throw new Error('expected a TrailkeepError');
+}
+
+const nameOf = (url: string) => new URL(url).pathname.slice(1);
+
+describe('PostgreSQL: the log is append-only in the database', () => {
+  let url: string;
+  let store: Store;
+  const sql = (text: string) => server.psql(text, { database: nameOf(url) });
+
+  beforeAll(async () => {
+    url = await createDatabase(server, 'append_only');
+    store = await openPostgresStore(url);
+    await store.createWorkspace({ id: 'acme', name: 'Acme', settings: {} });
+    await store.append('acme', [
+      makeDraft('acme', { id: 'e1' }),
+      makeDraft('acme', { id: 'e2', occurred_at: '2019-03-04T05:06:07.089Z' }),
+    ]);
+  });
+
+  afterAll(async () => {
+    await store.close();
+  });
+
+  it.each([
+    ['UPDATE events SET action = $$forged$$', 'UPDATE on events'],
+    ['DELETE FROM events WHERE id = $$e1$$', 'DELETE on events'],
+    ['TRUNCATE events', 'TRUNCATE on events'],
+    ['UPDATE event_ids SET seq = 9', 'UPDATE on event_ids'],
+    ['DELETE FROM event_ids', 'DELETE on event_ids'],
+    ['DELETE FROM event_targets', 'DELETE on event_targets'],
+    ['UPDATE event_targets SET id = $$x$$', 'UPDATE on event_targets'],
+    // Straight at a partition, bypassing the parent table.
+    ['DELETE FROM events_2019_03', 'DELETE on events_2019_03'],
+    ['TRUNCATE events_2019_03', 'TRUNCATE on events_2019_03'],
+    ['TRUNCATE events_default', 'TRUNCATE on events_default'],
+  ])('refuses %s even to the superuser', async (statement, refusal) => {
+    const result = await sql(statement);
+    expect(result.code).not.toBe(0);
+    // Row triggers fire on the partition that holds the row, and name it.
+    const [op, table] = refusal.split(' on ') as [string, string];
+    expect(result.stderr).toMatch(
+      new RegExp(
+        `trailkeep: ${op} on ${table}(_\\d{4}_\\d{2})? is refused: the audit log is append-only`,
+      ),
+    );
+    const left = await sql('SELECT count(*) AS n FROM events');
+    expect(left.stdout).toMatch(/\b2\b/);
+    expect((await store.getEvent('acme', 'e1'))?.action).toBe('job.created');
+  });
+
+  it('keeps each month in its own partition, made on demand for a late event', async () => {
+    const result = await sql(`SELECT tableoid::regclass AS part, id FROM events ORDER BY id`);
+    expect(result.stdout).toMatch(/events_2026_05\s*\|\s*e1/);
+    expect(result.stdout).toMatch(/events_2019_03\s*\|\s*e2/);
+  });
+
+  it('creates the months around now at migrate', async () => {
+    const now = new Date();
+    const ahead = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 3, 1));
+    const name = `events_${ahead.getUTCFullYear()}_${String(ahead.getUTCMonth() + 1).padStart(2, '0')}`;
+    const result = await sql(`SELECT to_regclass('${name}') IS NOT NULL AS present`);
+    expect(result.stdout).toMatch(/\bt\b/);
+  });
+});
+
+describe('PostgreSQL: the least-privilege service role', () => {
+  it('appends and reads, but may not update, delete or truncate the log', async () => {
+    const ownerUrl = await createDatabase(server, 'app_role');
+    const owner = await openPostgresStore(ownerUrl);
+    const pool = await createPool(ownerUrl);
+    const role = `tk_app_${process.pid}`;
+    try {
+      await owner.createWorkspace({ id: 'acme', name: 'Acme', settings: {} });
+      await createAppRole(pool, role, { password: 'app-secret' });
+      await createAppRole(pool, role, { password: 'app-secret' }); // safe to run again
+
+      const appUrl = new URL(ownerUrl);
+      appUrl.username = role;
+      appUrl.password = 'app-secret';
+      const app = await openPostgresStore(appUrl.toString());
+      try {
+        const [first] = await app.append('acme', [
+          makeDraft('acme', { id: 'by-app' }),
+          // A month no migration made: the role gets it through trailkeep_ensure_month.
+          makeDraft('acme', { id: 'old', occurred_at: '2015-01-02T00:00:00.000Z' }),
+        ]);
+        expect(first?.event.seq).toBe(1);
+        expect((await app.getEvent('acme', 'old'))?.seq).toBe(2);
+        expect(await app.head('acme')).toMatchObject({ seq: 2 });
+      } finally {
+        await app.close();
+      }
+
+      const database = nameOf(ownerUrl);
+      for (const statement of [
+        'UPDATE events SET action = $$x$$',
+        'DELETE FROM events',
+        'TRUNCATE events',
+        'DELETE FROM event_ids',
+        'UPDATE event_targets SET id = $$x$$',
+        'DELETE FROM events_2015_01',
+        'CREATE TABLE sneaky (x int)',
+      ]) {
+        const result = await server.psql(`SET ROLE ${role}; ${statement}`, { database });
+        expect(result.code, statement).not.toBe(0);
+        expect(result.stderr, statement).toContain('permission denied');
+      }
+    } finally {
+      await pool.end();
+      await owner.close();
+    }
+  });
+});
+
+describe('PostgreSQL: errors an operator can act on', () => {
+  it('refuses a database migrated by a newer Trailkeep', async () => {
+    const url = await createDatabase(server, 'too_new');
+    await (await openPostgresStore(url)).close();
+    const future = LATEST_VERSION + 1;
+    const marked = await server.psql(
+      `INSERT INTO trailkeep_migrations (version, name) VALUES (${future}, 'from the future')`,
+      { database: nameOf(url) },
+    );
+    expect(marked.code).toBe(0);
+    const error = await rejection(openPostgresStore(url));
+    expect(error.code).toBe('schema_too_new');
+    expect(error.message).toContain(`version ${future}`);
+  });
+
+  it('says which address it cannot reach, without a stack trace in the message', async () => {
+    const port = await new Promise<number>((resolve) => {
+      const probe = createServer().listen(0, '127.0.0.1', () => {
+        const address = probe.address();
+        probe.close(() => resolve(typeof address === 'object' && address ? address.port : 1));
+      });
+    });
+    const error = await rejection(
+      openPostgresStore(`postgres://trailkeep@127.0.0.1:${port}/trailkeep`, {
+        connectionTimeoutMs: 2000,
+      }),
+    );
+    expect(error.code).toBe('store_unavailable');
+    expect(error.message).toMatch(
+      new RegExp(`^cannot reach PostgreSQL at 127\\.0\\.0\\.1:${port}: `),
+    );
+    expect(error.message).not.toContain('\n');
+  });
+
+  it('treats a missing database as unavailable, naming the problem', async () => {
+    const url = new URL(server.url);
+    url.pathname = '/no_such_database';
+    const error = await rejection(openPostgresStore(url.toString()));
+    expect(error.code).toBe('store_unavailable');
+    expect(error.message).toContain('no_such_database');
+  });
+});
