@@ -1,0 +1,318 @@
+/** The real `trailkeep` binary against real SQLite files: the foundation's commands end to end. */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { parse } from 'csv-parse/sync';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../support/cli.js';
+
+let dir: string;
+let db: string;
+
+const event = (i: number, extra: Record<string, unknown> = {}): Record<string, unknown> => ({
+  id: `evt_${i}`,
+  action: i % 2 === 0 ? 'member.role_changed' : 'job.created',
+  occurred_at: new Date(Date.UTC(2026, 4, 1 + (i % 28), 9, i % 60)).toISOString(),
+  actor:
+    i % 3 === 0
+      ? { type: 'user', id: 'u_alex', name: 'Alex Kim', email: 'alex@example.com' }
+      : { type: 'agent', id: 'agent_7', name: 'Claude' },
+  targets: [{ type: i % 2 === 0 ? 'user' : 'job', id: `t_${i % 7}`, name: `target ${i % 7}` }],
+  changes: [{ field: 'role', old: 'member', new: 'admin' }],
+  context: { ip: `203.0.113.${(i % 250) + 1}` },
+  ...extra,
+});
+
+const ndjson = (events: readonly unknown[]): string =>
+  events.map((e) => JSON.stringify(e)).join('\n') + '\n';
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'tk-cli-'));
+  db = `sqlite:${join(dir, 'log.db')}`;
+  const init = await runCli(['init', '--workspace', 'acme', '--db', db]);
+  expect(init.code, init.stderr).toBe(0);
+  writeFileSync(
+    join(dir, 'good.ndjson'),
+    ndjson(Array.from({ length: 120 }, (_, i) => event(i + 1))),
+  );
+  const ingest = await runCli([
+    'ingest',
+    '--workspace',
+    'acme',
+    '--db',
+    db,
+    join(dir, 'good.ndjson'),
+  ]);
+  expect(ingest.code, ingest.stderr).toBe(0);
+  expect(ingest.stdout).toContain('Stored 120 events');
+});
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('trailkeep ingest', () => {
+  it('stores nothing from a file with bad lines and names each bad line', async () => {
+    const lines = [
+      JSON.stringify(event(500)),
+      '{not json',
+      JSON.stringify(event(501, { actor: { type: 'robot', id: 'r' } })),
+      JSON.stringify(event(502)),
+    ];
+    writeFileSync(join(dir, 'bad.ndjson'), lines.join('\n'));
+    const result = await runCli([
+      'ingest',
+      '--workspace',
+      'acme',
+      '--db',
+      db,
+      join(dir, 'bad.ndjson'),
+    ]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('line 2: not valid JSON');
+    expect(result.stderr).toMatch(/line 3: \$\.actor\.type: must be one of/);
+    expect(result.stderr).toContain('2 of 4 lines are invalid; nothing was stored');
+    expect(result.stderr).not.toMatch(/\n\s+at /); // never a stack trace
+    const count = await runCli([
+      'query',
+      '--workspace',
+      'acme',
+      '--db',
+      db,
+      '--json',
+      '--limit',
+      '1',
+    ]);
+    expect(JSON.parse(count.stdout).count).toEqual({ value: 120, capped: false });
+  });
+
+  it('reads stdin, and a re-send of the same ids stores nothing new', async () => {
+    const result = await runCli(['ingest', '--workspace', 'acme', '--db', db, '-'], {
+      input: ndjson([event(1), event(2)]),
+    });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain('Stored 0 events');
+    expect(result.stdout).toContain('2 were already stored');
+  });
+});
+
+describe('trailkeep query', () => {
+  it('answers a question newest first and the cursor continues the same question', async () => {
+    const q = 'actor:alex@ action:member.* since:2026-05-01';
+    const first = await runCli([
+      'query',
+      '--workspace',
+      'acme',
+      '--db',
+      db,
+      '--json',
+      '--limit',
+      '7',
+      q,
+    ]);
+    expect(first.code, first.stderr).toBe(0);
+    const page1 = JSON.parse(first.stdout);
+    const expected = Array.from({ length: 120 }, (_, i) => event(i + 1)).filter(
+      (e) =>
+        (e['action'] as string).startsWith('member.') &&
+        (e['actor'] as { id: string }).id === 'u_alex',
+    ).length;
+    expect(page1.count.value).toBe(expected);
+    const seen: Array<{ occurred_at: string; seq: number; actor: { email: string } }> = [
+      ...page1.events,
+    ];
+    let cursor: string | null = page1.next_cursor;
+    while (cursor) {
+      const next = await runCli([
+        'query',
+        '--workspace',
+        'acme',
+        '--db',
+        db,
+        '--json',
+        '--cursor',
+        cursor,
+      ]);
+      expect(next.code, next.stderr).toBe(0);
+      const page = JSON.parse(next.stdout);
+      expect(page.query).toBe(page1.query);
+      seen.push(...page.events);
+      cursor = page.next_cursor;
+    }
+    expect(seen).toHaveLength(expected);
+    expect(new Set(seen.map((e) => e.seq)).size).toBe(expected);
+    for (const e of seen) expect(e.actor.email).toBe('alex@example.com');
+    const order = seen.map((e) => `${e.occurred_at}|${String(e.seq).padStart(8, '0')}`);
+    expect(order).toEqual([...order].sort().reverse());
+  });
+
+  it('prints a readable table with the count and a cursor for more', async () => {
+    const result = await runCli([
+      'query',
+      '--workspace',
+      'acme',
+      '--db',
+      db,
+      '--limit',
+      '5',
+      'action:job.created',
+    ]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/^TIME \(UTC\)\s+SEQ\s+ACTOR\s+ACTION/);
+    expect(result.stdout).toContain('5 events of 60 matching: action:job.created');
+    expect(result.stdout).toContain('Older: trailkeep query --workspace acme --cursor ');
+  });
+
+  it('rejects a bad query with the position and term, in one line, exit 2', async () => {
+    const result = await runCli([
+      'query',
+      '--workspace',
+      'acme',
+      '--db',
+      db,
+      'actor:alex colour:red',
+    ]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('Unknown key "colour"');
+    expect(result.stderr).toContain('position 11');
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('rejects a forged cursor with a clear message', async () => {
+    const result = await runCli([
+      'query',
+      '--workspace',
+      'acme',
+      '--db',
+      db,
+      '--cursor',
+      'eyJ2IjoxfQ.AAAA',
+    ]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/cursor/i);
+  });
+});
+
+describe('trailkeep verify and checkpoint', () => {
+  it('exits 0 on an intact log, and a checkpoint verifies', async () => {
+    const ok = await runCli(['verify', '--db', db]);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).toContain('acme: intact, 120 events up to seq 120');
+    const cp = await runCli(['checkpoint', '--workspace', 'acme', '--db', db], { cwd: dir });
+    expect(cp.code, cp.stderr).toBe(0);
+    const file = join(dir, 'trailkeep-checkpoint-acme-120.json');
+    const signed = JSON.parse(readFileSync(file, 'utf8'));
+    expect(signed).toMatchObject({ workspace: 'acme', seq: 120, algorithm: 'ed25519' });
+    const again = await runCli(['verify', '--db', db, '--checkpoint', file]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toContain('extends checkpoint at seq 120');
+    const forged = join(dir, 'forged.json');
+    writeFileSync(forged, JSON.stringify({ ...signed, seq: 119 }));
+    const refused = await runCli(['verify', '--db', db, '--checkpoint', forged]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/checkpoint is not valid/);
+  });
+
+  it('exits 1 naming the event when one byte of it was changed with a SQLite client', async () => {
+    const copy = join(dir, 'tampered.db');
+    const raw = new Database(join(dir, 'log.db'));
+    await raw.backup(copy);
+    raw.close();
+    const attacker = new Database(copy);
+    const update = (): unknown =>
+      attacker
+        .prepare("UPDATE events SET body = replace(body, 'admin', 'adm1n') WHERE seq = 42")
+        .run();
+    expect(update).toThrow(/append-only/);
+    attacker.exec('DROP TRIGGER events_no_update');
+    update();
+    attacker.close();
+    const result = await runCli(['verify', '--db', `sqlite:${copy}`]);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain('acme: BROKEN at seq 42');
+    expect(result.stdout).toContain('evt_42');
+  });
+
+  it('exits 2 on other errors, in one line', async () => {
+    const result = await runCli(['verify', '--db', db, '--workspace', 'nope']);
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim()).toBe('trailkeep: No workspace "nope"');
+  });
+});
+
+describe('trailkeep export and history', () => {
+  it('exports the same rows as the query, as CSV with formulas neutralized', async () => {
+    const hostile = event(900, {
+      action: 'customer.updated',
+      targets: [{ type: 'customer', id: 'c_1', name: '=HYPERLINK("http://evil","x")' }],
+    });
+    await runCli(['ingest', '--workspace', 'acme', '--db', db, '-'], { input: ndjson([hostile]) });
+    const out = join(dir, 'export.csv');
+    const result = await runCli([
+      'export',
+      '--workspace',
+      'acme',
+      '--db',
+      db,
+      '--out',
+      out,
+      'since:2026-05-01',
+    ]);
+    expect(result.code, result.stderr).toBe(0);
+    const rows = parse(readFileSync(out, 'utf8'), { columns: true, bom: true }) as Array<
+      Record<string, string>
+    >;
+    expect(rows).toHaveLength(121);
+    const row = rows.find((r) => r['id'] === 'evt_900');
+    expect(row?.['target_name']).toBe('\'=HYPERLINK("http://evil","x")');
+    const query = await runCli([
+      'query',
+      '--workspace',
+      'acme',
+      '--db',
+      db,
+      '--json',
+      '--limit',
+      '200',
+      'since:2026-05-01',
+    ]);
+    expect(rows.map((r) => r['id'])).toEqual(
+      JSON.parse(query.stdout).events.map((e: { id: string }) => e.id),
+    );
+  });
+
+  it('says on stderr when --limit cuts the export', async () => {
+    const result = await runCli([
+      'export',
+      '--workspace',
+      'acme',
+      '--db',
+      db,
+      '--format',
+      'ndjson',
+      '--out',
+      '-',
+      '--limit',
+      '3',
+    ]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout.trim().split('\n')).toHaveLength(3);
+    expect(result.stderr).toContain('--limit 3 cut the export short');
+  });
+
+  it('shows the history of one entity with its state', async () => {
+    const result = await runCli([
+      'history',
+      'job',
+      't_1',
+      '--workspace',
+      'acme',
+      '--db',
+      db,
+      '--json',
+    ]);
+    expect(result.code, result.stderr).toBe(0);
+    const history = JSON.parse(result.stdout);
+    expect(history.events.length).toBeGreaterThan(0);
+    expect(history.state).toEqual({ role: 'admin' });
+  });
+});
