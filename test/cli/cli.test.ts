@@ -258,9 +258,10 @@ describe('trailkeep export and history', () => {
       'since:2026-05-01',
     ]);
     expect(result.code, result.stderr).toBe(0);
-    const rows = parse(readFileSync(out, 'utf8'), { columns: true, bom: true }) as Array<
-      Record<string, string>
-    >;
+    const rows: Array<Record<string, string>> = parse(readFileSync(out, 'utf8'), {
+      columns: true,
+      bom: true,
+    });
     expect(rows).toHaveLength(121);
     const row = rows.find((r) => r['id'] === 'evt_900');
     expect(row?.['target_name']).toBe('\'=HYPERLINK("http://evil","x")');
