@@ -39,6 +39,44 @@ export interface PoolOptions {
   connectionTimeoutMs?: number;
 }
 
+/** Trailkeep's own settings in a `postgres://` URL's query, e.g. `?pool_size=20`. */
+const URL_SETTINGS = {
+  pool_size: 'poolSize',
+  statement_timeout_ms: 'statementTimeoutMs',
+  connection_timeout_ms: 'connectionTimeoutMs',
+} as const satisfies Record<string, keyof PoolOptions>;
+
+/**
+ * Splits Trailkeep's pool settings out of a connection URL (so `--db` alone can carry them) and
+ * returns the URL the driver should see. Explicit options win over the URL.
+ */
+export function poolSettings(
+  url: string,
+  options: PoolOptions = {},
+): { url: string; options: PoolOptions } {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return { url, options };
+  }
+  const fromUrl: PoolOptions = {};
+  for (const [param, option] of Object.entries(URL_SETTINGS)) {
+    const text = parsed.searchParams.get(param);
+    if (text === null) continue;
+    const value = Number(text);
+    if (!Number.isInteger(value) || value < 1) {
+      throw new TrailkeepError(
+        'bad_request',
+        `the database URL setting ${param}=${text} must be a positive whole number`,
+      );
+    }
+    fromUrl[option] = value;
+    parsed.searchParams.delete(param);
+  }
+  return { url: parsed.toString(), options: { ...fromUrl, ...options } };
+}
+
 /** `host:port` of a connection URL, for messages (never the password). */
 export function describeTarget(url: string): string {
   try {

@@ -6,7 +6,7 @@ import type { ChainHead, EventDraft, StoredEvent } from '../../core/event.js';
 import type { JsonObject } from '../../core/json.js';
 import type { Filter } from '../../core/query/filter.js';
 import type { PageRequest, Store } from '../store.js';
-import { createPool, describeTarget, type Pool, type PoolOptions } from './driver.js';
+import { createPool, describeTarget, poolSettings, type Pool, type PoolOptions } from './driver.js';
 import { migrateSchema } from './migrations.js';
 import { PartitionKeeper } from './partitions.js';
 import * as people from './people.js';
@@ -15,6 +15,10 @@ import { appendDrafts, importSealedEvents } from './write.js';
 
 export { createAppRole } from './roles.js';
 
+/**
+ * Pool settings; each may also ride in the URL's query (`?pool_size=20&statement_timeout_ms=
+ * 15000&connection_timeout_ms=5000`), and explicit options win.
+ */
 export type PostgresStoreOptions = PoolOptions;
 
 /**
@@ -26,7 +30,8 @@ export async function openPostgresStore(
   url: string,
   options: PostgresStoreOptions = {},
 ): Promise<Store> {
-  const pool = await createPool(url, options);
+  const settings = poolSettings(url, options);
+  const pool = await createPool(settings.url, settings.options);
   try {
     const store = new PostgresStore(pool, describeTarget(url));
     await store.migrate();
