@@ -61,7 +61,8 @@ export function valueDepth(value: unknown, stopAbove = Infinity, level = 0): num
 
 export function registerJsonParser(app: FastifyInstance, bodyLimit: number): void {
   const secureParse = app.getDefaultJsonParser('error', 'error');
-  app.removeContentTypeParser(['application/json']);
+  // JSON only: a text/plain body is answered 415, not parsed into a string.
+  app.removeAllContentTypeParsers();
   app.addContentTypeParser(
     ['application/json', 'application/problem+json'],
     { parseAs: 'string', bodyLimit },
