@@ -16,7 +16,9 @@ function hex(bytes: readonly number[]): string {
 }
 
 export function isValidIp(text: string): boolean {
-  return ipaddr.isValid(text) && (ipaddr.IPv4.isValidFourPartDecimal(text) || ipaddr.IPv6.isValid(text));
+  return (
+    ipaddr.isValid(text) && (ipaddr.IPv4.isValidFourPartDecimal(text) || ipaddr.IPv6.isValid(text))
+  );
 }
 
 /** The sortable key of an address, or null when the text is not an IP address. */
