@@ -280,48 +280,42 @@ export class TrailkeepClient {
     this.schedule();
   }
 
-  /** Moves intake into pending in call order, spooling each group first. */
+  /**
+   * Moves intake into pending in call order, spooling each group first. `pumpActive` is cleared
+   * in the same synchronous step as the last emptiness check, so a record() that arrives later
+   * always starts a new pump.
+   */
   private async pump(): Promise<void> {
     try {
-      await this.movePending();
+      await this.ready;
     } catch (error) {
       for (const item of this.intake.splice(0)) item.reject(error);
       this.settleFlushes();
-    } finally {
       this.pumpActive = false;
+      return;
     }
-  }
-
-  private async movePending(): Promise<void> {
-    await this.ready;
     while (this.intake.length > 0) {
       const room = this.maxBuffer - this.pending.length;
       if (room <= 0) {
-        if (this.stop.signal.aborted) break;
+        if (this.stop.signal.aborted) {
+          // close() stopped the sender while these waited for room: they were never buffered.
+          const error = new TrailkeepClientError(
+            'client_closed',
+            'the client was closed before room freed',
+          );
+          for (const item of this.intake.splice(0)) item.reject(error);
+          break;
+        }
         await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
         continue;
       }
       const group = this.intake.slice(0, Math.min(room, MAX_SPOOL_GROUP));
-      let segment: number | undefined;
-      if (this.spool !== undefined) {
-        try {
-          segment = await this.spool.append(group.map((item) => item.entry.line));
-        } catch (cause) {
-          const error = new TrailkeepClientError(
-            'spool_failed',
-            `cannot write the spool: ${String(cause)}`,
-            {
-              cause,
-              events: group.map((item) => item.entry.event),
-            },
-          );
-          this.intake.splice(0, group.length);
-          for (const item of group) item.reject(error);
-          this.settleFlushes();
-          continue;
-        }
-      }
+      const segment = await this.spoolGroup(group);
       this.intake.splice(0, group.length);
+      if (segment === null) {
+        this.settleFlushes();
+        continue;
+      }
       for (const item of group) {
         item.entry.segment = segment;
         this.pending.push(item.entry);
@@ -329,12 +323,28 @@ export class TrailkeepClient {
       }
       this.schedule();
     }
-    // close() stopped the sender while records waited for room: they were never buffered.
-    const error = new TrailkeepClientError(
-      'client_closed',
-      'the client was closed before room freed',
-    );
-    for (const item of this.intake.splice(0)) item.reject(error);
+    this.pumpActive = false;
+  }
+
+  /** Appends a group to the spool: its segment, undefined without a spool, null on failure. */
+  private async spoolGroup(group: readonly IntakeItem[]): Promise<number | undefined | null> {
+    if (this.spool === undefined) return undefined;
+    try {
+      return await this.spool.append(group.map((item) => item.entry.line));
+    } catch (cause) {
+      const error = new TrailkeepClientError(
+        'spool_failed',
+        `cannot write the spool: ${String(cause)}`,
+        {
+          cause,
+          events: group.map((item) => item.entry.event),
+        },
+      );
+      // These records reject, so they were never recorded: onError hears of it, flush() not.
+      for (const item of group) item.reject(error);
+      this.notify(error);
+      return null;
+    }
   }
 
   /** Starts a send now (batch full, flush or close waiting) or after flushIntervalMs. */
@@ -494,6 +504,10 @@ export class TrailkeepClient {
     } else {
       this.unreported.push(error);
     }
+    this.notify(error);
+  }
+
+  private notify(error: TrailkeepClientError): void {
     try {
       this.onError(error);
     } catch {

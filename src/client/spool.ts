@@ -10,7 +10,7 @@
  */
 import { mkdir, open, readdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { TrailkeepClientError } from './errors.js';
 
 /** A segment is closed (no more appends) after this many events or bytes. */
@@ -43,7 +43,28 @@ function isAlive(pid: number): boolean {
   }
 }
 
+/** Spool directories held by clients of this process (the pid in the lock cannot tell them apart). */
+const heldHere = new Set<string>();
+
+function lockedError(dir: string, owner: number): TrailkeepClientError {
+  return new TrailkeepClientError(
+    'spool_locked',
+    `spool directory ${dir} is in use by process ${owner}; give each client its own spoolDir`,
+  );
+}
+
 async function takeLock(dir: string): Promise<void> {
+  if (heldHere.has(dir)) throw lockedError(dir, process.pid);
+  heldHere.add(dir);
+  try {
+    await writeLock(dir);
+  } catch (error) {
+    heldHere.delete(dir);
+    throw error;
+  }
+}
+
+async function writeLock(dir: string): Promise<void> {
   const lock = join(dir, 'lock');
   try {
     await writeFile(lock, String(process.pid), { flag: 'wx' });
@@ -53,10 +74,7 @@ async function takeLock(dir: string): Promise<void> {
   }
   const owner = Number((await readFile(lock, 'utf8')).trim());
   if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && isAlive(owner)) {
-    throw new TrailkeepClientError(
-      'spool_locked',
-      `spool directory ${dir} is in use by process ${owner}; give each client its own spoolDir`,
-    );
+    throw lockedError(dir, owner);
   }
   await writeFile(lock, String(process.pid));
 }
@@ -74,7 +92,8 @@ export class Spool {
   }
 
   /** Takes the directory and returns the events a previous process left, oldest first. */
-  static async open(dir: string): Promise<{ spool: Spool; recovered: RecoveredLine[] }> {
+  static async open(directory: string): Promise<{ spool: Spool; recovered: RecoveredLine[] }> {
+    const dir = resolve(directory);
     await mkdir(dir, { recursive: true });
     await takeLock(dir);
     const numbers = (await readdir(dir))
@@ -143,6 +162,7 @@ export class Spool {
   async close(): Promise<void> {
     await this.closeCurrent();
     await rm(join(this.dir, 'lock'), { force: true });
+    heldHere.delete(this.dir);
   }
 
   private async rotate(): Promise<void> {
