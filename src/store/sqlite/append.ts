@@ -9,7 +9,7 @@ import { sealBatch, type SealedEvent } from '../../core/chain.js';
 import { TrailkeepError, type Issue } from '../../core/errors.js';
 import type { Actor, ChainHead, EventDraft, StoredEvent } from '../../core/event.js';
 import { EMPTY_HEAD } from '../../core/event.js';
-import { ipKey } from '../../core/ip.js';
+import { ingestIpKey } from '../sql-shared.js';
 import type { AppendedEvent } from '../store.js';
 import type { SqliteContext } from './context.js';
 import { readEventById, toStoredEvent } from './rows.js';
@@ -47,12 +47,28 @@ function checkDraft(draft: EventDraft, workspace: string, index: number, issues:
   }
 }
 
+/** The first occurrence of an id in a batch: an event already stored, or a draft to seal. */
 interface BatchEntry {
-  comparable: string;
   index: number;
-  /** The stored event, or the position in the list of drafts still to be sealed. */
+  source: EventDraft | StoredEvent;
   stored?: StoredEvent;
+  /** Position in the list of drafts still to be sealed. */
   freshIndex?: number;
+  /** comparableText(source), computed only when the id comes up again. */
+  comparable?: string;
+}
+
+function comparableOf(entry: BatchEntry): string {
+  entry.comparable ??= comparableText(entry.source);
+  return entry.comparable;
+}
+
+/** Which of `ids` are already stored in the workspace, in one statement. */
+function storedIds(context: SqliteContext, ws: number, ids: readonly string[]): Set<string> {
+  const rows = context
+    .statement('SELECT id FROM events WHERE ws = ? AND id IN (SELECT value FROM json_each(?))')
+    .all(ws, JSON.stringify(ids)) as { id: string }[];
+  return new Set(rows.map((row) => row.id));
 }
 
 export function appendDrafts(
@@ -76,11 +92,15 @@ export function appendDrafts(
     const fresh: EventDraft[] = [];
     /** For each draft: the entry whose event it returns, and whether it created it. */
     const outcome: { entry: BatchEntry; created: boolean }[] = [];
+    const alreadyStored = storedIds(
+      context,
+      ws,
+      drafts.map((d) => d.id),
+    );
     drafts.forEach((draft, index) => {
-      const comparable = comparableText(draft);
       const earlier = seen.get(draft.id);
       if (earlier !== undefined) {
-        if (earlier.comparable !== comparable) {
+        if (comparableOf(earlier) !== comparableText(draft)) {
           conflicts.push({
             index,
             path: '$.id',
@@ -90,11 +110,11 @@ export function appendDrafts(
         outcome.push({ entry: earlier, created: false });
         return;
       }
-      const row = readEventById(context, ws, draft.id);
+      const row = alreadyStored.has(draft.id) ? readEventById(context, ws, draft.id) : undefined;
       if (row !== undefined) {
         const stored = toStoredEvent(row);
-        const entry: BatchEntry = { comparable: comparableText(stored), index, stored };
-        if (entry.comparable !== comparable) {
+        const entry: BatchEntry = { index, source: stored, stored };
+        if (comparableOf(entry) !== comparableText(draft)) {
           conflicts.push({
             index,
             path: '$.id',
@@ -105,7 +125,7 @@ export function appendDrafts(
         outcome.push({ entry, created: false });
         return;
       }
-      const entry: BatchEntry = { comparable, index, freshIndex: fresh.length };
+      const entry: BatchEntry = { index, source: draft, freshIndex: fresh.length };
       fresh.push(draft);
       seen.set(draft.id, entry);
       outcome.push({ entry, created: true });
@@ -189,7 +209,7 @@ function insertSealed(
     const occurredMs = Date.parse(event.occurred_at);
     const actorKey = actors.resolve(context, ws, event.actor);
     actorCounts.set(actorKey, (actorCounts.get(actorKey) ?? 0) + 1);
-    const key = event.context.ip === undefined ? null : ipKey(event.context.ip);
+    const key = event.context.ip === undefined ? null : ingestIpKey(event.context.ip);
     const { lastInsertRowid } = insertEvent.run(
       ws,
       event.seq,

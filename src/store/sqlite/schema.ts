@@ -44,10 +44,12 @@ CREATE INDEX actors_by_name ON actors (ws, name_lc) WHERE name_lc IS NOT NULL;
 CREATE INDEX actors_by_email ON actors (ws, email_lc) WHERE email_lc IS NOT NULL;
 
 -- body is the exact canonical JSON that was hashed; the other columns are indexed copies of
--- body fields (see src/core/columns.ts) that verify checks against it.
+-- body fields (see src/core/columns.ts) that verify checks against it. No foreign keys on the
+-- two hot tables: the append transaction writes them consistently, and the checks would cost
+-- a lookup per row on the ingest path.
 CREATE TABLE events (
   eid INTEGER PRIMARY KEY,
-  ws INTEGER NOT NULL REFERENCES workspaces (wsk),
+  ws INTEGER NOT NULL,
   seq INTEGER NOT NULL,
   id TEXT NOT NULL,
   occurred_ms INTEGER NOT NULL,
@@ -56,7 +58,7 @@ CREATE TABLE events (
   outcome TEXT NOT NULL,
   operation TEXT NOT NULL,
   actor_type TEXT NOT NULL,
-  actor_key INTEGER NOT NULL REFERENCES actors (akey),
+  actor_key INTEGER NOT NULL,
   ip BLOB,
   prev_hash BLOB NOT NULL,
   hash BLOB NOT NULL,
@@ -75,7 +77,7 @@ CREATE INDEX events_by_ip ON events (ws, ip, occurred_ms, seq) WHERE ip IS NOT N
 
 -- One row per target of an event, in target order, so "target matches any" is an index lookup.
 CREATE TABLE event_targets (
-  eid INTEGER NOT NULL REFERENCES events (eid),
+  eid INTEGER NOT NULL,
   pos INTEGER NOT NULL,
   ws INTEGER NOT NULL,
   type TEXT NOT NULL COLLATE NOCASE,
