@@ -29,7 +29,7 @@ const OPTIMIZE_EVERY_EVENTS = 100_000;
 
 function configure(db: SqliteDatabase, options: SqliteStoreOptions): void {
   if (options.readonly !== true) db.pragma('journal_mode = WAL');
-  db.pragma(`synchronous = ${process.env['TK_SYNC'] ?? 'FULL'}`);
+  db.pragma('synchronous = FULL');
   db.pragma('foreign_keys = ON');
   db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
   db.pragma(`cache_size = ${-Math.round((options.cacheSizeMb ?? 64) * 1024)}`);
