@@ -136,8 +136,12 @@ export function changed<S extends JsonObject>(
   return { changes };
 }
 
-/** before/after of an entity that appears: nothing before. */
-export function created(entity: Entity<JsonObject>): { before: JsonObject; after: JsonObject } {
+/** before/after of an entity that appears (after applying `patch`, if any): nothing before. */
+export function created<S extends JsonObject>(
+  entity: Entity<S>,
+  patch?: Partial<S>,
+): { before: JsonObject; after: JsonObject } {
+  if (patch !== undefined) entity.state = { ...entity.state, ...patch };
   return { before: {}, after: { ...entity.state } };
 }
 

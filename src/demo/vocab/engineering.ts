@@ -119,6 +119,10 @@ type InviteState = { email: string; role: Role; status: string; invite_code: str
 interface User extends Entity<UserState> {
   removable: boolean;
 }
+interface Integration extends Entity<IntegrationState> {
+  /** Whether the log has seen it yet. */
+  seen: boolean;
+}
 interface Invite extends Entity<InviteState> {
   name: string;
 }
@@ -253,7 +257,7 @@ class EngineeringScript implements Script {
     retention_days: number;
   }>;
   private readonly tokens = new Pool<Entity<TokenState>>(60);
-  private readonly integrations: Entity<IntegrationState>[];
+  private readonly integrations: Integration[];
   private readonly artifactRepos: Entity<{
     name: string;
     format: string;
@@ -331,6 +335,7 @@ class EngineeringScript implements Script {
     };
     this.integrations = PROVIDERS.map(([provider, scopes]) => ({
       id: `int_${provider}`,
+      seen: false,
       state: { provider, status: 'disconnected', scopes, client_secret: null },
     }));
     this.choices = new Weighted<(stamp: Stamp) => EventInput>([
@@ -699,15 +704,15 @@ class EngineeringScript implements Script {
 
   // Integrations, artifact repos and workspace repos.
 
-  private connectIntegration(
-    stamp: Stamp,
-    integration: Entity<IntegrationState>,
-    by: CastMember,
-  ): EventInput {
+  private connectIntegration(stamp: Stamp, integration: Integration, by: CastMember): EventInput {
+    const patch = { status: 'connected' as const, client_secret: `cs_${this.rng.hex(28)}` };
+    // The first connection creates the integration; later ones bring it back.
+    const change = integration.seen ? evolve(integration, patch) : created(integration, patch);
+    integration.seen = true;
     return makeEvent(this.rng, stamp, 'INTEGRATION_CONNECTED', by, {
       targets: [target('integration', integration.id, integration.state.provider)],
       operation: 'create',
-      ...evolve(integration, { status: 'connected', client_secret: `cs_${this.rng.hex(28)}` }),
+      ...change,
     });
   }
 
