@@ -9,6 +9,7 @@ import { hashLink } from '../../src/core/chain.js';
 import { indexedColumns } from '../../src/core/columns.js';
 import type { EventDraft, StoredEvent } from '../../src/core/event.js';
 import { ZERO_HASH } from '../../src/core/event.js';
+import { ChainVerifier } from '../../src/core/verify.js';
 import { openPostgresStore } from '../../src/store/postgres/index.js';
 import { LATEST_VERSION } from '../../src/store/postgres/migrations.js';
 import type { ChainRow, Store } from '../../src/store/store.js';
@@ -32,7 +33,9 @@ async function chainOf(store: Store, workspace: string): Promise<ChainRow[]> {
   return rows;
 }
 
-function expectValidChain(rows: readonly ChainRow[]): void {
+function expectValidChain(workspace: string, rows: readonly ChainRow[]): void {
+  const verifier = new ChainVerifier(workspace);
+  for (const row of rows) expect(verifier.check(row)).toBeUndefined();
   let previous = ZERO_HASH;
   rows.forEach((row, index) => {
     expect(row.seq).toBe(index + 1);
@@ -125,7 +128,7 @@ describe('PostgreSQL: many instances appending to the same workspaces', () => {
       const rows = await chainOf(stores[1]!, workspace);
       const drafts = sent.get(workspace)!;
       expect(rows).toHaveLength(drafts.length);
-      expectValidChain(rows);
+      expectValidChain(workspace, rows);
       const stored = new Map(rows.map((r) => [r.id, r.seq]));
       expect(stored.size).toBe(rows.length);
       for (const [id, seq] of acknowledged.get(workspace)!) expect(stored.get(id)).toBe(seq);

@@ -19,6 +19,11 @@ export interface PostgresServer {
   url: string;
   /** Runs SQL through the real `psql` client; never throws for SQL errors (see `code`). */
   psql(sql: string, options?: { database?: string }): Promise<CommandResult>;
+  /**
+   * Runs another client program of the same installation (pg_dump, pg_restore, ...) against
+   * this server: connection flags are added before `args`.
+   */
+  client(binary: string, args: readonly string[]): Promise<CommandResult>;
   /** Stops the server and removes its data. */
   stop(): Promise<void>;
 }
@@ -190,6 +195,7 @@ export async function startPostgres(): Promise<PostgresServer> {
     return {
       url: `postgres://postgres@127.0.0.1:${port}/postgres`,
       psql: (sql, options) => psqlAt(runner, port, sql, options),
+      client: (binary, args) => clientAt(runner, port, binary, args),
       stop: async () => {
         if (stopped) return;
         stopped = true;
@@ -202,6 +208,15 @@ export async function startPostgres(): Promise<PostgresServer> {
     await cleanUp();
     throw error;
   }
+}
+
+function clientAt(
+  runner: Runner,
+  port: number,
+  binary: string,
+  args: readonly string[],
+): Promise<CommandResult> {
+  return runner.run(binary, ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', ...args]);
 }
 
 function psqlAt(
@@ -240,6 +255,7 @@ export function serverAt(url: string): PostgresServer {
   return {
     url,
     psql: (sql, options) => psqlAt(runner, port, sql, options),
+    client: (binary, args) => clientAt(runner, port, binary, args),
     stop: () => Promise.resolve(),
   };
 }
