@@ -21,9 +21,9 @@ import {
 } from '../schemas.js';
 
 /** Route parameters that are not filter keys. */
-const PAGE_PARAMS = new Set(['q', 'limit', 'cursor', 'count']);
+export const PAGE_PARAMS = new Set(['q', 'limit', 'cursor', 'count']);
 
-function filterParameterSchemas(): Record<string, JsonSchema> {
+export function filterParameterSchemas(): Record<string, JsonSchema> {
   const names = [...QUERY_KEYS.filter((k) => k !== 'meta'), ...Object.keys(KEY_ALIASES)];
   return Object.fromEntries(
     names.map((name) => [

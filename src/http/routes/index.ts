@@ -6,6 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { HttpContext } from '../context.js';
 import { eventRoutes } from './events.js';
+import { exportRoutes } from './export.js';
 import { keyRoutes } from './keys.js';
 import { memberRoutes } from './members.js';
 import { sessionRoutes } from './session.js';
@@ -17,6 +18,7 @@ export const API_ROUTES: readonly RouteModule[] = [
   sessionRoutes,
   eventRoutes,
   verifyRoutes,
+  exportRoutes,
   keyRoutes,
   memberRoutes,
 ];

@@ -1,0 +1,216 @@
+/** Streamed exports (events or entity states) and entity history. */
+import { Readable } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
+import { EXPORT_FORMATS } from '../../core/export-format.js';
+import {
+  countExport,
+  entityHistory,
+  planExport,
+  type ExportRequest,
+} from '../../service/export.js';
+import { auditContext, granted } from '../auth.js';
+import type { HttpContext } from '../context.js';
+import { STORED_EVENT, WS_PARAMS, paramsWith, type JsonSchema } from '../schemas.js';
+import { PAGE_PARAMS, filterParameterSchemas } from './events.js';
+
+const EXPORT_PARAMS = new Set([...PAGE_PARAMS, 'format', 'type']);
+
+const EXPORT_QUERY = {
+  type: 'object',
+  properties: {
+    q: { type: 'string', maxLength: 4096, description: 'A query in the query language' },
+    format: { type: 'string', enum: [...EXPORT_FORMATS], default: 'csv' },
+    type: {
+      type: 'string',
+      enum: ['events', 'entities'],
+      default: 'events',
+      description: 'events, or entities: one row per entity of target_type with its latest state',
+    },
+    limit: {
+      type: 'integer',
+      minimum: 1,
+      description: 'Stop after this many rows (said in a header)',
+    },
+    ...filterParameterSchemas(),
+  },
+  additionalProperties: { type: 'array', items: { type: 'string' } },
+} as const;
+
+type ExportQuery = Record<string, string | number | boolean | string[] | undefined>;
+
+/** Splits the query string into the export's own options and the filter parameters. */
+function exportRequest(query: ExportQuery): ExportRequest {
+  const params: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(query)) {
+    if (EXPORT_PARAMS.has(name) || value === undefined) continue;
+    params[name] = Array.isArray(value) ? value : String(value);
+  }
+  const type = typeof query['type'] === 'string' ? query['type'] : 'events';
+  let entityType: string | undefined;
+  if (type === 'entities') {
+    // For an entity export, target_type names the kind of entity, not a filter on events.
+    const kind = params['target_type'] ?? params['resource_type'];
+    entityType = Array.isArray(kind) ? kind[0] : kind;
+    delete params['target_type'];
+    delete params['resource_type'];
+  }
+  return {
+    q: typeof query['q'] === 'string' ? query['q'] : undefined,
+    format: typeof query['format'] === 'string' ? query['format'] : undefined,
+    type,
+    entityType,
+    params,
+    limit: typeof query['limit'] === 'number' ? query['limit'] : undefined,
+  };
+}
+
+const BOUNDED_COUNT: JsonSchema = {
+  type: 'object',
+  required: ['count'],
+  properties: {
+    count: {
+      type: 'object',
+      required: ['value', 'capped'],
+      properties: { value: { type: 'integer' }, capped: { type: 'boolean' } },
+    },
+  },
+};
+
+const ENTITY_HISTORY: JsonSchema = {
+  type: 'object',
+  required: ['entity', 'events', 'state', 'deleted'],
+  properties: {
+    entity: {
+      type: 'object',
+      required: ['type', 'id'],
+      properties: { type: { type: 'string' }, id: { type: 'string' }, name: { type: 'string' } },
+    },
+    events: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['event', 'state'],
+        properties: {
+          event: STORED_EVENT,
+          state: { type: 'object', additionalProperties: true },
+        },
+      },
+    },
+    state: { type: ['object', 'null'], additionalProperties: true },
+    deleted: { type: 'boolean' },
+    created_at: { type: ['string', 'null'] },
+    updated_at: { type: ['string', 'null'] },
+    as_of: { type: ['string', 'null'] },
+  },
+};
+
+export function exportRoutes(app: FastifyInstance, ctx: HttpContext): void {
+  app.get<{ Params: { ws: string }; Querystring: ExportQuery }>(
+    '/workspaces/:ws/export',
+    {
+      config: {
+        access: 'log:read',
+        summary: 'Stream the events of a question (or entity states) as CSV, JSON or NDJSON',
+        tag: 'export',
+      },
+      schema: {
+        params: WS_PARAMS,
+        querystring: EXPORT_QUERY,
+        response: {
+          200: {
+            description:
+              'The export file, streamed: text/csv, application/json or application/x-ndjson',
+            type: 'string',
+          },
+        },
+      },
+    },
+    async (request, reply) => {
+      const { workspace } = granted(request);
+      const exportReq = exportRequest(request.query);
+      const plan = await planExport(ctx.log, workspace, exportReq);
+      const audit = auditContext(request);
+      const chunks = plan.chunks();
+      // The export is itself audited once it has been written out, with how many rows.
+      async function* recorded(): AsyncGenerator<string> {
+        let completed = false;
+        try {
+          yield* chunks;
+          completed = true;
+        } finally {
+          await ctx.audit.exportDownloaded(workspace, audit, {
+            type: plan.kind,
+            format: plan.format,
+            query: exportReq.q ?? '',
+            rows: plan.rows(),
+            completed,
+            ...(exportReq.entityType ? { entity_type: exportReq.entityType } : {}),
+          });
+        }
+      }
+      void reply
+        .header('content-type', plan.contentType)
+        .header('content-disposition', `attachment; filename="${plan.filename}"`)
+        .header('cache-control', 'no-store')
+        .header('x-trailkeep-export-type', plan.kind);
+      // Entity exports learn the cut only after rebuilding; event exports know it up front.
+      if (plan.kind === 'events' && plan.truncated) {
+        void reply.header('x-trailkeep-export-truncated', 'true');
+      }
+      return reply.send(Readable.from(recorded(), { objectMode: false }));
+    },
+  );
+
+  app.get<{ Params: { ws: string }; Querystring: ExportQuery }>(
+    '/workspaces/:ws/export/count',
+    {
+      config: {
+        access: 'log:read',
+        summary: 'How many records an export with these parameters holds (bounded)',
+        tag: 'export',
+      },
+      schema: {
+        params: WS_PARAMS,
+        querystring: EXPORT_QUERY,
+        response: { 200: BOUNDED_COUNT },
+      },
+    },
+    async (request) => {
+      const { workspace } = granted(request);
+      return { count: await countExport(ctx.log, workspace, exportRequest(request.query)) };
+    },
+  );
+
+  app.get<{ Params: { ws: string; type: string; id: string }; Querystring: { as_of?: string } }>(
+    '/workspaces/:ws/entities/:type/:id/history',
+    {
+      config: {
+        access: 'log:read',
+        summary: 'Every event that touched one entity, oldest first, with its state after each',
+        tag: 'export',
+      },
+      schema: {
+        params: paramsWith({
+          type: { type: 'string', minLength: 1, maxLength: 256 },
+          id: { type: 'string', minLength: 1, maxLength: 256 },
+        }),
+        querystring: {
+          type: 'object',
+          properties: { as_of: { type: 'string', maxLength: 64 } },
+          additionalProperties: false,
+        },
+        response: { 200: ENTITY_HISTORY },
+      },
+    },
+    async (request) => {
+      const { workspace } = granted(request);
+      return entityHistory(
+        ctx.log,
+        workspace,
+        request.params.type,
+        request.params.id,
+        request.query.as_of,
+      );
+    },
+  );
+}
