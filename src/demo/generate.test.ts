@@ -5,7 +5,7 @@ import { fieldRule } from '../core/changes.js';
 import { resourceSchema, toDraft } from '../core/draft.js';
 import { applyEvent, HIDDEN, type EntityState } from '../core/entity-state.js';
 import type { EventDraft, EventInput, StoredEvent } from '../core/event.js';
-import type { JsonObject, JsonValue } from '../core/json.js';
+import type { JsonObject } from '../core/json.js';
 import { parseWorkspaceSettings, type WorkspaceSettings } from '../core/settings.js';
 import { validateEvents } from '../core/validate.js';
 import { generateDemo, splitByShare, type DemoDataset } from './generate.js';
