@@ -3,7 +3,8 @@
  * it. Pure: the service feeds events oldest first and keeps one EntityState per entity.
  *
  * Only an event whose primary target is the entity carries changes about it; other events that
- * name it among their targets still count as touching it (they appear in its history).
+ * name it among their targets still count as touching it (they appear in its history). An
+ * entity is deleted when the latest create, update or delete of it was a delete.
  */
 import type { Actor, Change, StoredEvent } from './event.js';
 import type { JsonObject, JsonValue } from './json.js';
@@ -90,6 +91,9 @@ export function applyEvent(
   if (isPrimary && event.operation === 'create') {
     next.created_at ??= event.occurred_at;
     next.created_by ??= event.actor;
+  }
+  if (isPrimary && (event.operation === 'create' || event.operation === 'update')) {
+    // Changed after a delete: the entity exists again (restored or re-created).
     next.deleted = false;
     delete next.deleted_at;
   }
