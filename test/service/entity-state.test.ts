@@ -76,7 +76,7 @@ function visible(state: JsonObject): JsonObject {
 async function freshWorkspace(): Promise<string> {
   workspaceNo += 1;
   const id = `ent${workspaceNo}`;
-  await store.createWorkspace({ id, name: id, settings: SETTINGS as unknown as JsonObject });
+  await store.createWorkspace({ id, name: id, settings: SETTINGS });
   return id;
 }
 
