@@ -22,6 +22,7 @@ async function loadCommands(): Promise<Register[]> {
     import('./commands/serve.js'),
     import('./commands/keys.js'),
     import('./commands/users.js'),
+    import('./commands/demo.js'),
   ]);
   return modules.map((m) => m.register);
 }
