@@ -12,3 +12,14 @@ runStoreContract({
   name: 'sqlite',
   open: () => openSqliteStore(join(folder, 'nested', 'contract.db')),
 });
+
+// Multi-valued filters choose between sorting index ranges and a time-ordered scan by how many
+// events match; force each plan so both are held to the same contract.
+runStoreContract({
+  name: 'sqlite, multi-valued filters always scan in time order',
+  open: () => openSqliteStore(join(folder, 'scan.db'), { sortBudget: 0 }),
+});
+runStoreContract({
+  name: 'sqlite, multi-valued filters always sort index ranges',
+  open: () => openSqliteStore(join(folder, 'sort.db'), { sortBudget: Number.POSITIVE_INFINITY }),
+});

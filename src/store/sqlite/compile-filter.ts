@@ -25,9 +25,40 @@ export interface TimeBounds {
   maxMs?: number;
 }
 
+/**
+ * What the compiler may ask the database before choosing a plan. A multi-valued clause (a glob,
+ * an OR, an actor search) can use its index only as several ranges whose union must be sorted
+ * for the page: cheap when few events match, ruinous when many do. Then the compiler marks the
+ * term with unary `+`, which keeps SQLite from using an index for it, so the page is read in
+ * time order and the term is checked row by row (that finds `limit` rows quickly exactly
+ * because many match).
+ */
+export interface FilterStats {
+  /** Matching events up to which sorting the union of index ranges beats a time-ordered scan. */
+  sortBudget: number;
+  /** Events whose `kind` facet value satisfies `condition` (a fragment over column `value`). */
+  facetEvents(
+    kind: 'action' | 'category' | 'actor_type' | 'outcome',
+    condition: SqlFragment,
+  ): number;
+  /** Actor rows satisfying `condition` (over the actors table), with their event counts. */
+  actors(condition: SqlFragment): { keys: number[]; events: number };
+}
+
+/** The default FilterStats.sortBudget: sorting 2,000 small rows takes about a millisecond. */
+export const SORT_BUDGET = 2000;
+
 interface Context {
   ws: number;
   bounds: TimeBounds;
+  /** Absent for `count`, which needs no order: there an index always wins. */
+  stats: FilterStats | undefined;
+}
+
+/** `''` to let SQLite use the column's index, `'+'` to keep it to a time-ordered scan. */
+function indexHint(context: Context, estimate: () => number): '' | '+' {
+  if (context.stats === undefined) return '';
+  return estimate() <= context.stats.sortBudget ? '' : '+';
 }
 
 type ClauseCompiler = (clause: Clause, context: Context) => SqlFragment;
@@ -49,11 +80,42 @@ function inList(column: string, values: readonly string[]): SqlFragment {
   return fragment(`${column} IN (${placeholders(values.length)})`, [...values]);
 }
 
-function actorKeysWhere(condition: SqlFragment, ws: number): SqlFragment {
-  return fragment(`e.actor_key IN (SELECT akey FROM actors WHERE ws = ? AND (${condition.sql}))`, [
-    ws,
-    ...condition.params,
-  ]);
+/** Inlining more actor keys than this as parameters is not worth it: use the subquery. */
+const MAX_INLINE_ACTOR_KEYS = 200;
+
+function actorKeysWhere(condition: SqlFragment, context: Context): SqlFragment {
+  const subquery = (hint: '' | '+'): SqlFragment =>
+    fragment(
+      `${hint}e.actor_key IN (SELECT akey FROM actors WHERE ws = ? AND (${condition.sql}))`,
+      [context.ws, ...condition.params],
+    );
+  if (context.stats === undefined) return subquery('');
+  const { keys, events } = context.stats.actors(condition);
+  if (keys.length === 0) return fragment('0');
+  // One key is one range of events_by_actor, already in page order.
+  if (keys.length === 1) return fragment('e.actor_key = ?', [keys[0]!]);
+  if (events > context.stats.sortBudget) return subquery('+');
+  if (keys.length > MAX_INLINE_ACTOR_KEYS) return subquery('');
+  return fragment(`e.actor_key IN (${placeholders(keys.length)})`, keys);
+}
+
+/** An IN over a column whose value counts are kept in facet_counts. */
+function facetInList(
+  column: string,
+  kind: 'category' | 'actor_type' | 'outcome',
+  values: readonly string[],
+  context: Context,
+): SqlFragment {
+  const hint =
+    values.length === 1
+      ? ''
+      : indexHint(context, () =>
+          context.stats!.facetEvents(
+            kind,
+            fragment(`value COLLATE NOCASE IN (${placeholders(values.length)})`, [...values]),
+          ),
+        );
+  return inList(`${hint}${column}`, values);
 }
 
 function actorSubstring(values: readonly string[]): SqlFragment {
@@ -108,17 +170,32 @@ function metaEquals(metaKey: string, value: string): SqlFragment {
 }
 
 const COMPILERS: Record<ClauseKey, ClauseCompiler> = {
-  action: (clause) =>
-    anyOf(clause.values, (value) =>
+  action: (clause, context) => {
+    const single = clause.values.length === 1 && !isGlob(clause.values[0]!);
+    const hint = single
+      ? ''
+      : indexHint(context, () =>
+          context.stats!.facetEvents(
+            'action',
+            anyOf(clause.values, (value) =>
+              isGlob(value)
+                ? fragment(`value LIKE ? ESCAPE '\\'`, [globToLike(value)])
+                : fragment('value = ? COLLATE NOCASE', [value]),
+            ),
+          ),
+        );
+    return anyOf(clause.values, (value) =>
       isGlob(value)
-        ? fragment(`e.action LIKE ? ESCAPE '\\'`, [globToLike(value)])
-        : fragment('e.action = ?', [value]),
-    ),
-  category: (clause) => inList('e.category', clause.values),
-  actor: (clause, { ws }) => actorKeysWhere(actorSubstring(clause.values), ws),
-  actor_type: (clause) => inList('e.actor_type', clause.values),
-  username: (clause, { ws }) => actorKeysWhere(inList('name_lc', clause.values), ws),
-  email: (clause, { ws }) => actorKeysWhere(inList('email_lc', clause.values), ws),
+        ? fragment(`${hint}e.action LIKE ? ESCAPE '\\'`, [globToLike(value)])
+        : fragment(`${hint}e.action = ?`, [value]),
+    );
+  },
+  category: (clause, context) => facetInList('e.category', 'category', clause.values, context),
+  actor: (clause, context) => actorKeysWhere(actorSubstring(clause.values), context),
+  actor_type: (clause, context) =>
+    facetInList('e.actor_type', 'actor_type', clause.values, context),
+  username: (clause, context) => actorKeysWhere(inList('name_lc', clause.values), context),
+  email: (clause, context) => actorKeysWhere(inList('email_lc', clause.values), context),
   target_type: (clause) =>
     fragment(
       `EXISTS (SELECT 1 FROM event_targets t WHERE t.eid = e.eid AND t.type IN (${placeholders(clause.values.length)}))`,
@@ -133,8 +210,13 @@ const COMPILERS: Record<ClauseKey, ClauseCompiler> = {
         ? fragment('e.ip = ?', [Buffer.from(lo, 'hex')])
         : fragment('e.ip BETWEEN ? AND ?', [Buffer.from(lo, 'hex'), Buffer.from(hi, 'hex')]);
     }),
-  outcome: (clause) => inList('e.outcome', clause.values),
-  operation: (clause) => inList('e.operation', clause.values),
+  outcome: (clause, context) => facetInList('e.outcome', 'outcome', clause.values, context),
+  operation: (clause, context) =>
+    // Five values of similar frequency: several of them always match too many to sort.
+    inList(
+      `${clause.values.length > 1 && context.stats !== undefined ? '+' : ''}e.operation`,
+      clause.values,
+    ),
   system: (clause) => {
     const wanted = new Set(clause.values);
     if (wanted.has('true') && wanted.has('false')) return fragment('1');
@@ -145,7 +227,8 @@ const COMPILERS: Record<ClauseKey, ClauseCompiler> = {
   meta: (clause) => anyOf(clause.values, (value) => metaEquals(clause.metaKey ?? '', value)),
   text: (clause, context) =>
     anyOf(clause.values, (value) => {
-      const actors = actorKeysWhere(actorSubstring([value]), context.ws);
+      // Substring search across three kinds of field: checked row by row in time order.
+      const actors = actorKeysWhere(actorSubstring([value]), { ...context, stats: undefined });
       const targets = fragment(
         'EXISTS (SELECT 1 FROM event_targets t WHERE t.eid = e.eid AND instr(t.name_lc, ?) > 0)',
         [value],
@@ -175,7 +258,12 @@ export function toMs(isoTime: string): number {
  * the caller applies anyway (keyset position); repeating them inside target subqueries keeps
  * those from reading an entity's whole history for every page.
  */
-export function compileFilter(filter: Filter, ws: number, bounds: TimeBounds = {}): SqlFragment {
+export function compileFilter(
+  filter: Filter,
+  ws: number,
+  options: { bounds?: TimeBounds; stats?: FilterStats } = {},
+): SqlFragment {
+  const bounds = options.bounds ?? {};
   const parts: SqlFragment[] = [];
   const combined: TimeBounds = { ...bounds };
   if (filter.since !== undefined) {
@@ -188,7 +276,7 @@ export function compileFilter(filter: Filter, ws: number, bounds: TimeBounds = {
     parts.push(fragment('e.occurred_ms < ?', [until]));
     combined.maxMs = Math.min(combined.maxMs ?? until - 1, until - 1);
   }
-  const context: Context = { ws, bounds: combined };
+  const context: Context = { ws, bounds: combined, stats: options.stats };
   for (const clause of filter.clauses) parts.push(compileClause(clause, context));
   if (parts.length === 0) return fragment('1');
   return fragment(

@@ -17,6 +17,8 @@ export class SqliteContext {
   constructor(
     readonly db: SqliteDatabase,
     readonly now: () => string,
+    /** See FilterStats.sortBudget. */
+    readonly sortBudget: number,
   ) {}
 
   /** A prepared statement for `sql`, reused across calls (least recently used evicted). */

@@ -10,6 +10,7 @@ import type { JsonObject } from '../../core/json.js';
 import type { Filter } from '../../core/query/filter.js';
 import type { PageRequest, Store } from '../store.js';
 import { ActorKeys, appendDrafts, importSealed, readHead } from './append.js';
+import { SORT_BUDGET } from './compile-filter.js';
 import { SqliteContext } from './context.js';
 import { openSqliteDatabase, type SqliteDatabase } from './driver.js';
 import { migrateSchema, recordedVersion, refuseNewerSchema } from './migrate.js';
@@ -21,6 +22,12 @@ export interface SqliteStoreOptions {
   readonly?: boolean;
   /** Page cache per connection, in MiB (default 64). */
   cacheSizeMb?: number;
+  /**
+   * Matching events up to which a multi-valued filter (glob, OR, actor search) reads its index
+   * ranges and sorts them; above it the page is read in time order (default 2,000). Tests set
+   * it to 0 and to Infinity to pin both plans to the same results.
+   */
+  sortBudget?: number;
 }
 
 const BUSY_TIMEOUT_MS = 5000;
@@ -57,7 +64,7 @@ export async function openSqliteStore(
       migrateSchema(db, now);
       db.pragma('optimize = 0x10002');
     }
-    return new SqliteStore(new SqliteContext(db, now), readonly);
+    return new SqliteStore(new SqliteContext(db, now, options.sortBudget ?? SORT_BUDGET), readonly);
   } catch (error) {
     db.close();
     throw error;

@@ -9,7 +9,13 @@ import type { StoredEvent } from '../../core/event.js';
 import type { Filter, Position } from '../../core/query/filter.js';
 import type { ActorFacet, ChainRow, FacetValue, Facets, PageRequest } from '../store.js';
 import type { FacetKind } from './append.js';
-import { compileFilter, toMs, type TimeBounds } from './compile-filter.js';
+import {
+  compileFilter,
+  toMs,
+  type FilterStats,
+  type SqlFragment,
+  type TimeBounds,
+} from './compile-filter.js';
 import type { SqliteContext } from './context.js';
 import type { SqlParam } from './driver.js';
 import { EVENT_COLUMNS, toStoredEvent, type EventRow } from './rows.js';
@@ -19,6 +25,30 @@ export const BATCH_SIZE = 1000;
 const FACET_LIMIT = 1000;
 
 type ScanOrder = 'desc' | 'asc';
+
+/** Value counts the compiler uses to choose between an index and a time-ordered scan. */
+function filterStats(context: SqliteContext, ws: number): FilterStats {
+  return {
+    sortBudget: context.sortBudget,
+    facetEvents(kind, condition: SqlFragment): number {
+      const row = context
+        .statement(
+          `SELECT ifnull(sum(n), 0) AS n FROM facet_counts WHERE ws = ? AND kind = ? AND (${condition.sql})`,
+        )
+        .get(ws, kind, ...condition.params) as { n: number };
+      return row.n;
+    },
+    actors(condition: SqlFragment): { keys: number[]; events: number } {
+      const rows = context
+        .statement(`SELECT akey, event_count FROM actors WHERE ws = ? AND (${condition.sql})`)
+        .all(ws, ...condition.params) as { akey: number; event_count: number }[];
+      return {
+        keys: rows.map((row) => row.akey),
+        events: rows.reduce((sum, row) => sum + row.event_count, 0),
+      };
+    },
+  };
+}
 
 /**
  * Up to `limit` matching events after `position` in `order` ('desc' = newest first), in that
@@ -45,7 +75,7 @@ function scan(
     if (order === 'desc') bounds.maxMs = ms;
     else bounds.minMs = ms;
   }
-  const where = compileFilter(filter, ws, bounds);
+  const where = compileFilter(filter, ws, { bounds, stats: filterStats(context, ws) });
   const direction = order === 'desc' ? 'DESC' : 'ASC';
   const rows = context
     .statement(
