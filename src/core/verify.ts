@@ -36,11 +36,11 @@ export interface VerifyProblem {
 /** What one problem kind means, for docs and for the CLI's explanation. */
 export const PROBLEM_MEANINGS: Readonly<Record<VerifyProblemKind, string>> = {
   altered: 'an event, or its stored hash, no longer matches what was hashed when it was written',
-  missing: 'events are absent from the chain (a gap in seq, or a cut-off tail)',
-  inserted: 'an event was added that the chain never contained at that place',
-  reordered: 'an intact event is not at the position its content and links say it belongs',
-  index_mismatch: 'an indexed column disagrees with the hashed event, so queries would lie',
-  foreign: "an event of another workspace's chain appears in this one",
+  missing: 'events are absent: a gap in seq, or a tail cut off',
+  inserted: 'an event the chain never contained at that place',
+  reordered: 'an intact event is not where its content and links say it belongs',
+  index_mismatch: 'an indexed column disagrees with the hashed event',
+  foreign: "a row of another workspace's chain",
 };
 
 function label(seq: number, id: string | undefined): string {
