@@ -31,11 +31,13 @@ export interface AuditPageProps {
 /** A value being fetched: the last good value survives a failed refresh. */
 interface Remote<T> {
   readonly value: T | null;
+  /** The key `value` answers (it may be older than the current key). */
+  readonly valueKey: string | null;
   readonly loading: boolean;
   readonly error: ApiProblem | null;
 }
 
-const START: Remote<never> = { value: null, loading: true, error: null };
+const START: Remote<never> = { value: null, valueKey: null, loading: true, error: null };
 
 function isAbort(error: unknown): boolean {
   return error instanceof DOMException && error.name === 'AbortError';
@@ -55,14 +57,14 @@ function useRemote<T>(
     const controller = new AbortController();
     setState((previous) => ({ ...previous, loading: true }));
     load(controller.signal).then(
-      (value) => setState({ value, loading: false, error: null }),
+      (value) => setState({ value, valueKey: key, loading: false, error: null }),
       (error: unknown) => {
         if (controller.signal.aborted || isAbort(error)) return;
         const problem =
           error instanceof ApiProblem
             ? error
             : new ApiProblem(0, 'client', 'Something went wrong', String(error), null);
-        setState((previous) => ({ value: previous.value, loading: false, error: problem }));
+        setState((previous) => ({ ...previous, loading: false, error: problem }));
       },
     );
     return () => controller.abort();
@@ -77,7 +79,8 @@ export function AuditPage({ workspace, workspaceName, q, cursor }: AuditPageProp
   const [exportKind, setExportKind] = useState<string | null>(null);
 
   const [events, retryEvents] = useRemote<EventPage>(
-    JSON.stringify([workspace, q, cursor]),
+    // The page is keyed by workspace already; this key is the question, as the view reports it.
+    JSON.stringify([q, cursor]),
     (signal) => api.events(workspace, q, cursor, signal),
   );
   const [facets] = useRemote<Facets>(workspace, (signal) => api.facets(workspace, signal));
@@ -109,6 +112,7 @@ export function AuditPage({ workspace, workspaceName, q, cursor }: AuditPageProp
       workspaceName={workspaceName}
       q={q}
       page={events.value}
+      answers={events.valueKey}
       loading={events.loading}
       error={events.error}
       facets={facets.value}

@@ -18,6 +18,8 @@ export interface AuditPageViewProps {
   readonly q: string;
   /** The last page that loaded (kept while a newer question loads or fails). */
   readonly page: EventPage | null;
+  /** Which question `page` answers (`[q, cursor]` as JSON): lets tests and tools wait for it. */
+  readonly answers: string | null;
   readonly loading: boolean;
   readonly error: ApiProblem | null;
   readonly facets: Facets | null;
@@ -71,7 +73,12 @@ export function AuditPageView(props: AuditPageViewProps) {
         onQueryChange={props.onQueryChange}
       />
 
-      <section className="results" aria-labelledby="results-title">
+      <section
+        className="results"
+        aria-labelledby="results-title"
+        aria-busy={loading}
+        data-answers={props.answers ?? ''}
+      >
         <div className="results__bar">
           <h2 id="results-title" className="results__count" aria-live="polite">
             {page?.count === undefined

@@ -12,9 +12,10 @@ export interface NoAccessViewProps {
 export function NoAccessView({ workspace, role }: NoAccessViewProps) {
   return (
     <section className="no-access" aria-labelledby="no-access-title">
-      <div className="no-access__icon" aria-hidden="true">
-        🔒
-      </div>
+      <svg className="no-access__icon" viewBox="0 0 24 24" aria-hidden="true" focusable="false">
+        <rect x="5" y="10" width="14" height="10" rx="2" />
+        <path d="M8 10V7a4 4 0 0 1 8 0v3" />
+      </svg>
       <h1 id="no-access-title">You don&apos;t have access to this audit log</h1>
       <p>
         {role === undefined ? (

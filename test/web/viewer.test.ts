@@ -1,0 +1,459 @@
+/**
+ * The viewer in a real headless Chromium against a real server (temp SQLite, seeded log, people
+ * of every role). Screenshots of the main states are written to docs/screenshots/.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  PASSWORD,
+  PEOPLE,
+  WORKSPACE,
+  XSS,
+  startViewerServer,
+  type ViewerServer,
+} from './support/viewer-server.js';
+
+const SCREENSHOTS = new URL('../../docs/screenshots/', import.meta.url).pathname;
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+function chromiumPath(): string {
+  try {
+    return execFileSync('sh', ['-c', 'command -v chromium'], { encoding: 'utf8' }).trim();
+  } catch {
+    throw new Error(
+      'Chromium is not installed: apt-get install -y chromium (CI does it in .ci/run)',
+    );
+  }
+}
+
+let server: ViewerServer;
+let browser: Browser;
+const contexts: BrowserContext[] = [];
+
+beforeAll(async () => {
+  [server, browser] = await Promise.all([
+    startViewerServer(),
+    chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS }),
+  ]);
+});
+
+afterAll(async () => {
+  for (const context of contexts) await context.close();
+  await browser?.close();
+  await server?.close();
+});
+
+interface Session {
+  readonly page: Page;
+  /** Console errors, CSP reports and uncaught exceptions seen by the page. */
+  readonly problems: string[];
+}
+
+async function open(viewport = { width: 1280, height: 900 }): Promise<Session> {
+  const context = await browser.newContext({ viewport, acceptDownloads: true });
+  contexts.push(context);
+  const page = await context.newPage();
+  page.setDefaultTimeout(10_000);
+  const problems: string[] = [];
+  page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
+  page.on('console', (message) => {
+    // A 403/404 the page handles is logged by Chromium as a failed resource; that is expected.
+    if (message.type() === 'error' && !/Failed to load resource/.test(message.text())) {
+      problems.push(message.text());
+    }
+  });
+  return { page, problems };
+}
+
+async function signIn(
+  email: string,
+  viewport?: { width: number; height: number },
+): Promise<Session> {
+  const session = await open(viewport);
+  const { page } = session;
+  await page.goto(`${server.baseUrl}/`);
+  await page.waitForURL(/\/login/);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(new RegExp(`/w/${WORKSPACE}`));
+  return session;
+}
+
+const rows = (page: Page) => page.locator('tbody tr.log__row');
+
+/** Waits until the table shows the answer to the address's question. */
+async function settled(page: Page): Promise<void> {
+  await page.waitForFunction(() => {
+    const results = document.querySelector('section.results');
+    const params = new URLSearchParams(window.location.search);
+    const question = JSON.stringify([params.get('q') ?? '', params.get('cursor')]);
+    return (
+      results?.getAttribute('aria-busy') === 'false' &&
+      results.getAttribute('data-answers') === question
+    );
+  });
+}
+
+function queryOf(page: Page): string {
+  return new URL(page.url()).searchParams.get('q') ?? '';
+}
+
+async function goToQuery(page: Page, q: string): Promise<void> {
+  await page.goto(`${server.baseUrl}/w/${WORKSPACE}?${new URLSearchParams({ q }).toString()}`);
+  await settled(page);
+}
+
+describe('the viewer', () => {
+  it('signs in and shows the workspace log, newest first, fifty rows a page', async () => {
+    const { page, problems } = await signIn(PEOPLE.auditor);
+    await settled(page);
+    expect(await page.getByRole('heading', { level: 1 }).innerText()).toBe('Audit log Acme Jobs');
+    expect(await rows(page).count()).toBe(50);
+    expect(await page.locator('.results__count').innerText()).toMatch(/^\d{3} events$/);
+    const times = await rows(page)
+      .locator('time')
+      .evaluateAll((nodes) => nodes.map((node) => node.getAttribute('datetime') ?? ''));
+    expect([...times].sort().reverse()).toEqual(times);
+    // Full ISO time with the zone on hover; short local time in the cell.
+    const title = await rows(page).first().locator('time').getAttribute('title');
+    expect(title).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d\d:\d\d \(.+\) · .+Z$/);
+    expect(await rows(page).first().locator('time').innerText()).toMatch(
+      /^[A-Z][a-z]{2} \d{1,2}, \d\d:\d\d [AP]M$/,
+    );
+    await expect
+      .poll(() => page.locator('.integrity').innerText())
+      .toMatch(/Intact up to seq \d+, checked/);
+    const workspaces = await page
+      .getByRole('combobox', { name: 'Workspace', exact: true })
+      .locator('option')
+      .allInnerTexts();
+    expect(workspaces).toEqual(['Acme Jobs (Auditor)', 'Beta Platform (Auditor)']);
+    await page.screenshot({ path: join(SCREENSHOTS, 'table.png') });
+    expect(problems).toEqual([]);
+  });
+
+  it('narrows the rows with each filter and keeps every filter in the URL', async () => {
+    const { page, problems } = await signIn(PEOPLE.auditor);
+    await settled(page);
+
+    await page
+      .getByRole('group', { name: 'Category' })
+      .getByRole('button', { name: /^Integrations/ })
+      .click();
+    await page.waitForURL(/q=category/);
+    await settled(page);
+    expect(queryOf(page)).toBe('category:integrations');
+    expect(await rows(page).count()).toBe(server.counts.integrations);
+    expect(new Set(await rows(page).locator('.log__category').allInnerTexts())).toEqual(
+      new Set(['Integrations']),
+    );
+    expect(await page.locator('.results__count').innerText()).toBe(
+      `${server.counts.integrations} events`,
+    );
+
+    const actor = page.getByLabel('Actor');
+    await actor.fill('alex@');
+    await actor.press('Enter');
+    await page.waitForURL(/actor/);
+    await settled(page);
+    expect(queryOf(page)).toBe('category:integrations actor:alex@');
+    expect(new Set(await rows(page).locator('.log__actor-name').allInnerTexts())).toEqual(
+      new Set(['Alex Kim']),
+    );
+    expect(await rows(page).count()).toBe(3);
+    await page.screenshot({ path: join(SCREENSHOTS, 'filters.png') });
+
+    await goToQuery(page, '');
+    await page.getByLabel('Action').selectOption('member.role_changed');
+    await page.waitForURL(/q=action/);
+    await settled(page);
+    expect(queryOf(page)).toBe('action:member.role_changed');
+    expect(await rows(page).locator('.badge').allInnerTexts()).toEqual(['Member Role Changed']);
+
+    await page.getByLabel('Target kind').selectOption('integration');
+    await page.waitForURL(/target_type/);
+    await settled(page);
+    expect(queryOf(page)).toBe('action:member.role_changed target_type:integration');
+    expect(await page.locator('.status__title').innerText()).toBe('No events match these filters');
+
+    await goToQuery(page, 'target_type:integration');
+    expect(await rows(page).count()).toBe(server.counts.integrations);
+    await page.getByLabel('Target id').fill('int_evil');
+    await page.getByLabel('Target id').press('Enter');
+    await page.waitForURL(/target_id/);
+    await settled(page);
+    expect(queryOf(page)).toBe('target_type:integration target_id:int_evil');
+    expect(await rows(page).count()).toBe(1);
+
+    await goToQuery(page, '');
+    await page.getByLabel('Hide system events').check();
+    await page.waitForURL(/is%3Asystem|is:system/);
+    await settled(page);
+    expect(queryOf(page)).toBe('-is:system');
+    const marks = new Set(await rows(page).locator('.mark').allInnerTexts());
+    expect(marks.has('SYSTEM') || marks.has('System')).toBe(false);
+    expect([...marks].some((mark) => /automation/i.test(mark))).toBe(false);
+
+    // Since and until: one day, inclusive.
+    const firstTime = await rows(page).first().locator('time').getAttribute('datetime');
+    const day = firstTime!.slice(0, 10);
+    await page.getByLabel('Since').fill(day);
+    await page.waitForURL(/since/);
+    await page.getByLabel('Until').fill(day);
+    await page.waitForURL(/until/);
+    await settled(page);
+    expect(queryOf(page)).toBe(`-is:system since:${day} until:${day}`);
+    const days = await rows(page)
+      .locator('time')
+      .evaluateAll((nodes) =>
+        nodes.map((node) => (node.getAttribute('datetime') ?? '').slice(0, 10)),
+      );
+    expect(days.length).toBeGreaterThan(0);
+    expect(new Set(days)).toEqual(new Set([day]));
+
+    // A reload reproduces the view from the address alone.
+    await page.reload();
+    await settled(page);
+    expect(await page.getByLabel('Hide system events').isChecked()).toBe(true);
+    expect(await page.getByLabel('Since').inputValue()).toBe(day);
+    expect(problems).toEqual([]);
+  });
+
+  it('keeps the query box and the controls in step, and shows query errors in place', async () => {
+    const { page, problems } = await signIn(PEOPLE.auditor);
+    await settled(page);
+    const box = page.getByLabel('Search with the query language');
+
+    await box.fill('category:members actor:sam');
+    await box.press('Enter');
+    await page.waitForURL(/q=/);
+    await settled(page);
+    const members = page
+      .getByRole('group', { name: 'Category' })
+      .getByRole('button', { name: /^Members/ });
+    expect(await members.getAttribute('aria-pressed')).toBe('true');
+    expect(await page.getByLabel('Actor').inputValue()).toBe('sam');
+    expect(await rows(page).count()).toBeGreaterThan(0);
+
+    await page
+      .getByRole('group', { name: 'Category' })
+      .getByRole('button', { name: 'All', exact: true })
+      .click();
+    await page.waitForURL((url) => url.searchParams.get('q') === 'actor:sam');
+    expect(await box.inputValue()).toBe('actor:sam');
+    await settled(page);
+    const before = await rows(page).count();
+    expect(before).toBeGreaterThan(0);
+
+    await box.fill('actor:sam foo:bar');
+    await box.press('Enter');
+    const alert = page.locator('.query-error');
+    await alert.waitFor();
+    expect(await alert.locator('.query-error__detail').innerText()).toMatch(/foo.*position 10/);
+    expect(await alert.locator('mark').innerText()).toBe('foo:bar');
+    expect(await box.getAttribute('aria-invalid')).toBe('true');
+    // The table keeps the last valid answer.
+    expect(await rows(page).count()).toBe(before);
+
+    await page.goBack();
+    await page.waitForURL((url) => url.searchParams.get('q') === 'actor:sam');
+    await alert.waitFor({ state: 'detached' });
+    expect(await box.inputValue()).toBe('actor:sam');
+    expect(problems).toEqual([]);
+  });
+
+  it('expands a row to show old and new values, and hides secret values', async () => {
+    const { page, problems } = await signIn(PEOPLE.admin);
+    await goToQuery(page, 'category:members -actor:olivia -actor:adam -actor:audrey');
+
+    const roleRow = rows(page).filter({ hasText: 'Member Role Changed' });
+    await roleRow.locator('td.log__target').click();
+    const detail = page.locator('.detail').first();
+    await detail.waitFor();
+    const change = detail.locator('table.changes tbody tr');
+    expect(await change.locator('th').innerText()).toBe('role');
+    expect(await change.locator('.changes__old').innerText()).toBe('member');
+    expect(await change.locator('.changes__new').innerText()).toBe('admin');
+    expect(await detail.innerText()).toContain('req_role_1');
+    await page.screenshot({ path: join(SCREENSHOTS, 'expanded-row.png') });
+    await roleRow.getByRole('button', { name: /Hide details/ }).press('Enter');
+    await detail.waitFor({ state: 'detached' });
+
+    // Keyboard: the toggle opens with Enter.
+    const userRow = rows(page).filter({ hasText: 'User Updated' });
+    await userRow.getByRole('button', { name: /Show details/ }).focus();
+    await page.keyboard.press('Enter');
+    const secretDetail = page.locator('.detail');
+    await secretDetail.waitFor();
+    const secretRow = secretDetail.locator('table.changes tbody tr', { hasText: 'password' });
+    expect(await secretRow.locator('td').innerText()).toBe('changed, value hidden');
+    const emailRow = secretDetail.locator('table.changes tbody tr', { hasText: 'email' });
+    expect(await emailRow.locator('.changes__old').innerText()).toBe('sam@old.example');
+    expect(await emailRow.locator('.changes__new').innerText()).toBe('sam@example.com');
+    await secretDetail.getByText('Raw JSON').click();
+    const raw = JSON.parse(await secretDetail.locator('pre').innerText()) as { seq: number };
+    expect(raw.seq).toBeGreaterThan(0);
+    expect(await page.content()).not.toContain('hunter2');
+
+    // The entity's full history is one click away.
+    await secretDetail.getByRole('link', { name: 'Full history' }).click();
+    await page.waitForURL(/\/history\/user\/u_sam$/);
+    await page.locator('.history h1').waitFor();
+    expect(await page.locator('.history h1').innerText()).toContain('u_sam');
+    await page.locator('.timeline, .status').first().waitFor();
+    expect(problems).toEqual([]);
+  });
+
+  it('pages Older and Newer without losing the filters', async () => {
+    const { page, problems } = await signIn(PEOPLE.auditor);
+    await goToQuery(page, 'category:runners');
+    expect(await rows(page).count()).toBe(50);
+    const firstPage = await rows(page).first().getAttribute('data-seq');
+    const firstSeqs = await rows(page).evaluateAll((nodes) =>
+      nodes.map((n) => n.getAttribute('data-seq')),
+    );
+
+    await page
+      .getByRole('navigation', { name: 'Pages, bottom' })
+      .getByRole('button', { name: /Older/ })
+      .click();
+    await page.waitForURL(/cursor=/);
+    await settled(page);
+    expect(queryOf(page)).toBe('category:runners');
+    expect(await rows(page).count()).toBe(40);
+    expect(new Set(await rows(page).locator('.log__category').allInnerTexts())).toEqual(
+      new Set(['Runners']),
+    );
+    const olderSeqs = await rows(page).evaluateAll((nodes) =>
+      nodes.map((n) => Number(n.getAttribute('data-seq'))),
+    );
+    expect(Math.max(...olderSeqs)).toBeLessThan(Math.min(...firstSeqs.map(Number)));
+    expect(
+      await page
+        .getByRole('navigation', { name: 'Pages, top' })
+        .getByRole('button', { name: /Older/ })
+        .isDisabled(),
+    ).toBe(true);
+
+    const olderUrl = page.url();
+    await page
+      .getByRole('navigation', { name: 'Pages, top' })
+      .getByRole('button', { name: /Newer/ })
+      .click();
+    await page.waitForURL(
+      (url) => url.searchParams.get('cursor') !== null && url.href !== olderUrl,
+    );
+    await settled(page);
+    expect(queryOf(page)).toBe('category:runners');
+    expect(
+      await rows(page).evaluateAll((nodes) => nodes.map((n) => n.getAttribute('data-seq'))),
+    ).toEqual(firstSeqs);
+    expect(firstPage).toBe(firstSeqs[0]);
+
+    await page.goBack();
+    await settled(page);
+    expect(await rows(page).count()).toBe(40);
+    expect(problems).toEqual([]);
+  });
+
+  it('shows a member the no-access page and nothing of the log', async () => {
+    const { page, problems } = await signIn(PEOPLE.member);
+    await page.getByRole('heading', { name: "You don't have access to this audit log" }).waitFor();
+    expect(await page.locator('table').count()).toBe(0);
+    expect(await page.locator('.filters, .export, .integrity').count()).toBe(0);
+    await page.screenshot({ path: join(SCREENSHOTS, 'no-access.png') });
+
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.waitForURL(/\/login/);
+    const session = await page.request.get(`${server.baseUrl}/api/v1/session`);
+    expect(session.status()).toBe(401);
+    expect(problems).toEqual([]);
+  });
+
+  it('downloads exactly the rows the filters select', async () => {
+    const { page, problems } = await signIn(PEOPLE.owner);
+    await goToQuery(page, 'category:integrations');
+    const panel = page.locator('section.export');
+    await expect
+      .poll(() => panel.locator('.export__size').innerText())
+      .toBe(`This export holds ${server.counts.integrations} events.`);
+    expect(await panel.locator('.export__filters').innerText()).toContain('category:integrations');
+
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      panel.getByRole('link', { name: 'Download CSV' }).click(),
+    ]);
+    expect(download.suggestedFilename()).toMatch(/\.csv$/);
+    const csv = readFileSync(await download.path(), 'utf8');
+    const records = parse<Record<string, string>>(csv, { columns: true });
+    expect(records).toHaveLength(server.counts.integrations);
+    expect(new Set(records.map((r) => r.category))).toEqual(new Set(['integrations']));
+
+    await panel.getByLabel('NDJSON').check();
+    const [ndjson] = await Promise.all([
+      page.waitForEvent('download'),
+      panel.getByRole('link', { name: 'Download NDJSON' }).click(),
+    ]);
+    const lines = readFileSync(await ndjson.path(), 'utf8')
+      .trim()
+      .split('\n');
+    expect(lines).toHaveLength(server.counts.integrations);
+    expect(problems).toEqual([]);
+  });
+
+  it('renders script and HTML payloads from events as inert text', async () => {
+    const { page, problems } = await signIn(PEOPLE.auditor);
+    const dialogs: string[] = [];
+    page.on('dialog', (dialog) => {
+      dialogs.push(dialog.message());
+      void dialog.dismiss();
+    });
+    await goToQuery(page, 'target_id:int_evil');
+    expect(await rows(page).count()).toBe(1);
+    expect(await rows(page).locator('.log__actor-name').innerText()).toBe(XSS.img);
+    expect(await rows(page).locator('.log__target-name').innerText()).toBe(XSS.script);
+    await rows(page)
+      .getByRole('button', { name: /Show details/ })
+      .click();
+    const detail = page.locator('.detail');
+    await detail.waitFor();
+    await detail.getByText('Raw JSON').click();
+    expect(await detail.locator('.changes__new').innerText()).toBe(XSS.img);
+    expect(await detail.innerText()).toContain(XSS.script);
+
+    expect(await page.locator('#root img, #root script').count()).toBe(0);
+    expect(
+      await page.evaluate(() => (window as unknown as { __xss?: number }).__xss),
+    ).toBeUndefined();
+    expect(dialogs).toEqual([]);
+    expect(problems).toEqual([]);
+  });
+
+  it('reads well at phone width', async () => {
+    const { page, problems } = await signIn(PEOPLE.auditor, { width: 390, height: 844 });
+    await settled(page);
+    await rows(page)
+      .first()
+      .getByRole('button', { name: /Show details/ })
+      .click();
+    const overflow = await page.evaluate(
+      () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+    );
+    expect(overflow).toBeLessThanOrEqual(0);
+    await page.screenshot({ path: join(SCREENSHOTS, 'mobile.png'), fullPage: false });
+    expect(problems).toEqual([]);
+  });
+});
