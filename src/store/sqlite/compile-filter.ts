@@ -41,6 +41,8 @@ export interface FilterStats {
     kind: 'action' | 'category' | 'actor_type' | 'outcome',
     condition: SqlFragment,
   ): number;
+  /** Rows of `table` in the workspace satisfying `condition`, counted up to sortBudget + 1. */
+  boundedCount(table: 'events' | 'event_targets', condition: SqlFragment): number;
   /** Actor rows satisfying `condition` (over the actors table), with their event counts. */
   actors(condition: SqlFragment): { keys: number[]; events: number };
 }
@@ -68,7 +70,10 @@ function fragment(sql: string, params: SqlParam[] = []): SqlFragment {
 }
 
 /** ORs one condition per value. */
-function anyOf(values: readonly string[], one: (value: string) => SqlFragment): SqlFragment {
+function anyOf(
+  values: readonly string[],
+  one: (value: string, index: number) => SqlFragment,
+): SqlFragment {
   const parts = values.map(one);
   return fragment(
     parts.length === 1 ? parts[0]!.sql : `(${parts.map((p) => p.sql).join(' OR ')})`,
@@ -127,8 +132,20 @@ function actorSubstring(values: readonly string[]): SqlFragment {
   );
 }
 
-/** Events with a target row matching `condition`, bounded in time like the outer query. */
+/**
+ * Events with a target row matching `condition`. Few matches: collect them from the targets
+ * index (bounded in time like the outer query); many: check each event in time order.
+ */
 function targetsWhere(condition: SqlFragment, context: Context): SqlFragment {
+  if (
+    context.stats !== undefined &&
+    context.stats.boundedCount('event_targets', condition) > context.stats.sortBudget
+  ) {
+    return fragment(
+      `EXISTS (SELECT 1 FROM event_targets t WHERE t.eid = e.eid AND (${condition.sql}))`,
+      condition.params,
+    );
+  }
   const params: SqlParam[] = [context.ws, ...condition.params];
   let sql = `e.eid IN (SELECT eid FROM event_targets WHERE ws = ? AND (${condition.sql})`;
   if (context.bounds.minMs !== undefined) {
@@ -203,13 +220,26 @@ const COMPILERS: Record<ClauseKey, ClauseCompiler> = {
     ),
   target_id: (clause, context) => targetsWhere(inList('id', clause.values), context),
   target: (clause, context) => targetsWhere(inList('name_lc', clause.values), context),
-  ip: (clause) =>
-    anyOf(clause.values, (cidr) => {
+  ip: (clause, context) => {
+    const ranges = clause.values.map((cidr) => {
       const { lo, hi } = cidrKeyRange(cidr);
       return lo === hi
-        ? fragment('e.ip = ?', [Buffer.from(lo, 'hex')])
-        : fragment('e.ip BETWEEN ? AND ?', [Buffer.from(lo, 'hex'), Buffer.from(hi, 'hex')]);
-    }),
+        ? fragment('ip = ?', [Buffer.from(lo, 'hex')])
+        : fragment('ip BETWEEN ? AND ?', [Buffer.from(lo, 'hex'), Buffer.from(hi, 'hex')]);
+    });
+    const single = ranges.length === 1 && ranges[0]!.sql === 'ip = ?';
+    const hint = single
+      ? ''
+      : indexHint(context, () =>
+          context.stats!.boundedCount(
+            'events',
+            anyOf(clause.values, (_value, i) => ranges[i]!),
+          ),
+        );
+    return anyOf(clause.values, (_value, i) =>
+      fragment(`${hint}e.${ranges[i]!.sql}`, ranges[i]!.params),
+    );
+  },
   outcome: (clause, context) => facetInList('e.outcome', 'outcome', clause.values, context),
   operation: (clause, context) =>
     // Five values of similar frequency: several of them always match too many to sort.
@@ -217,12 +247,19 @@ const COMPILERS: Record<ClauseKey, ClauseCompiler> = {
       `${clause.values.length > 1 && context.stats !== undefined ? '+' : ''}e.operation`,
       clause.values,
     ),
-  system: (clause) => {
+  system: (clause, context) => {
     const wanted = new Set(clause.values);
     if (wanted.has('true') && wanted.has('false')) return fragment('1');
-    const systemTypes = `e.actor_type IN ('system', 'automation')`;
-    if (wanted.has('true')) return fragment(systemTypes);
-    return wanted.has('false') ? fragment(`NOT ${systemTypes}`) : fragment('0');
+    const systemTypes = facetInList(
+      'e.actor_type',
+      'actor_type',
+      ['system', 'automation'],
+      context,
+    );
+    if (wanted.has('true')) return systemTypes;
+    return wanted.has('false')
+      ? fragment(`NOT ${systemTypes.sql}`, systemTypes.params)
+      : fragment('0');
   },
   meta: (clause) => anyOf(clause.values, (value) => metaEquals(clause.metaKey ?? '', value)),
   text: (clause, context) =>

@@ -38,6 +38,16 @@ function filterStats(context: SqliteContext, ws: number): FilterStats {
         .get(ws, kind, ...condition.params) as { n: number };
       return row.n;
     },
+    boundedCount(table, condition: SqlFragment): number {
+      // LIMIT -1 is no limit (an infinite budget, as tests use, never needs the count).
+      const countLimit = Number.isFinite(context.sortBudget) ? context.sortBudget + 1 : -1;
+      const row = context
+        .statement(
+          `SELECT count(*) AS n FROM (SELECT 1 FROM ${table} WHERE ws = ? AND (${condition.sql}) LIMIT ?)`,
+        )
+        .get(ws, ...condition.params, countLimit) as { n: number };
+      return row.n;
+    },
     actors(condition: SqlFragment): { keys: number[]; events: number } {
       const rows = context
         .statement(`SELECT akey, event_count FROM actors WHERE ws = ? AND (${condition.sql})`)
