@@ -4,12 +4,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_CATEGORIES } from '../src/core/categories.js';
-import { OPERATION_VERBS } from '../src/core/operation.js';
-import { PROBLEM_MEANINGS } from '../src/core/verify.js';
+import { DEFAULT_CATEGORIES } from '../../src/core/categories.js';
+import { OPERATION_VERBS } from '../../src/core/operation.js';
+import { PROBLEM_MEANINGS } from '../../src/core/verify.js';
 
 const read = (name: string): string =>
-  readFileSync(new URL(`../docs/${name}`, import.meta.url), 'utf8');
+  readFileSync(new URL(`../../docs/${name}`, import.meta.url), 'utf8');
 
 /** Cells of every markdown table row, trimmed, keyed by the first cell. */
 function tableRows(markdown: string): Map<string, string[]> {
