@@ -12,7 +12,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TrailkeepError } from '../../src/core/errors.js';
 import { ChainVerifier } from '../../src/core/verify.js';
 import { createPool } from '../../src/store/postgres/driver.js';
-import { createAppRole, openPostgresStore } from '../../src/store/postgres/index.js';
+import {
+  createAppRole,
+  createAppRoleAt,
+  openPostgresStore,
+} from '../../src/store/postgres/index.js';
 import { LATEST_VERSION } from '../../src/store/postgres/migrations.js';
 import type { Store } from '../../src/store/store.js';
 import { createDatabase, usePostgres, type PostgresServer } from '../support/postgres.js';
@@ -111,7 +115,8 @@ describe('PostgreSQL: the least-privilege service role', () => {
     try {
       await owner.createWorkspace({ id: 'acme', name: 'Acme', settings: {} });
       await createAppRole(pool, role, { password: 'app-secret' });
-      await createAppRole(pool, role, { password: 'app-secret' }); // safe to run again
+      // Safe to run again, here through the URL form the CLI uses.
+      await createAppRoleAt(ownerUrl, role, { password: 'app-secret' });
 
       const appUrl = new URL(ownerUrl);
       appUrl.username = role;

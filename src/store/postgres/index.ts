@@ -9,11 +9,12 @@ import type { PageRequest, Store } from '../store.js';
 import { createPool, describeTarget, poolSettings, type Pool, type PoolOptions } from './driver.js';
 import { migrateSchema } from './migrations.js';
 import { PartitionKeeper } from './partitions.js';
+import { createAppRole, type AppRoleOptions } from './roles.js';
 import * as people from './people.js';
 import * as read from './read.js';
 import { appendDrafts, importSealedEvents } from './write.js';
 
-export { createAppRole } from './roles.js';
+export { createAppRole, type AppRoleOptions } from './roles.js';
 
 /**
  * Pool settings; each may also ride in the URL's query (`?pool_size=20&statement_timeout_ms=
@@ -39,6 +40,24 @@ export async function openPostgresStore(
   } catch (error) {
     await pool.end().catch(() => undefined);
     throw error;
+  }
+}
+
+/**
+ * Creates or updates the least-privilege service role (see roles.ts) on the database at `url`,
+ * connecting as its owner: what `trailkeep migrate --app-role NAME` runs after migrating.
+ */
+export async function createAppRoleAt(
+  url: string,
+  name: string,
+  options: AppRoleOptions = {},
+): Promise<void> {
+  const settings = poolSettings(url);
+  const pool = await createPool(settings.url, { ...settings.options, poolSize: 1 });
+  try {
+    await createAppRole(pool, name, options);
+  } finally {
+    await pool.end();
   }
 }
 
