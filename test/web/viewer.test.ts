@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   PASSWORD,
   PEOPLE,
+  DEMO_WORKSPACE,
   WORKSPACE,
   XSS,
   startViewerServer,
@@ -140,8 +141,50 @@ describe('the viewer', () => {
       .getByRole('combobox', { name: 'Workspace', exact: true })
       .locator('option')
       .allInnerTexts();
-    expect(workspaces).toEqual(['Acme Jobs (Auditor)', 'Beta Platform (Auditor)']);
+    expect(workspaces.slice(0, 2)).toEqual(['Acme Jobs (Auditor)', 'Beta Platform (Auditor)']);
+    expect(workspaces.length).toBeGreaterThan(2);
+    expect(problems).toEqual([]);
+  });
+
+  it('switches to the demo workspace and shows its catalog, actors and entity export', async () => {
+    const { page, problems } = await signIn(PEOPLE.auditor);
+    await settled(page);
+    await page
+      .getByRole('combobox', { name: 'Workspace', exact: true })
+      .selectOption(DEMO_WORKSPACE);
+    await page.waitForURL(new RegExp(`/w/${DEMO_WORKSPACE}$`));
+    await settled(page);
+    expect(await rows(page).count()).toBe(50);
+    const chips = await page
+      .getByRole('group', { name: 'Category' })
+      .getByRole('button')
+      .allInnerTexts();
+    for (const label of ['All', 'Workspace', 'Members', 'Invites', 'Jobs', 'Runners']) {
+      expect(chips.some((chip) => chip.replace(/\s*[\d,]+$/, '') === label)).toBe(true);
+    }
+    const kinds = new Set(await rows(page).locator('.mark').allInnerTexts());
+    expect(kinds.size).toBeGreaterThan(1);
+    await expect
+      .poll(() => page.locator('.integrity').innerText())
+      .toMatch(/Intact up to seq \d+, checked/);
     await page.screenshot({ path: join(SCREENSHOTS, 'table.png') });
+
+    // The export panel offers the entity kinds of the workspace, e.g. Jobs (latest state).
+    const panel = page.locator('section.export');
+    await panel.getByLabel('Data').selectOption('job');
+    await expect
+      .poll(() => panel.locator('.export__size').innerText())
+      .toMatch(/^This export holds [\d,]+ records?\.$/);
+    const holds = Number((await panel.locator('.export__size').innerText()).replace(/\D/g, ''));
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      panel.getByRole('link', { name: 'Download CSV' }).click(),
+    ]);
+    const records = parse<Record<string, string>>(readFileSync(await download.path(), 'utf8'), {
+      columns: true,
+    });
+    expect(records).toHaveLength(holds);
+    expect(holds).toBeGreaterThan(0);
     expect(problems).toEqual([]);
   });
 
@@ -173,6 +216,13 @@ describe('the viewer', () => {
     expect(new Set(await rows(page).locator('.log__actor-name').allInnerTexts())).toEqual(
       new Set(['Alex Kim']),
     );
+    expect(await rows(page).count()).toBe(3);
+    // "Last 7 days" composes with the other filters.
+    await page.getByLabel('Period').selectOption('7d');
+    await page.waitForURL(/since/);
+    await settled(page);
+    expect(queryOf(page)).toMatch(/^category:integrations actor:alex@ since:\d{4}-\d\d-\d\d$/);
+    expect(await page.getByLabel('Period').inputValue()).toBe('7d');
     expect(await rows(page).count()).toBe(3);
     await page.screenshot({ path: join(SCREENSHOTS, 'filters.png') });
 

@@ -10,6 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { EventInput } from '../../../src/core/event.js';
+import { generateDemo } from '../../../src/demo/generate.js';
+import { loadDemo } from '../../../src/demo/load.js';
 import { buildApp } from '../../../src/http/app.js';
 import { AccountService } from '../../../src/service/accounts.js';
 import { LogService } from '../../../src/service/log-service.js';
@@ -18,6 +20,8 @@ import { openStore } from '../../../src/store/open.js';
 const root = new URL('../../..', import.meta.url).pathname;
 
 export const WORKSPACE = 'acme';
+/** The demo data set's job-runner workspace (from `trailkeep demo`). */
+export const DEMO_WORKSPACE = 'jobs';
 export const OTHER_WORKSPACE = 'beta';
 export const PASSWORD = 'correct horse battery staple';
 export const PEOPLE = {
@@ -77,10 +81,13 @@ const TOKEN = { type: 'api_token', id: 'tok_ci', name: 'ci-deploy token' } as co
 const RUNNER = { type: 'automation', id: 'runner_7', name: 'runner-7' } as const;
 const SYSTEM = { type: 'system', id: 'trailkeep' } as const;
 
-/** The seeded log: newest last (ingest order), times spread over the last 20 days. */
+/**
+ * The seeded log: newest last (ingest order), every 97 minutes from nine days ago, so that the
+ * people's events (the last dozen) fall within the last seven days.
+ */
 export function seedEvents(now: number): EventInput[] {
   const events: EventInput[] = [];
-  let minutesAgo = 20 * 24 * 60;
+  let minutesAgo = 9 * 24 * 60;
   const next = () => {
     minutesAgo -= 97;
     return at(now, minutesAgo);
@@ -178,6 +185,17 @@ export async function startViewerServer(): Promise<ViewerServer> {
     keyScopes: [],
   });
   await accounts.addMember(OTHER_WORKSPACE, { email: PEOPLE.auditor, role: 'auditor' });
+
+  // The demo data set, small: what `trailkeep demo` loads, read by the auditor and the owner.
+  const demo = await loadDemo(
+    store,
+    log,
+    generateDemo({ events: 1500, now: new Date(), days: 30 }),
+  );
+  for (const ws of demo) {
+    await accounts.addMember(ws.id, { email: PEOPLE.owner, role: 'owner' });
+    await accounts.addMember(ws.id, { email: PEOPLE.auditor, role: 'auditor' });
+  }
 
   const events = seedEvents(Date.now());
   await log.ingestEvents(WORKSPACE, events);

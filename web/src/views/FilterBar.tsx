@@ -5,6 +5,7 @@
 import { useId, useState, type FormEvent, type KeyboardEvent } from 'react';
 import type { ApiProblem, Facets } from '../api.js';
 import { actionLabel, actorKindLabel, kindLabel } from '../format.js';
+import { PERIODS, periodOf, periodSince } from '../query/period.js';
 import { readControls, withControl, type TextControlKey } from '../query/terms.js';
 import { QueryError } from './QueryError.js';
 
@@ -121,14 +122,21 @@ export function FilterBar({ q, facets, queryError, keptResults, onQueryChange }:
           suggestions={[]}
           onCommit={(value) => set('target_id', value)}
         />
+        <PeriodFilter
+          since={values.since}
+          until={values.until}
+          onChange={(since) =>
+            onQueryChange(withControl(withControl(q, 'until', null), 'since', since))
+          }
+        />
         <DateFilter
-          label="Since"
+          label="Since (UTC day)"
           value={values.since}
           mixed={mixed.has('since')}
           onChange={(value) => set('since', value)}
         />
         <DateFilter
-          label="Until"
+          label="Until (UTC day)"
           value={values.until}
           mixed={mixed.has('until')}
           onChange={(value) => set('until', value)}
@@ -313,6 +321,39 @@ function SelectFilter({ label, anyLabel, value, mixed, options, onChange }: Sele
             {o.label}
           </option>
         ))}
+      </select>
+    </label>
+  );
+}
+
+interface PeriodFilterProps {
+  readonly since: string | null;
+  readonly until: string | null;
+  readonly onChange: (since: string | null) => void;
+}
+
+function PeriodFilter({ since, until, onChange }: PeriodFilterProps) {
+  const now = new Date();
+  const current = periodOf(since, until, now);
+  return (
+    <label className="field">
+      <span className="field__label">Period</span>
+      <select
+        value={current}
+        onChange={(event) => {
+          const period = PERIODS.find((p) => p.id === event.target.value);
+          onChange(period === undefined ? null : periodSince(period, now));
+        }}
+      >
+        <option value="any">Any time</option>
+        {PERIODS.map((period) => (
+          <option key={period.id} value={period.id}>
+            {period.label}
+          </option>
+        ))}
+        <option value="custom" disabled>
+          Custom range
+        </option>
       </select>
     </label>
   );
