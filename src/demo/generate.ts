@@ -17,8 +17,9 @@ import type { Stamp, Vocabulary, WorkspaceSettings } from './vocabulary.js';
 export const DEFAULT_SEED = 42;
 export const DEFAULT_DAYS = 90;
 
-/** Share of events (without before/after or changes) that arrive a little out of order. */
+/** Share of events that arrive a little out of order, and by how much at most. */
 const LATE_RATE = 0.004;
+const MAX_LATENESS_MS = 90_000;
 
 /** Largest event count the id scheme keeps unique: ids are a bijection of 32-bit indexes. */
 export const MAX_DEMO_EVENTS = 0xffffffff;
@@ -131,7 +132,10 @@ function* workspaceEvents(
   const prefix = `evt_${hex32(tag)}`;
   const salt = mix32(tag ^ 0x5bd1e995);
   const iso = new IsoFormatter();
-  let last = -Infinity;
+  // The two events before this one, as emitted: a late event lands between them.
+  let previous: EventInput | undefined;
+  let previousAt = -Infinity;
+  let beforePreviousAt = -Infinity;
   for (let index = 0; index < count; index++) {
     const at = timeline.next();
     const stamp: Stamp = {
@@ -140,18 +144,29 @@ function* workspaceEvents(
       at,
     };
     const event = script.next(stamp);
-    // Only events that carry no state change arrive late, so an entity's history stays in order.
+    let emittedAt = at;
+    const gap = previousAt - beforePreviousAt;
+    // A late event overtakes only the event just before it, and only one about other things,
+    // so every entity's history keeps its order.
     if (
-      index > 0 &&
-      event.before === undefined &&
-      event.changes === undefined &&
-      clock.chance(LATE_RATE)
+      gap >= 2 &&
+      clock.chance(LATE_RATE) &&
+      previous !== undefined &&
+      !sharesTarget(event, previous)
     ) {
-      last -= clock.between(1_000, 90_000);
-      event.occurred_at = new Date(last).toISOString();
-    } else {
-      last = at;
+      emittedAt = previousAt - clock.between(1, Math.min(gap - 1, MAX_LATENESS_MS));
+      event.occurred_at = new Date(emittedAt).toISOString();
     }
+    previous = event;
+    beforePreviousAt = previousAt;
+    previousAt = emittedAt;
     yield event;
   }
+}
+
+function sharesTarget(a: EventInput, b: EventInput): boolean {
+  for (const x of a.targets ?? []) {
+    for (const y of b.targets ?? []) if (x.type === y.type && x.id === y.id) return true;
+  }
+  return false;
 }
