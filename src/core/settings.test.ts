@@ -78,6 +78,13 @@ describe('parseWorkspaceSettings', () => {
     expect(issues(json).join(' | ')).toContain(expected);
   });
 
+  it('stores the target: prefix in lower case, whatever case it was sent in', () => {
+    const parsed = parseWorkspaceSettings({
+      categories: [{ id: 'plans', label: 'Plans', patterns: ['TARGET:plan', 'Plan_*'] }],
+    });
+    expect(parsed.categories![0]!.patterns).toEqual(['target:plan', 'Plan_*']);
+  });
+
   it('names every problem at once', () => {
     expect(issues({ extra: 1, categories: [{ id: '-', label: 'A', patterns: [1] }] })).toHaveLength(
       3,

@@ -139,8 +139,13 @@ function parseCategories(value: unknown, issues: Issues): CategoryDefinition[] |
         }
       });
     }
-    if (ok)
-      result.push({ id: id as string, label: label as string, patterns: patterns as string[] });
+    if (ok) {
+      // The `target:` prefix is accepted in any case but stored as categorize() expects it.
+      const normalized = (patterns as string[]).map((p) =>
+        p.toLowerCase().startsWith('target:') ? `target:${p.slice('target:'.length)}` : p,
+      );
+      result.push({ id: id as string, label: label as string, patterns: normalized });
+    }
   });
   return result;
 }
