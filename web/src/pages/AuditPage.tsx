@@ -95,6 +95,20 @@ export function AuditPage({ workspace, workspaceName, q, cursor }: AuditPageProp
 
   const denied = [events.error, facets.error].find((e) => e?.code === 'no_audit_access');
   if (denied !== undefined) return <NoAccessView workspace={workspaceName} />;
+  if (events.error?.status === 401) {
+    return (
+      <StatusPanel
+        kind="error"
+        title="Your session has ended"
+        detail="Sign in again to keep reading the log; you will come back to this view."
+        action={{
+          label: 'Sign in again',
+          // A full load: the app starts over, finds no session and asks to sign in.
+          onClick: () => window.location.reload(),
+        }}
+      />
+    );
+  }
   const missing = events.error?.status === 404 && events.value === null;
   if (missing) {
     return (

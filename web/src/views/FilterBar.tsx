@@ -27,6 +27,7 @@ function sameText(a: string | null, b: string): boolean {
 }
 
 export function FilterBar({ q, facets, queryError, keptResults, onQueryChange }: FilterBarProps) {
+  const [showAllCategories, setShowAllCategories] = useState(false);
   const controls = readControls(q);
   const set = (key: TextControlKey | 'hide_system', value: string | boolean | null) =>
     onQueryChange(withControl(q, key, value));
@@ -40,6 +41,12 @@ export function FilterBar({ q, facets, queryError, keptResults, onQueryChange }:
         : facets.categories.map((c) => ({ id: c.value, label: c.label ?? c.value }));
   const categoryCount = new Map(facets?.categories.map((c) => [c.value.toLowerCase(), c.count]));
   const categoryIds = new Set(catalog.map((c) => c.id.toLowerCase()));
+  // Categories with no events yet wait behind "more", so the chips show what this log holds.
+  const used = catalog.filter(
+    (c) => (categoryCount.get(c.id.toLowerCase()) ?? 0) > 0 || sameText(values.category, c.id),
+  );
+  const unused = catalog.length - used.length;
+  const chips = showAllCategories ? catalog : used;
 
   return (
     <section className="filters" aria-label="Filters">
@@ -52,7 +59,7 @@ export function FilterBar({ q, facets, queryError, keptResults, onQueryChange }:
         >
           All
         </button>
-        {catalog.map((category) => (
+        {chips.map((category) => (
           <button
             type="button"
             key={category.id}
@@ -76,6 +83,16 @@ export function FilterBar({ q, facets, queryError, keptResults, onQueryChange }:
             onClick={() => set('category', null)}
           >
             {values.category}
+          </button>
+        )}
+        {unused > 0 && (
+          <button
+            type="button"
+            className="chip chip--more"
+            aria-expanded={showAllCategories}
+            onClick={() => setShowAllCategories((shown) => !shown)}
+          >
+            {showAllCategories ? 'Fewer categories' : `${unused} more without events`}
           </button>
         )}
       </div>
