@@ -203,22 +203,8 @@ class JobsScript implements Script {
   constructor(private readonly rng: Random) {
     this.people = people(rng, DOMAIN, 8);
     this.agents = [
-      machine(
-        rng,
-        'agent',
-        'agt_triage',
-        'Triage Agent',
-        'relay-agent-sdk/0.9.2 (claude)',
-        'public',
-      ),
-      machine(
-        rng,
-        'agent',
-        'agt_release',
-        'Release Agent',
-        'relay-agent-sdk/0.9.2 (gpt)',
-        'public',
-      ),
+      machine(rng, 'agent', 'agt_triage', 'Triage Agent', 'relay-agent-sdk/0.9.2', 'public'),
+      machine(rng, 'agent', 'agt_release', 'Release Agent', 'relay-agent-sdk/0.9.2', 'public'),
     ];
     this.runners = ['us-east-1a', 'us-east-1b', 'eu-west-1a', 'gpu-1'].map((zone) => ({
       id: `rnr_${zone.replace(/-/g, '')}`,
