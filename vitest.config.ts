@@ -7,6 +7,6 @@ export default defineConfig({
     hookTimeout: 120_000,
     // Server and browser tests start real processes; two cores are shared by them all.
     maxWorkers: 2,
-    globalSetup: ['test/support/build-global.ts'],
+    globalSetup: ['test/support/build-global.ts', 'test/support/postgres-global.ts'],
   },
 });
