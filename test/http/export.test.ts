@@ -63,14 +63,14 @@ const read = (s: Seeded): { key: string } => ({ key: s.keys.read });
 
 describe('event export', () => {
   it('CSV parsed independently equals the JSON export, field by field, in query order', async () => {
-    const q = encodeURIComponent('since:2026-05-01');
+    const q = encodeURIComponent('since:2026-05-01 until:2026-06-30');
     const csv = await call(server, 'GET', `/api/v1/workspaces/big/export?format=csv&q=${q}`, {
       as: read(big),
     });
     expect(csv.status).toBe(200);
     expect(csv.headers.get('content-type')).toBe('text/csv; charset=utf-8');
     expect(csv.headers.get('content-disposition')).toMatch(
-      /attachment; filename="trailkeep-big-2026-05-01_now\.csv"/,
+      /attachment; filename="trailkeep-big-2026-05-01_2026-06-30\.csv"/,
     );
     const json = await call(server, 'GET', `/api/v1/workspaces/big/export?format=json&q=${q}`, {
       as: read(big),
@@ -184,7 +184,9 @@ describe('event export', () => {
 });
 
 describe('formula injection', () => {
-  const starts = ['=', '+', '-', '@', '\t', '\r'];
+  // Tab, CR and NUL cannot reach a CSV cell (validation refuses control characters); the
+  // unit table in src/core/export-format.test.ts covers them.
+  const starts = ['=', '+', '-', '@'];
   it.each(starts.map((s) => [JSON.stringify(s), s]))(
     'a cell starting with %s is neutralized in CSV only',
     async (_label, start) => {
