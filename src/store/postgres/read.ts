@@ -58,8 +58,9 @@ export async function page(
   request: PageRequest,
 ): Promise<StoredEvent[]> {
   // 'newer' walks towards the present from the position: fetch the nearest ones oldest first,
-  // then hand them back newest first like every page.
-  const ascending = request.direction === 'newer';
+  // then hand them back newest first like every page. Without a position both directions
+  // start at the newest event.
+  const ascending = request.direction === 'newer' && request.position !== undefined;
   const events = await selectEvents(db, workspace, filter, {
     limit: request.limit,
     ascending,
