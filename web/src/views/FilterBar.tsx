@@ -28,6 +28,9 @@ function sameText(a: string | null, b: string): boolean {
 
 export function FilterBar({ q, facets, queryError, keptResults, onQueryChange }: FilterBarProps) {
   const [showAllCategories, setShowAllCategories] = useState(false);
+  // On narrow screens the controls fold away behind a button (CSS shows them always when wide).
+  const [controlsOpen, setControlsOpen] = useState(false);
+  const gridId = useId();
   const controls = readControls(q);
   const set = (key: TextControlKey | 'hide_system', value: string | boolean | null) =>
     onQueryChange(withControl(q, key, value));
@@ -47,6 +50,10 @@ export function FilterBar({ q, facets, queryError, keptResults, onQueryChange }:
   );
   const unused = catalog.length - used.length;
   const chips = showAllCategories ? catalog : used;
+  const activeControls =
+    (['actor', 'action', 'target_type', 'target_id', 'since', 'until'] as const).filter(
+      (key) => values[key] !== null || mixed.has(key),
+    ).length + (controls.hideSystem ? 1 : 0);
 
   return (
     <section className="filters" aria-label="Filters">
@@ -97,7 +104,17 @@ export function FilterBar({ q, facets, queryError, keptResults, onQueryChange }:
         )}
       </div>
 
-      <div className="filter-grid">
+      <button
+        type="button"
+        className="button filters__fold"
+        aria-expanded={controlsOpen}
+        aria-controls={gridId}
+        onClick={() => setControlsOpen((open) => !open)}
+      >
+        {controlsOpen ? 'Hide filters' : 'More filters'}
+        {activeControls > 0 && <span className="filters__active">{activeControls} active</span>}
+      </button>
+      <div id={gridId} className={`filter-grid${controlsOpen ? ' filter-grid--open' : ''}`}>
         <TextFilter
           label="Actor"
           hint="email, name or id"
