@@ -6,7 +6,7 @@ import { ERRORS } from '../../src/core/errors.js';
 const doc = readFileSync(new URL('../../docs/errors.md', import.meta.url), 'utf8');
 
 function rowOf(code: string): string[] | undefined {
-  const line = doc.split('\n').find((l) => l.startsWith(`| \`${code}\` |`));
+  const line = doc.split('\n').find((l) => new RegExp(`^\\|\\s*\`${code}\`\\s*\\|`).test(l));
   return line?.split('|').map((cell) => cell.trim());
 }
 
@@ -25,6 +25,6 @@ test('every error code has a row with its status and title', () => {
 });
 
 test('the page documents no code that the registry lacks', () => {
-  const documented = [...doc.matchAll(/^\| `([a-z_]+)` \|/gm)].map((m) => m[1]);
+  const documented = [...doc.matchAll(/^\|\s*`([a-z_]+)`\s*\|/gm)].map((m) => m[1]);
   expect(documented.filter((code) => !(code! in ERRORS))).toEqual([]);
 });
