@@ -1,0 +1,62 @@
+/**
+ * One export, alone in its own process so that its peak RSS is its own: streams a workspace to
+ * /dev/null and prints `{ rows, ms, maxRssKb }` as JSON. Modes: `csv` and `ndjson` go through
+ * planExport (the code behind GET /export and `trailkeep export`); `raw` is the baseline, the
+ * stored bodies read with hand-written SQL in the same order.
+ */
+import { createWriteStream } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { LogService } from '../src/service/log-service.js';
+import { planExport } from '../src/service/export.js';
+import { openStore } from '../src/store/open.js';
+import { openRaw } from './engines/raw.js';
+
+export interface ExportChildArgs {
+  url: string;
+  workspace: string;
+  mode: 'csv' | 'ndjson' | 'raw';
+}
+
+export interface ExportChildReport {
+  rows: number;
+  ms: number;
+  maxRssKb: number;
+}
+
+async function main(): Promise<void> {
+  const args = JSON.parse(process.argv[2] ?? '{}') as ExportChildArgs;
+  const out = createWriteStream('/dev/null');
+  const write = (chunk: string): Promise<void> =>
+    new Promise((resolve) => {
+      if (out.write(chunk)) resolve();
+      else out.once('drain', resolve);
+    });
+  let rows: number;
+  let ms: number;
+  if (args.mode === 'raw') {
+    const raw = await openRaw(args.url);
+    const start = performance.now();
+    rows = await raw.streamBodies(args.workspace, write);
+    ms = performance.now() - start;
+    await raw.close();
+  } else {
+    const store = await openStore(args.url);
+    const log = await LogService.open(store);
+    const start = performance.now();
+    const plan = await planExport(log, args.workspace, { format: args.mode });
+    for await (const chunk of plan.chunks()) await write(chunk);
+    ms = performance.now() - start;
+    rows = plan.rows();
+    await store.close();
+  }
+  await new Promise<void>((resolve) => out.end(resolve));
+  const report: ExportChildReport = { rows, ms, maxRssKb: process.resourceUsage().maxRSS };
+  process.stdout.write(`${JSON.stringify(report)}\n`);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(
+    `${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
+  process.exitCode = 1;
+});
