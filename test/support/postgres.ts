@@ -9,7 +9,7 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, realpathSync } from 'node:fs';
-import { chown, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { chown, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
@@ -124,13 +124,45 @@ function failure(step: string, result: CommandResult): Error {
   );
 }
 
+const ROOT_PREFIX = 'trailkeep-pg-';
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: the process exists but belongs to someone else.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes the servers and folders of earlier test runs that died without stopping theirs (a
+ * killed vitest never runs its teardown). Only folders this harness made, whose owning test
+ * process is gone, are touched.
+ */
+async function reapOrphans(runner: Runner): Promise<void> {
+  const entries = await readdir(tmpdir()).catch(() => [] as string[]);
+  for (const name of entries.filter((n) => n.startsWith(ROOT_PREFIX))) {
+    const root = join(tmpdir(), name);
+    const owner = Number(await readFile(join(root, 'owner.pid'), 'utf8').catch(() => 'NaN'));
+    if (!Number.isInteger(owner) || isAlive(owner)) continue;
+    if (existsSync(join(root, 'data', 'postmaster.pid'))) {
+      await runner.run('pg_ctl', ['-D', join(root, 'data'), '-m', 'immediate', '-w', 'stop']);
+    }
+    await rm(root, { recursive: true, force: true });
+  }
+}
+
 /** Starts a fresh server; about a second on a quiet machine. */
 export async function startPostgres(): Promise<PostgresServer> {
   const binDir = findPostgresBinDir();
   if (binDir === undefined) throw new Error(INSTALL_HINT);
   const runner = runnerFor(binDir);
+  await reapOrphans(runner);
 
-  const root = await mkdtemp(join(tmpdir(), 'trailkeep-pg-'));
+  const root = await mkdtemp(join(tmpdir(), ROOT_PREFIX));
+  await writeFile(join(root, 'owner.pid'), String(process.pid));
   const dataDir = join(root, 'data');
   const socketDir = join(root, 'sock');
   await mkdir(dataDir, { mode: 0o700 });
