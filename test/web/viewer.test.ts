@@ -342,7 +342,15 @@ describe('the viewer', () => {
     await roleRow.getByRole('button', { name: /Hide details/ }).press('Enter');
     await detail.waitFor({ state: 'detached' });
 
-    // Keyboard: the toggle opens with Enter.
+    // Keyboard: arrow keys move between the rows' toggles, Enter opens one.
+    await rows(page).first().getByRole('button').focus();
+    await page.keyboard.press('ArrowDown');
+    expect(
+      await rows(page)
+        .nth(1)
+        .getByRole('button')
+        .evaluate((button) => button === document.activeElement),
+    ).toBe(true);
     const userRow = rows(page).filter({ hasText: 'User Updated' });
     await userRow.getByRole('button', { name: /Show details/ }).focus();
     await page.keyboard.press('Enter');
@@ -364,6 +372,7 @@ describe('the viewer', () => {
     await page.locator('.history h1').waitFor();
     expect(await page.locator('.history h1').innerText()).toContain('u_sam');
     await page.locator('.timeline, .status').first().waitFor();
+    await page.screenshot({ path: join(SCREENSHOTS, 'history.png') });
     expect(problems).toEqual([]);
   });
 

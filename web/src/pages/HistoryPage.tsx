@@ -1,6 +1,7 @@
 /** One entity's full history (every event that touched it, and its state after each). */
 import { useEffect, useState } from 'react';
 import { ApiProblem, api, type EntityHistory } from '../api.js';
+import { printTerms } from '../query/terms.js';
 import { auditPath } from '../routes.js';
 import { HistoryView } from '../views/HistoryView.js';
 import { NoAccessView } from '../views/NoAccessView.js';
@@ -36,7 +37,10 @@ export function HistoryPage({ workspace, workspaceName, type, id }: HistoryPageP
 
   const back = auditPath(
     workspace,
-    `target_type:${JSON.stringify(type)} target_id:${JSON.stringify(id)}`,
+    printTerms([
+      { key: 'target_type', value: type, negated: false },
+      { key: 'target_id', value: id, negated: false },
+    ]),
   );
   if (state.state === 'loading') return <StatusPanel kind="loading" title="Loading history…" />;
   if (state.state === 'failed') {
