@@ -299,6 +299,35 @@ describe('local change tracking', () => {
   });
 });
 
+describe('local change tracking without a schema', () => {
+  it('applies the default rules: names that look secret are hidden', async () => {
+    const { server, client } = await setup(acknowledge);
+    await client.record({
+      ...event(0),
+      action: 'token.rotated',
+      diffLocally: true,
+      before: { label: 'ci', api_key: 'tk_old_value' },
+      after: { label: 'ci-bot', api_key: 'tk_new_value' },
+    });
+    await client.flush();
+    expect(server.requests[0]!.body).not.toContain('_value');
+    expect(server.requests[0]!.events[0]!.changes).toEqual([
+      { field: 'api_key', secret: true },
+      { field: 'label', old: 'ci', new: 'ci-bot' },
+    ]);
+  });
+
+  it('sends before and after unchanged when not asked to diff', async () => {
+    const { server, client } = await setup(acknowledge);
+    await client.record({ ...event(0), before: { label: 'a' }, after: { label: 'b' } });
+    await client.flush();
+    expect(server.requests[0]!.events[0]).toMatchObject({
+      before: { label: 'a' },
+      after: { label: 'b' },
+    });
+  });
+});
+
 describe('the spool', () => {
   it('keeps undelivered events on disk and a new client delivers them first, in order', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'tk-spool-'));
