@@ -17,7 +17,6 @@ import {
   TrailkeepClientError,
   ValidationError,
   type Problem,
-  type RejectedEvent,
 } from './errors.js';
 import { newEventId } from './ids.js';
 import { getEvent, iterateEvents, type EventsQuery, type Reader } from './query.js';
@@ -638,5 +637,3 @@ function splitRejected(
   });
   return { rejected, rest };
 }
-
-export type { RejectedEvent };
