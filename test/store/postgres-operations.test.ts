@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TrailkeepError } from '../../src/core/errors.js';
 import { ChainVerifier } from '../../src/core/verify.js';
-import { createPool } from '../../src/store/postgres/driver.js';
+import { createPool, inTransaction } from '../../src/store/postgres/driver.js';
 import {
   createAppRole,
   createAppRoleAt,
@@ -152,6 +152,26 @@ describe('PostgreSQL: the least-privilege service role', () => {
     } finally {
       await pool.end();
       await owner.close();
+    }
+  });
+});
+
+describe('PostgreSQL: durability', () => {
+  it('forces synchronous_commit on for appends even where the database turns it off', async () => {
+    const url = await createDatabase(server, 'async_commit');
+    const altered = await server.psql(`ALTER DATABASE ${nameOf(url)} SET synchronous_commit = off`);
+    expect(altered.code).toBe(0);
+    const pool = await createPool(url);
+    try {
+      const setting = async (db: { query: typeof pool.query }) =>
+        (await db.query<{ synchronous_commit: string }>('SHOW synchronous_commit')).rows[0]
+          ?.synchronous_commit;
+      expect(await setting(pool)).toBe('off');
+      expect(await inTransaction(pool, setting, { durable: true })).toBe('on');
+      // LOCAL: the pooled connection goes back to the database's default afterwards.
+      expect(await inTransaction(pool, setting)).toBe('off');
+    } finally {
+      await pool.end();
     }
   });
 });

@@ -198,15 +198,20 @@ export function translateError(error: unknown, target: string): unknown {
 /**
  * Runs `work` in one transaction on one client: COMMIT when it resolves, ROLLBACK when it
  * throws. A client whose rollback failed is discarded rather than returned to the pool.
+ * `durable` forces synchronous_commit on for this transaction (sent with BEGIN, no extra round
+ * trip), so its COMMIT returns only once the WAL is flushed, whatever the server's default.
  */
 export async function inTransaction<T>(
   pool: Pool,
   work: (client: Queryable) => Promise<T>,
+  options: { durable?: boolean } = {},
 ): Promise<T> {
   const client = await pool.connect();
   let broken = false;
   try {
-    await client.query('BEGIN');
+    await client.query(
+      options.durable === true ? 'BEGIN; SET LOCAL synchronous_commit = on' : 'BEGIN',
+    );
     const result = await work(client);
     await client.query('COMMIT');
     return result;

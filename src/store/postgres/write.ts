@@ -3,8 +3,8 @@
  * sealed elsewhere). Both run in one transaction that first locks the workspace's head row
  * (SELECT ... FOR UPDATE), so any number of processes appending to one workspace take turns on
  * that row alone: seq stays gapless, the chain stays linked, and other workspaces never wait.
- * `synchronous_commit` is forced on for the transaction, whatever the server's default, so an
- * acknowledged batch survives a crash of the server.
+ * `synchronous_commit` is forced on for the transaction (`durable`), whatever the server's
+ * default, so an acknowledged batch survives a crash of the server.
  */
 import { canonicalJson } from '../../core/canonical.js';
 import { sealBatch, type SealedEvent } from '../../core/chain.js';
@@ -31,74 +31,81 @@ export async function appendDrafts(
     ctx.pool,
     drafts.map((d) => d.occurred_at),
   );
-  return inTransaction(ctx.pool, async (tx) => {
-    await tx.query('SET LOCAL synchronous_commit = on');
-    const head = await lockHead(tx, workspace);
-    if (drafts.length === 0) return [];
-    const stored = await eventsByIds(
-      tx,
-      workspace,
-      drafts.map((d) => d.id),
-    );
-
-    // Decide for each draft: new, an idempotent re-send (of a stored event or of an earlier
-    // draft of this batch), or a conflict. Conflicts are all collected, then nothing is stored.
-    const fresh: EventDraft[] = [];
-    const seen = new Map<string, BatchEntry>();
-    const outcome: { entry: BatchEntry; created: boolean }[] = [];
-    const conflicts: Issue[] = [];
-    drafts.forEach((draft, index) => {
-      const comparable = comparableText(draft);
-      const earlier = seen.get(draft.id);
-      if (earlier !== undefined) {
-        if (earlier.comparable !== comparable) {
-          conflicts.push({
-            index,
-            path: '$.id',
-            message: `event id "${draft.id}" appears at index ${earlier.index} of this batch with different content`,
-          });
-        }
-        outcome.push({ entry: earlier, created: false });
-        return;
-      }
-      const existing = stored.get(draft.id);
-      if (existing !== undefined) {
-        const entry: BatchEntry = { comparable: comparableText(existing), index, stored: existing };
-        if (entry.comparable !== comparable) {
-          conflicts.push({
-            index,
-            path: '$.id',
-            message: `event id "${draft.id}" is already stored (seq ${existing.seq}) with different content`,
-          });
-        }
-        seen.set(draft.id, entry);
-        outcome.push({ entry, created: false });
-        return;
-      }
-      const entry: BatchEntry = { comparable, index, freshIndex: fresh.length };
-      fresh.push(draft);
-      seen.set(draft.id, entry);
-      outcome.push({ entry, created: true });
-    });
-    if (conflicts.length > 0) {
-      const [first] = conflicts;
-      throw new TrailkeepError(
-        'event_id_conflict',
-        conflicts.length === 1 && first !== undefined
-          ? first.message
-          : `${conflicts.length} events reuse an id with different content`,
-        { issues: conflicts },
+  return inTransaction(
+    ctx.pool,
+    async (tx) => {
+      const head = await lockHead(tx, workspace);
+      if (drafts.length === 0) return [];
+      const stored = await eventsByIds(
+        tx,
+        workspace,
+        drafts.map((d) => d.id),
       );
-    }
 
-    const sealed = sealBatch(head, fresh);
-    await insertSealed(tx, workspace, sealed);
-    return outcome.map(({ entry, created }) => {
-      const event = entry.stored ?? sealed[entry.freshIndex ?? -1]?.event;
-      if (event === undefined) throw new Error('a sealed event went missing');
-      return { event, created };
-    });
-  });
+      // Decide for each draft: new, an idempotent re-send (of a stored event or of an earlier
+      // draft of this batch), or a conflict. Conflicts are all collected, then nothing is stored.
+      const fresh: EventDraft[] = [];
+      const seen = new Map<string, BatchEntry>();
+      const outcome: { entry: BatchEntry; created: boolean }[] = [];
+      const conflicts: Issue[] = [];
+      drafts.forEach((draft, index) => {
+        const comparable = comparableText(draft);
+        const earlier = seen.get(draft.id);
+        if (earlier !== undefined) {
+          if (earlier.comparable !== comparable) {
+            conflicts.push({
+              index,
+              path: '$.id',
+              message: `event id "${draft.id}" appears at index ${earlier.index} of this batch with different content`,
+            });
+          }
+          outcome.push({ entry: earlier, created: false });
+          return;
+        }
+        const existing = stored.get(draft.id);
+        if (existing !== undefined) {
+          const entry: BatchEntry = {
+            comparable: comparableText(existing),
+            index,
+            stored: existing,
+          };
+          if (entry.comparable !== comparable) {
+            conflicts.push({
+              index,
+              path: '$.id',
+              message: `event id "${draft.id}" is already stored (seq ${existing.seq}) with different content`,
+            });
+          }
+          seen.set(draft.id, entry);
+          outcome.push({ entry, created: false });
+          return;
+        }
+        const entry: BatchEntry = { comparable, index, freshIndex: fresh.length };
+        fresh.push(draft);
+        seen.set(draft.id, entry);
+        outcome.push({ entry, created: true });
+      });
+      if (conflicts.length > 0) {
+        const [first] = conflicts;
+        throw new TrailkeepError(
+          'event_id_conflict',
+          conflicts.length === 1 && first !== undefined
+            ? first.message
+            : `${conflicts.length} events reuse an id with different content`,
+          { issues: conflicts },
+        );
+      }
+
+      const sealed = sealBatch(head, fresh);
+      await insertSealed(tx, workspace, sealed);
+      return outcome.map(({ entry, created }) => {
+        const event = entry.stored ?? sealed[entry.freshIndex ?? -1]?.event;
+        if (event === undefined) throw new Error('a sealed event went missing');
+        return { event, created };
+      });
+    },
+    { durable: true },
+  );
 }
 
 interface BatchEntry {
@@ -123,17 +130,20 @@ export async function importSealedEvents(
     ctx.pool,
     events.map((e) => e.occurred_at).filter((t) => !Number.isNaN(Date.parse(t))),
   );
-  await inTransaction(ctx.pool, async (tx) => {
-    await tx.query('SET LOCAL synchronous_commit = on');
-    const head = await lockHead(tx, workspace);
-    const stored = await eventsByIds(
-      tx,
-      workspace,
-      events.map((e) => e.id),
-    );
-    const sealed = checkContinuation(workspace, head, events, new Set(stored.keys()));
-    await insertSealed(tx, workspace, sealed);
-  });
+  await inTransaction(
+    ctx.pool,
+    async (tx) => {
+      const head = await lockHead(tx, workspace);
+      const stored = await eventsByIds(
+        tx,
+        workspace,
+        events.map((e) => e.id),
+      );
+      const sealed = checkContinuation(workspace, head, events, new Set(stored.keys()));
+      await insertSealed(tx, workspace, sealed);
+    },
+    { durable: true },
+  );
 }
 
 /**
