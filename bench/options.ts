@@ -50,9 +50,9 @@ export function sizesFor(options: BenchOptions): Sizes {
   const small = (full: number, quick: number): number =>
     Math.max(1, Math.min(options.quick ? quick : full, options.events));
   return {
-    runs: options.quick ? 15 : 100,
+    runs: options.quick ? 12 : 100,
     batchOfOne: small(1_000, 200),
-    batchOfHundred: small(50_000, 5_000),
+    batchOfHundred: small(50_000, 3_000),
     deepPage: 200,
   };
 }

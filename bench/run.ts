@@ -143,7 +143,11 @@ async function smallIngest(
       label: `plain multi-row INSERT of the same rows, transactions of ${size.toLocaleString('en-US')}`,
       value: perSecond(copy.events, copy.ms),
     },
-    { events: ingest.events },
+    {
+      events: ingest.events,
+      cpu_us_per_event: (ingest.cpuMs * 1000) / ingest.events,
+      baseline_cpu_us_per_event: (copy.cpuMs * 1000) / copy.events,
+    },
   );
 }
 
@@ -195,7 +199,12 @@ async function runScenarios(run: EngineRun, options: BenchOptions, sizes: Sizes)
             'plain multi-row INSERT of the same rows, same schema and indexes, transactions of 1,000',
           value: perSecond(copy.events, copy.ms),
         },
-        { events: build.events, seconds: build.ms / 1000 },
+        {
+          events: build.events,
+          seconds: build.ms / 1000,
+          cpu_us_per_event: (build.cpuMs * 1000) / build.events,
+          baseline_cpu_us_per_event: (copy.cpuMs * 1000) / copy.events,
+        },
       ),
     );
 

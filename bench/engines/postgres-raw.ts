@@ -1,10 +1,9 @@
 /** The PostgreSQL baseline: the `pg` driver and hand-written SQL over Trailkeep's own indexes. */
 import pg from 'pg';
-import { performance } from 'node:perf_hooks';
 import type { HashedBody } from '../../src/core/chain.js';
 import type { StoredEvent } from '../../src/core/event.js';
-import type { ChainBytes, HandQuery, RawLog, RowCopier } from './raw.js';
-import { valuesList } from './raw.js';
+import type { ChainBytes, HandQuery, RawLog, RowCopier, WriteTime } from './raw.js';
+import { startClock, valuesList } from './raw.js';
 
 type Param = string | number | null;
 
@@ -261,13 +260,13 @@ class PostgresCopier implements RowCopier {
     }
   }
 
-  async copy(workspace: string, fromSeq: number, toSeq: number): Promise<number> {
+  async copy(workspace: string, fromSeq: number, toSeq: number): Promise<WriteTime> {
     const ids = await this.read('event_ids', ID_COLUMNS, workspace, fromSeq, toSeq);
     const events = await this.read('events', EVENT_COLUMNS, workspace, fromSeq, toSeq);
     const targets = await this.read('event_targets', TARGET_COLUMNS, workspace, fromSeq, toSeq);
     this.client ??= await this.target.connect();
     const client = this.client;
-    const start = performance.now();
+    const clock = startClock();
     await client.query('BEGIN');
     try {
       await this.insert(client, 'event_ids', ID_COLUMNS, ids);
@@ -278,7 +277,7 @@ class PostgresCopier implements RowCopier {
       await client.query('ROLLBACK');
       throw error;
     }
-    return performance.now() - start;
+    return clock();
   }
 
   async close(): Promise<void> {

@@ -3,6 +3,7 @@
  * possible, with hand-written SQL over the indexes that Trailkeep's schema already has. Each
  * engine implements RawLog; nothing here goes through the Store or the service.
  */
+import { performance } from 'node:perf_hooks';
 import type { StoredEvent } from '../../src/core/event.js';
 import type { Position } from '../../src/core/query/filter.js';
 import { parseStoreUrl } from '../../src/store/open.js';
@@ -48,13 +49,30 @@ export interface RawLog {
   close(): Promise<void>;
 }
 
+export interface WriteTime {
+  /** Wall time of the write transaction. */
+  ms: number;
+  /** CPU time (user + system) of this process during it. */
+  cpuMs: number;
+}
+
+/** Starts a clock; calling the result reads wall and CPU time since. */
+export function startClock(): () => WriteTime {
+  const cpu = process.cpuUsage();
+  const start = performance.now();
+  return () => {
+    const used = process.cpuUsage(cpu);
+    return { ms: performance.now() - start, cpuMs: (used.user + used.system) / 1000 };
+  };
+}
+
 /**
  * Copies already-stored rows from one database into a fresh one of the same schema, batch by
  * batch, timing only the writes.
  */
 export interface RowCopier {
-  /** Copies seqs [fromSeq, toSeq] of `workspace` in one transaction; returns the write time in ms. */
-  copy(workspace: string, fromSeq: number, toSeq: number): Promise<number>;
+  /** Copies seqs [fromSeq, toSeq] of `workspace` in one transaction; times only the writes. */
+  copy(workspace: string, fromSeq: number, toSeq: number): Promise<WriteTime>;
   close(): Promise<void>;
 }
 

@@ -1,11 +1,10 @@
 /** The SQLite baseline: better-sqlite3 and hand-written SQL over Trailkeep's own indexes. */
 import Database from 'better-sqlite3';
 import { statSync } from 'node:fs';
-import { performance } from 'node:perf_hooks';
 import type { HashedBody } from '../../src/core/chain.js';
 import type { StoredEvent } from '../../src/core/event.js';
-import type { ChainBytes, HandQuery, RawLog, RowCopier } from './raw.js';
-import { valuesList } from './raw.js';
+import type { ChainBytes, HandQuery, RawLog, RowCopier, WriteTime } from './raw.js';
+import { startClock, valuesList } from './raw.js';
 
 type Param = string | number | bigint | Buffer | null;
 
@@ -286,11 +285,11 @@ class SqliteCopier implements RowCopier {
     return key;
   }
 
-  copy(workspace: string, fromSeq: number, toSeq: number): Promise<number> {
+  copy(workspace: string, fromSeq: number, toSeq: number): Promise<WriteTime> {
     const events = this.readEvents.all(this.ws(workspace), fromSeq, toSeq) as Param[][];
     const eids = events.map((row) => Number(row[0]));
     const targets = this.readTargets.all(Math.min(...eids), Math.max(...eids)) as Param[][];
-    const start = performance.now();
+    const clock = startClock();
     this.target.exec('BEGIN IMMEDIATE');
     try {
       this.insertEvents.run(events);
@@ -300,7 +299,7 @@ class SqliteCopier implements RowCopier {
       this.target.exec('ROLLBACK');
       throw error;
     }
-    return Promise.resolve(performance.now() - start);
+    return Promise.resolve(clock());
   }
 
   close(): Promise<void> {

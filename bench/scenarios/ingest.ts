@@ -22,6 +22,8 @@ export interface IngestRun {
   events: number;
   /** Sum of the timed ingest calls. */
   ms: number;
+  /** CPU time (user + system) of this process during those calls, in ms. */
+  cpuMs: number;
   /** The events as the product sent them, JSON. */
   sentBytes: number;
   /** The events as stored and exported (with seq, received_at, category, hashes), JSON. */
@@ -46,7 +48,15 @@ export async function ingestBatches(
   batches: Iterable<Batch>,
   progress?: (events: number, ms: number) => void,
 ): Promise<IngestRun> {
-  const run: IngestRun = { events: 0, ms: 0, sentBytes: 0, storedBytes: 0, ranges: [], late: 0 };
+  const run: IngestRun = {
+    events: 0,
+    ms: 0,
+    cpuMs: 0,
+    sentBytes: 0,
+    storedBytes: 0,
+    ranges: [],
+    late: 0,
+  };
   const latest = new Map<string, string>();
   for (const batch of batches) {
     let newest = latest.get(batch.workspace) ?? '';
@@ -57,9 +67,11 @@ export async function ingestBatches(
       else newest = at;
     }
     latest.set(batch.workspace, newest);
+    const cpu = process.cpuUsage();
     const start = performance.now();
     const result = await log.ingestEvents(batch.workspace, batch.events);
     run.ms += performance.now() - start;
+    run.cpuMs += cpuMs(process.cpuUsage(cpu));
     const first = result.events[0]?.event.seq;
     const last = result.events.at(-1)?.event.seq;
     if (first === undefined || last === undefined || result.created !== batch.events.length) {
@@ -94,19 +106,26 @@ export async function copyRanges(
   sourceUrl: string,
   targetUrl: string,
   ranges: readonly SeqRange[],
-): Promise<{ events: number; ms: number }> {
+): Promise<{ events: number; ms: number; cpuMs: number }> {
   const copier = await openCopier(sourceUrl, targetUrl);
   let ms = 0;
+  let cpu = 0;
   let events = 0;
   try {
     for (const range of ranges) {
-      ms += await copier.copy(range.workspace, range.from, range.to);
+      const time = await copier.copy(range.workspace, range.from, range.to);
+      ms += time.ms;
+      cpu += time.cpuMs;
       events += range.to - range.from + 1;
     }
   } finally {
     await copier.close();
   }
-  return { events, ms };
+  return { events, ms, cpuMs: cpu };
+}
+
+function cpuMs(usage: NodeJS.CpuUsage): number {
+  return (usage.user + usage.system) / 1000;
 }
 
 export function perSecond(events: number, ms: number): number {
