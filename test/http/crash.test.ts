@@ -10,17 +10,16 @@
  * (every ~1/12 of the events, with random jitter in count and time), so they land while clients
  * are sending however fast or slow the machine is.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
-import { createServer } from 'node:net';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, test } from 'vitest';
 import { MATCH_ALL } from '../../src/core/query/filter.js';
 import { LogService } from '../../src/service/log-service.js';
 import { openStore } from '../../src/store/open.js';
+import { exited, freePort, sleep, snapshotBuild, startServe } from './process-support.js';
 
-const ROOT = new URL('../..', import.meta.url).pathname;
 const CLIENTS = 4;
 const EVENTS_PER_CLIENT = 5_000;
 const BATCH = 50;
@@ -28,15 +27,6 @@ const KILLS = 12;
 
 const dir = mkdtempSync(join(tmpdir(), 'trailkeep-crash-'));
 const db = `sqlite:${join(dir, 'trailkeep.db')}`;
-const app = join(dir, 'app');
-
-/** bin/ + dist/ + package.json copied, node_modules linked: a build nobody else rewrites. */
-function snapshotBuild(): void {
-  cpSync(join(ROOT, 'dist'), join(app, 'dist'), { recursive: true });
-  cpSync(join(ROOT, 'bin'), join(app, 'bin'), { recursive: true });
-  cpSync(join(ROOT, 'package.json'), join(app, 'package.json'));
-  symlinkSync(join(ROOT, 'node_modules'), join(app, 'node_modules'), 'dir');
-}
 let child: ChildProcess | undefined;
 
 afterAll(() => {
@@ -44,78 +34,13 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() =>
-        typeof address === 'object' && address
-          ? resolve(address.port)
-          : reject(new Error('no port')),
-      );
-    });
-  });
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function healthy(url: string): Promise<boolean> {
-  try {
-    const response = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1000) });
-    await response.arrayBuffer();
-    return response.status === 200;
-  } catch {
-    return false;
-  }
-}
-
-interface Started {
-  process: ChildProcess;
-  stdout: () => string;
-}
-
-async function startServer(port: number, url: string): Promise<Started> {
-  const proc = spawn(
-    process.execPath,
-    [
-      join(app, 'bin/trailkeep.js'),
-      'serve',
-      '--db',
-      db,
-      '--port',
-      String(port),
-      '--json',
-      '--log-level',
-      'error',
-    ],
-    { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let out = '';
-  let err = '';
-  proc.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  proc.stderr?.on('data', (chunk: Buffer) => (err += chunk.toString()));
-  for (let i = 0; i < 600; i++) {
-    if (proc.exitCode !== null) throw new Error(`server exited ${proc.exitCode}: ${err}`);
-    if (await healthy(url)) return { process: proc, stdout: () => out };
-    await sleep(25);
-  }
-  throw new Error(`server did not start: ${err}`);
-}
-
-function killed(proc: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (proc.exitCode !== null || proc.signalCode !== null) resolve();
-    else proc.once('exit', () => resolve());
-  });
-}
-
 test('SIGKILL at random moments loses no acknowledged event and stores none twice', async () => {
-  snapshotBuild();
+  const bin = snapshotBuild(dir);
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const first = await startServer(port, url);
+  const serveArgs = ['--db', db, '--port', String(port), '--json', '--log-level', 'error'];
+  const startServer = (): ReturnType<typeof startServe> => startServe(bin, serveArgs, url, dir);
+  const first = await startServer();
   child = first.process;
   const credentials = JSON.parse(
     first
@@ -184,15 +109,15 @@ test('SIGKILL at random moments loses no acknowledged event and stores none twic
     const current = child;
     if (sending) killsWhileSending += 1;
     current.kill('SIGKILL');
-    await killed(current);
+    await exited(current);
     kills += 1;
-    child = (await startServer(port, url)).process;
+    child = (await startServer()).process;
   }
   await clients;
   // A graceful stop at the end: SIGTERM drains and closes the store.
   const last = child;
   last.kill('SIGTERM');
-  await killed(last);
+  await exited(last);
   expect(last.exitCode).toBe(0);
 
   expect(unexpected).toEqual([]);
