@@ -1,6 +1,7 @@
 /** Shared helpers for CLI commands: options, opening the store and services, output. */
 import type { Command } from 'commander';
 import { LogService } from '../service/log-service.js';
+import type { OpenOptions } from '../store/open.js';
 import type { Store } from '../store/store.js';
 
 export const DEFAULT_DB = 'sqlite:./data/trailkeep.db';
@@ -38,9 +39,10 @@ export interface Opened {
 export async function withServices<T>(
   db: string,
   work: (opened: Opened) => Promise<T>,
+  options: OpenOptions = {},
 ): Promise<T> {
   const { openStore } = await import('../store/open.js');
-  const store = await openStore(db);
+  const store = await openStore(db, options);
   try {
     const log = await LogService.open(store);
     return await work({ store, log });

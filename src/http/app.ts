@@ -32,7 +32,7 @@ export interface AppOptions {
   logger?: boolean | Record<string, unknown>;
   /** Trust X-Forwarded-For/-Proto from a reverse proxy (for client IPs and Secure cookies). */
   trustProxy?: boolean;
-  /** The built viewer; default web/dist under the working directory. */
+  /** The built viewer; default the package's web/dist. */
   webRoot?: string;
   /** Secure cookies even when requests arrive over plain HTTP (TLS ends at a proxy). */
   secureCookies?: boolean;

@@ -6,6 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { TrailkeepError } from '../core/errors.js';
@@ -62,11 +63,27 @@ export function addSecurityHeaders(app: FastifyInstance): void {
   });
 }
 
+/**
+ * The package's own web/dist, wherever the server is started from: this module runs from
+ * src/http (tsx) or dist/src/http (built), so the package root is two or three levels up.
+ */
+export function defaultWebRoot(): string {
+  const here = fileURLToPath(new URL('.', import.meta.url));
+  const candidates = [
+    join(here, '..', '..', 'web', 'dist'),
+    join(here, '..', '..', '..', 'web', 'dist'),
+  ];
+  return (
+    candidates.find((dir) => existsSync(join(dir, 'index.html'))) ??
+    join(process.cwd(), 'web', 'dist')
+  );
+}
+
 export async function registerViewer(
   app: FastifyInstance,
   webRoot: string | undefined,
 ): Promise<void> {
-  const root = resolve(webRoot ?? join(process.cwd(), 'web', 'dist'));
+  const root = resolve(webRoot ?? defaultWebRoot());
   const built = existsSync(join(root, 'index.html'));
   if (built) {
     await app.register(fastifyStatic, {

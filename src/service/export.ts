@@ -47,7 +47,7 @@ export interface ExportPlan {
 }
 
 /** Rows are encoded in groups: one library call per group instead of one per row. */
-const GROUP = 512;
+const GROUP = 256;
 
 export function parseFormat(format: string | undefined): ExportFormat {
   const f = (format ?? 'csv').toLowerCase();

@@ -32,11 +32,22 @@ interface PostgresModule {
   openPostgresStore: (url: string) => Promise<Store>;
 }
 
-export async function openStore(url: string): Promise<Store> {
+export interface OpenOptions {
+  /**
+   * SQLite page cache in MiB. Long sequential reads (export, verify, copy) read each page once,
+   * so a small cache keeps their memory flat without slowing them.
+   */
+  cacheSizeMb?: number;
+}
+
+export async function openStore(url: string, options: OpenOptions = {}): Promise<Store> {
   const location = parseStoreUrl(url);
   if (location.engine === 'sqlite') {
     const { openSqliteStore } = await import('./sqlite/index.js');
-    return openSqliteStore(location.path);
+    return openSqliteStore(
+      location.path,
+      options.cacheSizeMb === undefined ? {} : { cacheSizeMb: options.cacheSizeMb },
+    );
   }
   // A variable specifier keeps the PostgreSQL driver out of SQLite-only processes.
   const postgresModule = './postgres/index.js';

@@ -10,6 +10,9 @@ import { planExport } from '../../service/export.js';
 import { positiveInt, printJson, withDb, withServices } from '../context.js';
 import { createProgress } from '../progress.js';
 
+/** Each page is read once: a small page cache keeps memory flat at any export size. */
+const STREAMING = { cacheSizeMb: 8 };
+
 interface ExportOptions {
   db: string;
   workspace: string;
@@ -41,50 +44,54 @@ export function register(program: Command): void {
     .option('--out <file>', 'output file; - for stdout (default: a name with workspace and range)')
     .option('--json', 'print a JSON summary on stdout (with --out FILE)')
     .action(async (words: string[], options: ExportOptions) => {
-      await withServices(options.db, async ({ log }) => {
-        const plan = await planExport(log, options.workspace, {
-          q: words.join(' '),
-          format: options.format,
-          type: options.type,
-          entityType: options.targetType,
-          limit: options.limit,
-        });
-        const toStdout = options.out === '-';
-        const file = options.out && !toStdout ? options.out : plan.filename;
-        const total =
-          plan.kind === 'events' && !toStdout
-            ? (await log.count(options.workspace, plan.filter)).value
-            : 0;
-        const progress = toStdout ? undefined : createProgress(options.limit ?? total, 'export');
-        let lastShown = 0;
-        const chunks = plan.chunks();
-        async function* withProgress(): AsyncGenerator<string> {
-          for await (const chunk of chunks) {
-            yield chunk;
-            if (progress && plan.rows() - lastShown >= 1000) {
-              lastShown = plan.rows();
-              progress.update(lastShown);
+      await withServices(
+        options.db,
+        async ({ log }) => {
+          const plan = await planExport(log, options.workspace, {
+            q: words.join(' '),
+            format: options.format,
+            type: options.type,
+            entityType: options.targetType,
+            limit: options.limit,
+          });
+          const toStdout = options.out === '-';
+          const file = options.out && !toStdout ? options.out : plan.filename;
+          const total =
+            plan.kind === 'events' && !toStdout
+              ? (await log.count(options.workspace, plan.filter)).value
+              : 0;
+          const progress = toStdout ? undefined : createProgress(options.limit ?? total, 'export');
+          let lastShown = 0;
+          const chunks = plan.chunks();
+          async function* withProgress(): AsyncGenerator<string> {
+            for await (const chunk of chunks) {
+              yield chunk;
+              if (progress && plan.rows() - lastShown >= 1000) {
+                lastShown = plan.rows();
+                progress.update(lastShown);
+              }
             }
           }
-        }
-        const sink = toStdout ? process.stdout : createWriteStream(file, { flags: 'wx' });
-        await pipeline(Readable.from(withProgress()), sink, { end: !toStdout });
-        progress?.update(plan.rows());
-        progress?.stop();
-        if (plan.truncated) {
-          process.stderr.write(
-            `trailkeep: --limit ${options.limit} cut the export short; more rows match\n`,
-          );
-        }
-        const summary = {
-          file: toStdout ? '-' : file,
-          format: plan.format,
-          type: plan.kind,
-          rows: plan.rows(),
-          truncated: plan.truncated,
-        };
-        if (options.json && !toStdout) printJson(summary);
-        else if (!toStdout) process.stderr.write(`Wrote ${summary.rows} rows to ${file}\n`);
-      });
+          const sink = toStdout ? process.stdout : createWriteStream(file, { flags: 'wx' });
+          await pipeline(Readable.from(withProgress(), { objectMode: false }), sink, { end: !toStdout });
+          progress?.update(plan.rows());
+          progress?.stop();
+          if (plan.truncated) {
+            process.stderr.write(
+              `trailkeep: --limit ${options.limit} cut the export short; more rows match\n`,
+            );
+          }
+          const summary = {
+            file: toStdout ? '-' : file,
+            format: plan.format,
+            type: plan.kind,
+            rows: plan.rows(),
+            truncated: plan.truncated,
+          };
+          if (options.json && !toStdout) printJson(summary);
+          else if (!toStdout) process.stderr.write(`Wrote ${summary.rows} rows to ${file}\n`);
+        },
+        STREAMING,
+      );
     });
 }

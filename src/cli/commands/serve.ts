@@ -14,6 +14,8 @@ import { CliExit, withDb } from '../context.js';
 
 interface ServeOptions {
   db: string;
+  /** Also load the demo workspaces on a first start (events in all), owned by the owner. */
+  demo?: number | boolean;
   port: number;
   host: string;
   workspace: string;
@@ -53,7 +55,39 @@ async function firstStart(
   }
 }
 
-function printFirstStart(url: string, created: InitWorkspaceResult, json: boolean): void {
+const DEFAULT_DEMO_EVENTS = 10_000;
+
+/**
+ * The first-run experience: the demo's workspaces (one per vocabulary of the design), with the
+ * first owner as their owner, so a new user sees a realistic log at once.
+ */
+async function loadDemoFor(
+  store: Store,
+  log: LogService,
+  accounts: AccountService,
+  created: InitWorkspaceResult,
+  demo: number | boolean,
+): Promise<string[]> {
+  const { generateDemo } = await import('../../demo/generate.js');
+  const { loadDemo } = await import('../../demo/load.js');
+  const events = demo === true ? DEFAULT_DEMO_EVENTS : Number(demo);
+  if (!Number.isInteger(events) || events < 0) {
+    throw new CliExit(2, `trailkeep: --demo takes a number of events, got "${String(demo)}"`);
+  }
+  process.stdout.write(`Loading ${events.toLocaleString('en-US')} demo events...\n`);
+  const loaded = await loadDemo(store, log, generateDemo({ events, now: new Date() }));
+  for (const { id } of loaded) {
+    await accounts.addMember(id, { email: created.owner.email, role: 'owner' });
+  }
+  return loaded.map((l) => l.id);
+}
+
+function printFirstStart(
+  url: string,
+  created: InitWorkspaceResult,
+  json: boolean,
+  demoWorkspaces: readonly string[],
+): void {
   if (json) {
     process.stdout.write(
       `${JSON.stringify({
@@ -61,6 +95,7 @@ function printFirstStart(url: string, created: InitWorkspaceResult, json: boolea
         workspace: created.workspace.id,
         owner: created.owner,
         keys: created.keys,
+        demo_workspaces: demoWorkspaces,
       })}\n`,
     );
     return;
@@ -74,6 +109,9 @@ function printFirstStart(url: string, created: InitWorkspaceResult, json: boolea
     `  Owner email:  ${created.owner.email}`,
     `  Password:     ${created.owner.password ?? '(unchanged: the account already existed)'}`,
     `  Ingest key:   ${created.keys.ingest ?? ''}`,
+    ...(demoWorkspaces.length > 0
+      ? [`  Demo data:    ${demoWorkspaces.join(', ')} (switch workspaces in the viewer)`]
+      : []),
     '',
     'Send an event:',
     `  curl -X POST ${url}/api/v1/workspaces/${created.workspace.id}/events \\`,
@@ -97,6 +135,8 @@ async function serve(options: ServeOptions): Promise<void> {
     const log = await LogService.open(store);
     const accounts = new AccountService(store);
     const created = await firstStart(store, accounts, options);
+    const demoWorkspaces =
+      created && options.demo ? await loadDemoFor(store, log, accounts, created, options.demo) : [];
     const app = await buildApp({
       log,
       accounts,
@@ -110,7 +150,7 @@ async function serve(options: ServeOptions): Promise<void> {
     const boundPort = typeof address === 'object' && address !== null ? address.port : options.port;
     const host = options.host.includes(':') ? `[${options.host}]` : options.host;
     const url = `http://${host}:${boundPort}`;
-    if (created) printFirstStart(url, created, options.json ?? false);
+    if (created) printFirstStart(url, created, options.json ?? false, demoWorkspaces);
     else if (options.json) process.stdout.write(`${JSON.stringify({ url })}\n`);
     else process.stdout.write(`Trailkeep is listening on ${url}/\n`);
 
@@ -157,6 +197,10 @@ export function register(program: Command): void {
     .option('--workspace <id>', 'first workspace, created on a first start', 'default')
     .option('--owner <email>', 'owner of the first workspace', 'owner@localhost')
     .option('--json', 'print the first-start credentials and the URL as JSON')
+    .option(
+      '--demo [events]',
+      `on a first start, also load the demo workspaces (default ${DEFAULT_DEMO_EVENTS} events)`,
+    )
     .option('--secure-cookies', 'mark cookies Secure even without TLS here (TLS ends at a proxy)')
     .option('--trust-proxy', 'trust X-Forwarded-For and X-Forwarded-Proto from a reverse proxy')
     .option('--web-root <dir>', 'the built viewer (default web/dist)')

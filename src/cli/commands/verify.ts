@@ -40,16 +40,20 @@ export function register(program: Command): void {
         const ws = (checkpoint as { workspace?: unknown }).workspace;
         if (typeof ws === 'string') options.workspace = ws;
       }
-      const reports = await withServices(options.db, async ({ log, store }) => {
-        const ids = options.workspace
-          ? [options.workspace]
-          : (await store.listWorkspaces()).map((w) => w.id);
-        const out: VerifyReport[] = [];
-        for (const id of ids) {
-          out.push(await log.verify(id, checkpoint === undefined ? {} : { checkpoint }));
-        }
-        return out;
-      });
+      const reports = await withServices(
+        options.db,
+        async ({ log, store }) => {
+          const ids = options.workspace
+            ? [options.workspace]
+            : (await store.listWorkspaces()).map((w) => w.id);
+          const out: VerifyReport[] = [];
+          for (const id of ids) {
+            out.push(await log.verify(id, checkpoint === undefined ? {} : { checkpoint }));
+          }
+          return out;
+        },
+        { cacheSizeMb: 8 },
+      );
       if (options.json) printJson(options.workspace ? reports[0] : { workspaces: reports });
       else for (const r of reports) process.stdout.write(`${describe(r)}\n`);
       if (reports.some((r) => !r.ok)) process.exitCode = 1;

@@ -72,6 +72,18 @@ function scan(
   order: ScanOrder,
   limit: number,
 ): StoredEvent[] {
+  return scanRows(context, ws, filter, position, order, limit).map(toStoredEvent);
+}
+
+/** The raw rows of one keyset batch, not yet parsed (streams parse one row at a time). */
+function scanRows(
+  context: SqliteContext,
+  ws: number,
+  filter: Filter,
+  position: Position | undefined,
+  order: ScanOrder,
+  limit: number,
+): EventRow[] {
   const params: SqlParam[] = [ws];
   let keyset = '';
   const bounds: TimeBounds = {};
@@ -93,7 +105,7 @@ function scan(
        ORDER BY e.occurred_ms ${direction}, e.seq ${direction} LIMIT ?`,
     )
     .all(...params, ...where.params, limit) as EventRow[];
-  return rows.map(toStoredEvent);
+  return rows;
 }
 
 function positionOf(event: StoredEvent): Position {
@@ -146,11 +158,16 @@ export async function* streamMatching(
   let position: Position | undefined;
   const order: ScanOrder = options.order === 'newest' ? 'desc' : 'asc';
   while (remaining > 0) {
-    const batch = scan(context, ws, filter, position, order, Math.min(BATCH_SIZE, remaining));
-    for (const event of batch) yield event;
-    remaining -= batch.length;
-    const last = batch.at(-1);
-    if (last === undefined || batch.length < BATCH_SIZE) return;
+    const rows = scanRows(context, ws, filter, position, order, Math.min(BATCH_SIZE, remaining));
+    // Parsed one at a time: a batch of row texts is far smaller than a batch of event objects,
+    // which keeps a long export's live heap (and so its peak memory) small.
+    let last: StoredEvent | undefined;
+    for (const row of rows) {
+      last = toStoredEvent(row);
+      yield last;
+    }
+    remaining -= rows.length;
+    if (last === undefined || rows.length < BATCH_SIZE) return;
     position = positionOf(last);
     // Let other requests run between batches: a huge export must not starve the server.
     await nextTurn();
