@@ -91,6 +91,7 @@ export async function registerViewer(
       prefix: '/',
       wildcard: true,
       index: ['index.html'],
+      cacheControl: false,
       // Hashed asset names change with their content; index.html must always be revalidated.
       setHeaders: (res, path) => {
         res.setHeader(
