@@ -19,6 +19,8 @@ async function loadCommands(): Promise<Register[]> {
     import('./commands/checkpoint.js'),
     import('./commands/export.js'),
     import('./commands/history.js'),
+    import('./commands/migrate.js'),
+    import('./commands/copy.js'),
     import('./commands/serve.js'),
     import('./commands/keys.js'),
     import('./commands/users.js'),
