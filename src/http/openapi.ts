@@ -121,10 +121,23 @@ function responses(schema: Record<string, unknown> | undefined): Record<string, 
   const declared = (schema?.['response'] ?? {}) as Record<string, JsonSchema>;
   for (const [status, body] of Object.entries(declared)) {
     const description = typeof body['description'] === 'string' ? body['description'] : 'OK';
-    result[status] =
-      body['type'] === 'null'
-        ? { description }
-        : { description, content: { 'application/json': { schema: withRefs(body) } } };
+    // Fastify's per-media-type form: { description, content: { 'text/csv': { schema } } }.
+    const content = body['content'] as Record<string, { schema: unknown }> | undefined;
+    if (content !== undefined) {
+      result[status] = {
+        description,
+        content: Object.fromEntries(
+          Object.entries(content).map(([type, media]) => [
+            type,
+            { schema: withRefs(media.schema) },
+          ]),
+        ),
+      };
+    } else if (body['type'] === 'null') {
+      result[status] = { description };
+    } else {
+      result[status] = { description, content: { 'application/json': { schema: withRefs(body) } } };
+    }
   }
   result['default'] = {
     description: 'An error, as RFC 9457 problem details (see docs/errors.md)',

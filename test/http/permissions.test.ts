@@ -267,7 +267,13 @@ describe('role x route', () => {
         if (status >= 400) {
           expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
         } else if (row.template !== '/openapi.json') {
-          const problems = checker.check(row.method, row.template, status, response.body);
+          const problems = checker.check(
+            row.method,
+            row.template,
+            status,
+            response.body,
+            response.headers.get('content-type') ?? undefined,
+          );
           if (problems.length > 0)
             failures.push(`${who}: body does not match the schema: ${problems.join('; ')}`);
         }

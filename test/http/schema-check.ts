@@ -26,14 +26,24 @@ export class ResponseChecker {
   }
 
   /** Validation errors as text, or [] when the body matches (or the route declares no body). */
-  check(method: string, template: string, status: number, body: unknown): string[] {
-    const key = `${method} ${template} ${status}`;
+  check(
+    method: string,
+    template: string,
+    status: number,
+    body: unknown,
+    contentType = 'application/json',
+  ): string[] {
+    const media = contentType.split(';')[0]!.trim();
+    const key = `${method} ${template} ${status} ${media}`;
     let validate = this.cache.get(key);
     if (!validate) {
       const operation = this.doc.paths[template]?.[method.toLowerCase()];
       if (!operation) return [`no operation ${method} ${template} in the document`];
       const response = operation.responses[String(status)];
       if (!response) return [`${method} ${template} does not declare status ${status}`];
+      if (media !== 'application/json') {
+        return response.content?.[media] ? [] : [`${status} does not declare ${media}`];
+      }
       const schema = response.content?.['application/json']?.schema;
       if (schema === undefined) return body === undefined ? [] : [`${status} declares no body`];
       const rewritten = JSON.parse(

@@ -118,9 +118,12 @@ export function exportRoutes(app: FastifyInstance, ctx: HttpContext): void {
         querystring: EXPORT_QUERY,
         response: {
           200: {
-            description:
-              'The export file, streamed: text/csv, application/json or application/x-ndjson',
-            type: 'string',
+            description: 'The export file, streamed in the asked format',
+            content: {
+              'text/csv': { schema: { type: 'string' } },
+              'application/json': { schema: { type: 'array', items: {} } },
+              'application/x-ndjson': { schema: { type: 'string' } },
+            },
           },
         },
       },
