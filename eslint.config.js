@@ -2,7 +2,9 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'web/dist/**', 'node_modules/**', 'bench/results/**', 'bin/**', '.tmp/**'] },
+  {
+    ignores: ['dist/**', 'web/dist/**', 'node_modules/**', 'bench/results/**', 'bin/**', '.tmp/**'],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { canonicalJson } from './canonical.js';
+import { TrailkeepError } from './errors.js';
 import type { ChainHead, EventDraft, StoredEvent } from './event.js';
 
 /** The body that is hashed and stored: the event without its chain links. */
@@ -40,4 +41,46 @@ export function sealBatch(head: ChainHead, drafts: readonly EventDraft[]): Seale
 export function eventHash(event: StoredEvent): string {
   const { prev_hash: prevHash, hash: _hash, ...body } = event;
   return hashLink(prevHash, canonicalJson(body));
+}
+
+/**
+ * Proves that events sealed elsewhere (`trailkeep copy`) extend `head` link by link and carry no
+ * id twice, and gives each its canonical body (the text it was hashed over where it was sealed).
+ * Both engines' `importEvents` run this before writing anything.
+ */
+export function checkContinuation(
+  workspace: string,
+  head: ChainHead,
+  events: readonly StoredEvent[],
+  isStored: (id: string) => boolean,
+): SealedEvent[] {
+  const sealed: SealedEvent[] = [];
+  const ids = new Set<string>();
+  let previous = head;
+  events.forEach((event, index) => {
+    const broken = (message: string): TrailkeepError =>
+      new TrailkeepError('integrity_broken', `cannot import event ${index}: ${message}`, {
+        issues: [{ index, path: '$', message }],
+      });
+    if (event.workspace !== workspace) {
+      throw broken(`it belongs to workspace "${event.workspace}", not "${workspace}"`);
+    }
+    if (event.seq !== previous.seq + 1) {
+      throw broken(`its seq is ${event.seq} but the chain continues at ${previous.seq + 1}`);
+    }
+    if (event.prev_hash !== previous.hash) {
+      throw broken(`its prev_hash does not link to the hash of seq ${previous.seq}`);
+    }
+    if (ids.has(event.id) || isStored(event.id)) {
+      const message = `event id "${event.id}" is already stored`;
+      throw new TrailkeepError('event_id_conflict', message, {
+        issues: [{ index, path: '$.id', message }],
+      });
+    }
+    ids.add(event.id);
+    const { prev_hash: _prev, hash: _hash, ...body } = event;
+    sealed.push({ event, body: canonicalJson(body) });
+    previous = { seq: event.seq, hash: event.hash };
+  });
+  return sealed;
 }

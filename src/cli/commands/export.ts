@@ -73,7 +73,9 @@ export function register(program: Command): void {
             }
           }
           const sink = toStdout ? process.stdout : createWriteStream(file, { flags: 'wx' });
-          await pipeline(Readable.from(withProgress(), { objectMode: false }), sink, { end: !toStdout });
+          await pipeline(Readable.from(withProgress(), { objectMode: false }), sink, {
+            end: !toStdout,
+          });
           progress?.update(plan.rows());
           progress?.stop();
           if (plan.truncated) {

@@ -7,7 +7,7 @@
  * default, so an acknowledged batch survives a crash of the server.
  */
 import { canonicalJson } from '../../core/canonical.js';
-import { sealBatch, type SealedEvent } from '../../core/chain.js';
+import { checkContinuation, sealBatch, type SealedEvent } from '../../core/chain.js';
 import { indexedColumns } from '../../core/columns.js';
 import { TrailkeepError, type Issue } from '../../core/errors.js';
 import type { ChainHead, EventDraft, StoredEvent } from '../../core/event.js';
@@ -139,52 +139,11 @@ export async function importSealedEvents(
         workspace,
         events.map((e) => e.id),
       );
-      const sealed = checkContinuation(workspace, head, events, new Set(stored.keys()));
+      const sealed = checkContinuation(workspace, head, events, (id) => stored.has(id));
       await insertSealed(tx, workspace, sealed);
     },
     { durable: true },
   );
-}
-
-/**
- * Proves that `events` extend `head` link by link and carry no id twice, and gives each its
- * canonical body (the same text it was hashed over where it was sealed).
- */
-function checkContinuation(
-  workspace: string,
-  head: ChainHead,
-  events: readonly StoredEvent[],
-  storedIds: ReadonlySet<string>,
-): SealedEvent[] {
-  const sealed: SealedEvent[] = [];
-  const ids = new Set<string>();
-  let previous = head;
-  events.forEach((event, index) => {
-    const broken = (message: string): TrailkeepError =>
-      new TrailkeepError('integrity_broken', `cannot import event ${index}: ${message}`, {
-        issues: [{ index, path: '$', message }],
-      });
-    if (event.workspace !== workspace) {
-      throw broken(`it belongs to workspace "${event.workspace}", not "${workspace}"`);
-    }
-    if (event.seq !== previous.seq + 1) {
-      throw broken(`its seq is ${event.seq} but the chain continues at ${previous.seq + 1}`);
-    }
-    if (event.prev_hash !== previous.hash) {
-      throw broken(`its prev_hash does not link to the hash of seq ${previous.seq}`);
-    }
-    if (ids.has(event.id) || storedIds.has(event.id)) {
-      const message = `event id "${event.id}" is already stored`;
-      throw new TrailkeepError('event_id_conflict', message, {
-        issues: [{ index, path: '$.id', message }],
-      });
-    }
-    ids.add(event.id);
-    const { prev_hash: _prev, hash: _hash, ...body } = event;
-    sealed.push({ event, body: canonicalJson(body) });
-    previous = { seq: event.seq, hash: event.hash };
-  });
-  return sealed;
 }
 
 /** Drafts must already be normalized; a mismatch here would make verify fail forever after. */

@@ -5,7 +5,7 @@
  * counters, and commits once; with synchronous=FULL the commit is on disk when it returns.
  */
 import { canonicalJson } from '../../core/canonical.js';
-import { sealBatch, type SealedEvent } from '../../core/chain.js';
+import { checkContinuation, sealBatch, type SealedEvent } from '../../core/chain.js';
 import { TrailkeepError, type Issue } from '../../core/errors.js';
 import type { Actor, ChainHead, EventDraft, StoredEvent } from '../../core/event.js';
 import { EMPTY_HEAD } from '../../core/event.js';
@@ -157,33 +157,13 @@ export function importSealed(
 ): void {
   actors.inTransaction(context, () => {
     const ws = context.requireWorkspaceKey(workspace);
-    let previous = readHead(context, ws);
-    const sealed: SealedEvent[] = [];
-    const ids = new Set<string>();
-    events.forEach((event, index) => {
-      const broken = (message: string): TrailkeepError =>
-        new TrailkeepError('integrity_broken', `cannot import event ${index}: ${message}`, {
-          issues: [{ index, path: '$', message }],
-        });
-      if (event.workspace !== workspace) {
-        throw broken(`it belongs to workspace "${event.workspace}", not "${workspace}"`);
-      }
-      if (event.seq !== previous.seq + 1) {
-        throw broken(`its seq is ${event.seq} but the chain continues at ${previous.seq + 1}`);
-      }
-      if (event.prev_hash !== previous.hash) {
-        throw broken(`its prev_hash does not link to the hash of seq ${previous.seq}`);
-      }
-      if (ids.has(event.id) || readEventById(context, ws, event.id) !== undefined) {
-        throw new TrailkeepError('event_id_conflict', `event id "${event.id}" is already stored`, {
-          issues: [{ index, path: '$.id', message: `event id "${event.id}" is already stored` }],
-        });
-      }
-      ids.add(event.id);
-      const { prev_hash: _prev, hash: _hash, ...body } = event;
-      sealed.push({ event, body: canonicalJson(body) });
-      previous = { seq: event.seq, hash: event.hash };
-    });
+    const previous = readHead(context, ws);
+    const sealed = checkContinuation(
+      workspace,
+      previous,
+      events,
+      (id) => readEventById(context, ws, id) !== undefined,
+    );
     insertSealed(context, actors, ws, sealed);
   });
 }
