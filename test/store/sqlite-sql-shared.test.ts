@@ -1,9 +1,9 @@
 /** The pure helpers both engines share: LIKE patterns and the ingest-path IP key. */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ipKey } from '../../src/core/ip.js';
+import { ipaddrKey, ipKey } from '../../src/core/ip.js';
 import { globMatches } from '../../src/core/query/evaluate.js';
-import { escapeLike, globToLike, ingestIpKey } from '../../src/store/sql-shared.js';
+import { escapeLike, globToLike } from '../../src/store/sql-shared.js';
 
 /** LIKE semantics with `ESCAPE '\'`, case-sensitive, as a reference for the patterns. */
 function likeMatches(pattern: string, text: string): boolean {
@@ -52,7 +52,7 @@ describe('globToLike', () => {
   });
 });
 
-describe('ingestIpKey', () => {
+describe('ipKey fast path', () => {
   it('agrees with ipKey on IPv4 addresses and near misses', () => {
     const octet = fc.oneof(
       fc.integer({ min: 0, max: 300 }).map(String),
@@ -61,7 +61,7 @@ describe('ingestIpKey', () => {
     fc.assert(
       fc.property(fc.array(octet, { minLength: 3, maxLength: 5 }), (parts) => {
         const text = parts.join('.');
-        expect(ingestIpKey(text)).toBe(ipKey(text));
+        expect(ipKey(text)).toBe(ipaddrKey(text));
       }),
       { numRuns: 2000 },
     );
@@ -69,16 +69,16 @@ describe('ingestIpKey', () => {
 
   it('agrees with ipKey on IPv6 and other text', () => {
     for (const text of ['2001:db8::1', '::ffff:10.9.9.9', '::1', 'not an ip', '', '1.2.3.4 ']) {
-      expect(ingestIpKey(text)).toBe(ipKey(text));
+      expect(ipKey(text)).toBe(ipaddrKey(text));
     }
     fc.assert(
       fc.property(fc.ipV4(), (text) => {
-        expect(ingestIpKey(text)).toBe(ipKey(text));
+        expect(ipKey(text)).toBe(ipaddrKey(text));
       }),
     );
     fc.assert(
       fc.property(fc.ipV6(), (text) => {
-        expect(ingestIpKey(text)).toBe(ipKey(text));
+        expect(ipKey(text)).toBe(ipaddrKey(text));
       }),
     );
   });

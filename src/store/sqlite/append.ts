@@ -5,11 +5,11 @@
  * counters, and commits once; with synchronous=FULL the commit is on disk when it returns.
  */
 import { canonicalJson } from '../../core/canonical.js';
+import { ipKey } from '../../core/ip.js';
 import { checkContinuation, sealBatch, type SealedEvent } from '../../core/chain.js';
 import { TrailkeepError, type Issue } from '../../core/errors.js';
 import type { Actor, ChainHead, EventDraft, StoredEvent } from '../../core/event.js';
 import { EMPTY_HEAD } from '../../core/event.js';
-import { ingestIpKey } from '../sql-shared.js';
 import type { AppendedEvent } from '../store.js';
 import type { SqliteContext } from './context.js';
 import { readEventById, toStoredEvent } from './rows.js';
@@ -189,7 +189,7 @@ function insertSealed(
     const occurredMs = Date.parse(event.occurred_at);
     const actorKey = actors.resolve(context, ws, event.actor);
     actorCounts.set(actorKey, (actorCounts.get(actorKey) ?? 0) + 1);
-    const key = event.context.ip === undefined ? null : ingestIpKey(event.context.ip);
+    const key = event.context.ip === undefined ? null : ipKey(event.context.ip);
     const { lastInsertRowid } = insertEvent.run(
       ws,
       event.seq,
