@@ -1,4 +1,3 @@
-
 /**
  * Pure SQL helpers that both engines share. Nothing here knows a driver or a dialect beyond
  * standard `LIKE ... ESCAPE`.
