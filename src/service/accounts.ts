@@ -144,6 +144,9 @@ function checkName(name: string, what: string): string {
   return trimmed;
 }
 
+/** How stale a key's `last_used_at` may get before a request refreshes it. */
+const KEY_USE_PRECISION_MS = 60_000;
+
 export class AccountService {
   readonly throttle: LoginThrottle;
   private readonly clock: () => Date;
@@ -299,6 +302,12 @@ export class AccountService {
     }
     if (record.revoked_at !== null) {
       throw new TrailkeepError('unauthenticated', 'The API key has been revoked');
+    }
+    const now = this.clock();
+    const last = record.last_used_at === null ? 0 : Date.parse(record.last_used_at);
+    // A write per request would cost ingest dearly; a minute's precision is what people read.
+    if (now.getTime() - last >= KEY_USE_PRECISION_MS) {
+      await this.store.touchApiKey(record.id, now.toISOString());
     }
     return record;
   }

@@ -196,6 +196,8 @@ export interface Store {
   listApiKeys(workspace: string): Promise<ApiKeyRecord[]>;
   /** Returns false when no such live key exists in that workspace. */
   revokeApiKey(workspace: string, id: string, at: string): Promise<boolean>;
+  /** Records when a key was last used (callers throttle this; it is not per request). */
+  touchApiKey(id: string, at: string): Promise<void>;
 
   // Sessions
   createSession(session: SessionRecord): Promise<void>;

@@ -806,6 +806,10 @@ export function runStoreContract(options: StoreContractOptions): void {
         expect(await store.getApiKeyByPrefix(prefix)).toEqual(stored);
         expect(await store.listApiKeys(ws)).toEqual([stored]);
         expect(await store.listApiKeys(other)).toEqual([]);
+        await store.touchApiKey(key.id, '2026-05-12T10:00:00.000Z');
+        expect((await store.getApiKeyByPrefix(prefix))?.last_used_at).toBe(
+          '2026-05-12T10:00:00.000Z',
+        );
         expect(await store.revokeApiKey(other, key.id, '2026-05-13T00:00:00.000Z')).toBe(false);
         expect(await store.revokeApiKey(ws, key.id, '2026-05-13T00:00:00.000Z')).toBe(true);
         expect(await store.revokeApiKey(ws, key.id, '2026-05-14T00:00:00.000Z')).toBe(false);

@@ -180,6 +180,10 @@ class PostgresStore implements Store {
     return people.revokeApiKey(this.pool, workspace, id, at);
   }
 
+  touchApiKey(id: string, at: string): Promise<void> {
+    return people.touchApiKey(this.pool, id, at);
+  }
+
   createSession(...args: Parameters<Store['createSession']>): Promise<void> {
     return people.createSession(this.pool, ...args);
   }

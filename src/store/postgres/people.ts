@@ -312,6 +312,10 @@ export async function revokeApiKey(
   return (result.rowCount ?? 0) > 0;
 }
 
+export async function touchApiKey(db: Queryable, id: string, at: string): Promise<void> {
+  await db.query('UPDATE api_keys SET last_used_at = $1 WHERE id = $2', [at, id]);
+}
+
 // Sessions
 
 export async function createSession(db: Queryable, session: SessionRecord): Promise<void> {

@@ -205,6 +205,10 @@ class SqliteStore implements Store {
     return run(() => people.revokeApiKey(this.context, workspace, id, at));
   }
 
+  touchApiKey(id: string, at: string): Promise<void> {
+    return run(() => people.touchApiKey(this.context, id, at));
+  }
+
   createSession(...args: Parameters<Store['createSession']>): Promise<void> {
     return run(() => people.createSession(this.context, ...args));
   }

@@ -246,6 +246,10 @@ export function revokeApiKey(
   return changes > 0;
 }
 
+export function touchApiKey(context: SqliteContext, id: string, at: string): void {
+  context.statement('UPDATE api_keys SET last_used_at = ? WHERE id = ?').run(at, id);
+}
+
 // Sessions
 
 export function createSession(context: SqliteContext, session: SessionRecord): void {
