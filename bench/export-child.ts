@@ -4,7 +4,7 @@
  * planExport (the code behind GET /export and `trailkeep export`); `raw` is the baseline, the
  * stored bodies read with hand-written SQL in the same order.
  */
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { LogService } from '../src/service/log-service.js';
 import { planExport } from '../src/service/export.js';
@@ -21,6 +21,21 @@ export interface ExportChildReport {
   rows: number;
   ms: number;
   maxRssKb: number;
+}
+
+/**
+ * This process's own peak RSS in KiB. On Linux, getrusage's ru_maxrss (process.resourceUsage)
+ * carries over the RSS of the parent that was forked before exec, so it would report the
+ * harness's memory; /proc/self/status VmHWM belongs to this process's memory map alone.
+ */
+function peakRssKb(): number {
+  try {
+    const match = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (match?.[1] !== undefined) return Number(match[1]);
+  } catch {
+    // Not Linux: fall through.
+  }
+  return process.resourceUsage().maxRSS;
 }
 
 async function main(): Promise<void> {
@@ -50,7 +65,7 @@ async function main(): Promise<void> {
     await store.close();
   }
   await new Promise<void>((resolve) => out.end(resolve));
-  const report: ExportChildReport = { rows, ms, maxRssKb: process.resourceUsage().maxRSS };
+  const report: ExportChildReport = { rows, ms, maxRssKb: peakRssKb() };
   process.stdout.write(`${JSON.stringify(report)}\n`);
 }
 

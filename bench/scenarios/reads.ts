@@ -48,10 +48,21 @@ export async function planReads(
   const actorTypes = byCount(facets.actor_types);
   const action = (actions[2] ?? actions[0])!.value;
   const category = (categories[1] ?? categories[0])!.value;
+  // Three terms that do meet: the first (category, actor type, outcome) with matches, failures
+  // first, so that the page has to be found among many rows that match only one or two terms.
   const comboCategory = categories[0]!.value;
-  const comboActorType = actorTypes[0]!.value;
-  const failure = facets.outcomes.find((o) => o.value === 'failure' && o.count > 0);
-  const outcome = failure === undefined ? 'success' : 'failure';
+  let comboActorType = actorTypes[0]!.value;
+  let outcome = 'success';
+  search: for (const candidate of ['failure', 'success']) {
+    for (const { value } of actorTypes) {
+      const q = `category:${quote(comboCategory)} actor_type:${value} outcome:${candidate}`;
+      if ((await log.count(workspace, log.resolveFilter(workspace, { q }))).value > 0) {
+        comboActorType = value;
+        outcome = candidate;
+        break search;
+      }
+    }
+  }
 
   // A whole day two thirds of the way through the story.
   const dayMs = storyEnd.getTime() - Math.floor(days / 3) * 86_400_000;
