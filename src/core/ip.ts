@@ -15,13 +15,16 @@ function hex(bytes: readonly number[]): string {
   return bytes.map((b) => b.toString(16).padStart(2, '0')).join('');
 }
 
+const DOTTED_QUAD = /^(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})$/;
+
 export function isValidIp(text: string): boolean {
+  const quad = DOTTED_QUAD.exec(text);
+  if (quad !== null) return quad.slice(1).every((octet) => Number(octet) <= 255);
   return (
     ipaddr.isValid(text) && (ipaddr.IPv4.isValidFourPartDecimal(text) || ipaddr.IPv6.isValid(text))
   );
 }
 
-const DOTTED_QUAD = /^(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})$/;
 const V4_MAPPED_PREFIX = '00000000000000000000ffff';
 
 /**

@@ -594,9 +594,24 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
   return proto === Object.prototype || proto === null;
 }
 
-/** A copy without undefined members at any depth (checked JSON values otherwise). */
+/**
+ * The value without undefined members at any depth (checked JSON values otherwise). Parsed JSON
+ * never holds undefined, so the common case costs one walk and no copy.
+ */
 function withoutUndefined(value: Record<string, unknown>): JsonObject {
-  return JSON.parse(JSON.stringify(value)) as JsonObject;
+  return holdsUndefined(value)
+    ? (JSON.parse(JSON.stringify(value)) as JsonObject)
+    : (value as JsonObject);
+}
+
+function holdsUndefined(value: unknown): boolean {
+  if (value === undefined) return true;
+  if (typeof value !== 'object' || value === null) return false;
+  if (Array.isArray(value)) return value.some(holdsUndefined);
+  for (const key in value) {
+    if (holdsUndefined((value as Record<string, unknown>)[key])) return true;
+  }
+  return false;
 }
 
 function describe(value: unknown): string {

@@ -143,7 +143,7 @@ export class LogService {
     const inputs = validateEvents(items, { now });
     const receivedAt = now.toISOString();
     const drafts = inputs.map((input) =>
-      toDraft(input, { workspace, id: this.newId(), receivedAt, settings }),
+      toDraft(input, { workspace, id: input.id ?? this.newId(), receivedAt, settings }),
     );
     const events = await this.store.append(workspace, drafts);
     return { events, created: events.filter((e) => e.created).length };
