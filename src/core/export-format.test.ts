@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { exportFileName, neutralizeCell } from './export-format.js';
+import { parse } from 'csv-parse/sync';
+import fc from 'fast-check';
+import { csvRecord, exportFileName, neutralizeCell } from './export-format.js';
 
 describe('neutralizeCell (CSV formula injection)', () => {
   it.each([
@@ -31,6 +33,31 @@ describe('exportFileName', () => {
     expect(exportFileName('acme', {}, 'ndjson')).toBe('trailkeep-acme-all.ndjson');
     expect(exportFileName('acme', { since: '2026-05-01T00:00:00.000Z' }, 'json', 'job')).toBe(
       'trailkeep-acme-job-2026-05-01_now.json',
+    );
+  });
+});
+
+describe('csvRecord (RFC 4180)', () => {
+  it.each([
+    [['a', 'b'], 'a,b\r\n'],
+    [['with, comma', 'x'], '"with, comma",x\r\n'],
+    [['say "hi"'], '"say ""hi"""\r\n'],
+    [['line\nbreak', 'cr\rhere'], '"line\nbreak","cr\rhere"\r\n'],
+    [['', ''], ',\r\n'],
+    [['ünïcødé ✓'], 'ünïcødé ✓\r\n'],
+  ])('%j is written as %j', (cells, text) => {
+    expect(csvRecord(cells)).toBe(text);
+  });
+
+  it('round-trips through an independent parser for any cells', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.string({ unit: 'grapheme' }), { minLength: 1, maxLength: 8 }),
+        (cells) => {
+          const parsed: string[][] = parse(csvRecord(cells), { relax_quotes: false });
+          expect(parsed).toEqual([cells]);
+        },
+      ),
     );
   });
 });

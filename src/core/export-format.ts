@@ -67,6 +67,24 @@ export function neutralizeCell(text: string): string {
   return FORMULA_START.test(text) ? `'${text}` : text;
 }
 
+/** A field needs quotes when it holds a quote, a comma or a line break (RFC 4180, 2.6). */
+const NEEDS_QUOTES = /[",\r\n]/;
+
+/**
+ * One RFC 4180 record with its CRLF. Written here rather than through a CSV library because it
+ * runs once per exported row and is four lines; the tests parse its output with an independent
+ * parser (csv-parse) and compare every field.
+ */
+export function csvRecord(cells: readonly string[]): string {
+  let out = '';
+  for (let i = 0; i < cells.length; i += 1) {
+    const cell = cells[i] ?? '';
+    if (i > 0) out += ',';
+    out += NEEDS_QUOTES.test(cell) ? `"${cell.replaceAll('"', '""')}"` : cell;
+  }
+  return `${out}\r\n`;
+}
+
 export function eventRow(e: StoredEvent): string[] {
   const primary = e.targets[0];
   const cells: Record<(typeof EVENT_COLUMNS)[number], string> = {

@@ -3,12 +3,12 @@
  * question shows on screen, in the same order (newest first), pulled from the store in bounded
  * batches: the consumer's pace is the producer's pace, so memory stays flat at any size.
  */
-import { stringify } from 'csv-stringify/sync';
 import { applyEvent, type EntityState } from '../core/entity-state.js';
 import { TrailkeepError } from '../core/errors.js';
 import type { StoredEvent } from '../core/event.js';
 import {
   CONTENT_TYPES,
+  csvRecord,
   ENTITY_COLUMNS,
   EVENT_COLUMNS,
   EXPORT_FORMATS,
@@ -208,7 +208,7 @@ async function* encode<T>(
 ): AsyncGenerator<string> {
   if (format === 'csv') {
     // The BOM makes spreadsheet programs read the file as UTF-8.
-    yield '\uFEFF' + stringify([columns.slice()], { eof: true, record_delimiter: '\r\n' });
+    yield '\uFEFF' + csvRecord(columns);
   } else if (format === 'json') {
     yield '[';
   }
@@ -217,7 +217,7 @@ async function* encode<T>(
   const flush = (): string => {
     let text: string;
     if (format === 'csv') {
-      text = stringify(group.map(toRow), { eof: true, record_delimiter: '\r\n' });
+      text = group.map((item) => csvRecord(toRow(item))).join('');
     } else if (format === 'ndjson') {
       text = group.map((item) => `${toJson(item)}\n`).join('');
     } else {
