@@ -8,7 +8,7 @@ import { createWriteStream, readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { LogService } from '../src/service/log-service.js';
 import { planExport } from '../src/service/export.js';
-import { openStore } from '../src/store/open.js';
+import { openStore, STREAMING_READS } from '../src/store/open.js';
 import { openRaw } from './engines/raw.js';
 
 export interface ExportChildArgs {
@@ -55,7 +55,8 @@ async function main(): Promise<void> {
     ms = performance.now() - start;
     await raw.close();
   } else {
-    const store = await openStore(args.url);
+    // Opened exactly as `trailkeep export` opens it.
+    const store = await openStore(args.url, STREAMING_READS);
     const log = await LogService.open(store);
     const start = performance.now();
     const plan = await planExport(log, args.workspace, { format: args.mode });

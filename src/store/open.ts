@@ -40,6 +40,9 @@ export interface OpenOptions {
   cacheSizeMb?: number;
 }
 
+/** For processes that only stream (export, verify, copy): memory stays flat at any size. */
+export const STREAMING_READS: Readonly<OpenOptions> = Object.freeze({ cacheSizeMb: 8 });
+
 export async function openStore(url: string, options: OpenOptions = {}): Promise<Store> {
   const location = parseStoreUrl(url);
   if (location.engine === 'sqlite') {

@@ -24,8 +24,8 @@ export function register(program: Command): void {
     .requiredOption('--to <url>', 'target database')
     .option('--json', 'machine-readable summary')
     .action(async (options: CopyOptions) => {
-      const { openStore } = await import('../../store/open.js');
-      const from = await openStore(options.from, { cacheSizeMb: 8 });
+      const { openStore, STREAMING_READS } = await import('../../store/open.js');
+      const from = await openStore(options.from, STREAMING_READS);
       try {
         const to = await openStore(options.to);
         try {

@@ -7,11 +7,9 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
 import { planExport } from '../../service/export.js';
+import { STREAMING_READS } from '../../store/open.js';
 import { positiveInt, printJson, withDb, withServices } from '../context.js';
 import { createProgress } from '../progress.js';
-
-/** Each page is read once: a small page cache keeps memory flat at any export size. */
-const STREAMING = { cacheSizeMb: 8 };
 
 interface ExportOptions {
   db: string;
@@ -93,7 +91,7 @@ export function register(program: Command): void {
           if (options.json && !toStdout) printJson(summary);
           else if (!toStdout) process.stderr.write(`Wrote ${summary.rows} rows to ${file}\n`);
         },
-        STREAMING,
+        STREAMING_READS,
       );
     });
 }

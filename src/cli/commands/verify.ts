@@ -5,6 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import type { VerifyReport } from '../../service/log-service.js';
+import { STREAMING_READS } from '../../store/open.js';
 import { CliExit, printJson, withDb, withServices } from '../context.js';
 
 interface VerifyOptions {
@@ -52,7 +53,7 @@ export function register(program: Command): void {
           }
           return out;
         },
-        { cacheSizeMb: 8 },
+        STREAMING_READS,
       );
       if (options.json) printJson(options.workspace ? reports[0] : { workspaces: reports });
       else for (const r of reports) process.stdout.write(`${describe(r)}\n`);
