@@ -40,6 +40,7 @@ import {
   ingestBatches,
   perSecond,
   prepareLike,
+  type IngestRun,
 } from './scenarios/ingest.js';
 import {
   countFigures,
@@ -119,7 +120,7 @@ async function smallIngest(
 ): Promise<Figure> {
   const url = await run.fresh(`b${size}`);
   const store = await openStore(url);
-  let ingest;
+  let ingest: IngestRun;
   try {
     await createWorkspaces(store, [workspace]);
     ingest = await ingestBatches(
