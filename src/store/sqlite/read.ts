@@ -20,8 +20,12 @@ import type { SqliteContext } from './context.js';
 import type { SqlParam } from './driver.js';
 import { EVENT_COLUMNS, toStoredEvent, type EventRow } from './rows.js';
 
-/** Rows per statement for stream and scanChain. */
-export const BATCH_SIZE = 1000;
+/**
+ * Rows per statement for stream and scanChain. Small enough that a batch of row texts is gone
+ * before the young generation promotes it (a 1,000-row batch raised a 400,000-row export's peak
+ * RSS from about 150 MB to 175 MB), large enough that statement overhead stays negligible.
+ */
+export const BATCH_SIZE = 250;
 const FACET_LIMIT = 1000;
 
 type ScanOrder = 'desc' | 'asc';
