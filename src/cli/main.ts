@@ -29,7 +29,16 @@ async function loadCommands(): Promise<Register[]> {
   return modules.map((m) => m.register);
 }
 
+/** `trailkeep query | head`: a reader that stops early is not an error, and never a trace. */
+function quietOnClosedPipe(): void {
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(0);
+    throw error;
+  });
+}
+
 export async function main(argv: readonly string[]): Promise<number> {
+  quietOnClosedPipe();
   const program = new Command('trailkeep')
     .description('Trailkeep: an append-only, tamper-evident audit log')
     .exitOverride()

@@ -154,7 +154,8 @@ describe('event export', () => {
           process.execPath,
           [
             '--import',
-            'data:text/javascript,process.on("exit",()=>process.stderr.write("maxrss_kb="+process.resourceUsage().maxRSS+"\\n"))',
+            // VmHWM is this process's own peak (ru_maxrss would inherit the forking parent's).
+            'data:text/javascript,import{readFileSync}from"node:fs";process.on("exit",()=>process.stderr.write("maxrss_kb="+/VmHWM:\\s+(\\d+)/.exec(readFileSync("/proc/self/status","utf8"))[1]+"\\n"))',
             BIN,
             'export',
             '--workspace',
@@ -176,10 +177,12 @@ describe('event export', () => {
         child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
         child.on('error', reject);
         child.on('close', (code) => {
-          const match = /maxrss_kb=(\d+)/.exec(stderr);
-          if (code !== 0 || !match) reject(new Error(`export failed (${code}): ${stderr}`));
+          // bin/trailkeep.js runs a streaming export in a child: both report; the larger counts.
+          const peaks = [...stderr.matchAll(/maxrss_kb=(\d+)/g)].map((m) => Number(m[1]));
+          if (code !== 0 || peaks.length === 0)
+            reject(new Error(`export failed (${code}): ${stderr}`));
           else if (bytes < limit * 200) reject(new Error(`export too small: ${bytes} bytes`));
-          else resolve(Number(match[1]) / 1024);
+          else resolve(Math.max(...peaks) / 1024);
         });
       });
     // Past the first tens of thousands of rows the process reaches its steady state; twice the
@@ -191,7 +194,7 @@ describe('event export', () => {
       whole - half,
       `peak ${half.toFixed(0)} MB at 50,000 rows, ${whole.toFixed(0)} MB at 100,000`,
     ).toBeLessThan(25);
-    expect(whole).toBeLessThan(200);
+    expect(whole).toBeLessThan(150);
   });
 });
 
