@@ -46,7 +46,8 @@ export const CATEGORY_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 
 /** A string holds a lone surrogate: it has no UTF-8 form, so it could not be stored faithfully. */
 export function hasLoneSurrogate(text: string): boolean {
-  return /\p{Surrogate}/u.test(text);
+  // A well-formed string pairs every surrogate; the built-in check is several times faster.
+  return !text.isWellFormed();
 }
 
 /** Control characters (C0, DEL, C1), which have no place in identifiers and names. */

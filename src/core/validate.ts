@@ -141,7 +141,9 @@ export function eventsFromBody(body: unknown): unknown[] {
 export function validateEvents(items: readonly unknown[], options: { now: Date }): EventInput[] {
   const sink = new IssueSink();
   const results: EventInput[] = [];
-  const seenIds = new Map<string, { index: number; content: string }>();
+  // Content is compared only when an id repeats: canonicalising every event would double the
+  // cost of validation for a case that is rare.
+  const seenIds = new Map<string, { index: number; item: unknown; content?: string }>();
   let totalBytes = 2;
   items.forEach((item, index) => {
     const checker = new EventChecker(sink, index, options.now);
@@ -151,11 +153,13 @@ export function validateEvents(items: readonly unknown[], options: { now: Date }
     if (event === undefined || sink.total > before) return;
     results.push(event);
     if (event.id !== undefined) {
-      const content = canonicalJson(item);
       const seen = seenIds.get(event.id);
-      if (seen === undefined) seenIds.set(event.id, { index, content });
-      else if (seen.content !== content) {
-        sink.add(index, '$.id', `repeats the id of event ${seen.index} with different content`);
+      if (seen === undefined) seenIds.set(event.id, { index, item });
+      else {
+        seen.content ??= canonicalJson(seen.item);
+        if (seen.content !== canonicalJson(item)) {
+          sink.add(index, '$.id', `repeats the id of event ${seen.index} with different content`);
+        }
       }
     }
   });

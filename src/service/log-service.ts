@@ -88,6 +88,7 @@ function defaultNewId(): string {
 export class LogService {
   private readonly clock: () => Date;
   private readonly newId: () => string;
+  private readonly knownWorkspaces = new Set<string>();
 
   private constructor(
     readonly store: Store,
@@ -120,6 +121,16 @@ export class LogService {
 
   get checkpointPublicKey(): string {
     return this.signing.publicPem;
+  }
+
+  /**
+   * Proves a workspace exists. Workspaces are never deleted, so each one is looked up once per
+   * process (a page otherwise paid a database round trip for it).
+   */
+  private async requireWorkspace(id: string): Promise<void> {
+    if (this.knownWorkspaces.has(id)) return;
+    await this.workspace(id);
+    this.knownWorkspaces.add(id);
   }
 
   async workspace(id: string): Promise<Workspace> {
@@ -157,7 +168,7 @@ export class LogService {
   }
 
   async getEvent(workspace: string, id: string): Promise<StoredEvent> {
-    await this.workspace(workspace);
+    await this.requireWorkspace(workspace);
     const event = await this.store.getEvent(workspace, id);
     if (!event) throw new TrailkeepError('event_not_found', `No event "${id}" in "${workspace}"`);
     return event;
@@ -170,7 +181,7 @@ export class LogService {
   }
 
   async query(workspace: string, request: QueryRequest): Promise<PageResult> {
-    await this.workspace(workspace);
+    await this.requireWorkspace(workspace);
     let filter: Filter;
     let position: Position | undefined;
     let direction: 'older' | 'newer' = 'older';

@@ -21,6 +21,18 @@ interface CompileContext {
 
 type ClauseHandler = (clause: Clause, ctx: CompileContext) => string;
 
+/**
+ * `column = value` for one value, `= ANY(array)` for several. With an array parameter the
+ * planner cannot use the (workspace, column, occurred_at, seq) index for order and sorts every
+ * match instead; one value is the common case (bench: three filters 4.7 -> 1.6 ms).
+ */
+function equalsAny(column: string, values: readonly string[], params: Params): string {
+  const [only] = values;
+  return values.length === 1 && only !== undefined
+    ? `${column} = ${params.add(only)}`
+    : `${column} = ANY(${params.add(values)}::text[])`;
+}
+
 const containsPatterns = (values: readonly string[]): string[] =>
   values.map((v) => `%${escapeLike(v)}%`);
 
@@ -46,13 +58,13 @@ const HANDLERS: Record<ClauseKey, ClauseHandler> = {
     const exact = clause.values.filter((v) => !isGlob(v));
     const globs = clause.values.filter(isGlob);
     const parts: string[] = [];
-    if (exact.length > 0) parts.push(`lower(e.action) = ANY(${params.add(exact)}::text[])`);
+    if (exact.length > 0) parts.push(equalsAny('lower(e.action)', exact, params));
     if (globs.length > 0) {
       parts.push(`lower(e.action) LIKE ANY(${params.add(globs.map(globToLike))}::text[])`);
     }
     return parts.join(' OR ');
   },
-  category: (clause, { params }) => `lower(e.category) = ANY(${params.add(clause.values)}::text[])`,
+  category: (clause, { params }) => equalsAny('lower(e.category)', clause.values, params),
   actor: (clause, ctx) => {
     const p = ctx.params.add(containsPatterns(clause.values));
     return actorIn(
@@ -61,17 +73,12 @@ const HANDLERS: Record<ClauseKey, ClauseHandler> = {
         `OR a.email_lc LIKE ANY(${p}::text[])`,
     );
   },
-  actor_type: (clause, { params }) => `e.actor_type = ANY(${params.add(clause.values)}::text[])`,
-  username: (clause, ctx) =>
-    actorIn(ctx, `a.name_lc = ANY(${ctx.params.add(clause.values)}::text[])`),
-  email: (clause, ctx) =>
-    actorIn(ctx, `a.email_lc = ANY(${ctx.params.add(clause.values)}::text[])`),
-  target_type: (clause, ctx) =>
-    anyTarget(ctx, `t.type_lc = ANY(${ctx.params.add(clause.values)}::text[])`),
-  target_id: (clause, ctx) =>
-    anyTarget(ctx, `t.id = ANY(${ctx.params.add(clause.values)}::text[])`),
-  target: (clause, ctx) =>
-    anyTarget(ctx, `t.name_lc = ANY(${ctx.params.add(clause.values)}::text[])`),
+  actor_type: (clause, { params }) => equalsAny('e.actor_type', clause.values, params),
+  username: (clause, ctx) => actorIn(ctx, equalsAny('a.name_lc', clause.values, ctx.params)),
+  email: (clause, ctx) => actorIn(ctx, equalsAny('a.email_lc', clause.values, ctx.params)),
+  target_type: (clause, ctx) => anyTarget(ctx, equalsAny('t.type_lc', clause.values, ctx.params)),
+  target_id: (clause, ctx) => anyTarget(ctx, equalsAny('t.id', clause.values, ctx.params)),
+  target: (clause, ctx) => anyTarget(ctx, equalsAny('t.name_lc', clause.values, ctx.params)),
   ip: (clause, { params }) =>
     clause.values
       .map((cidr) => {
@@ -79,8 +86,8 @@ const HANDLERS: Record<ClauseKey, ClauseHandler> = {
         return `e.ip_key BETWEEN ${params.add(lo)} AND ${params.add(hi)}`;
       })
       .join(' OR '),
-  outcome: (clause, { params }) => `e.outcome = ANY(${params.add(clause.values)}::text[])`,
-  operation: (clause, { params }) => `e.operation = ANY(${params.add(clause.values)}::text[])`,
+  outcome: (clause, { params }) => equalsAny('e.outcome', clause.values, params),
+  operation: (clause, { params }) => equalsAny('e.operation', clause.values, params),
   system: (clause) => {
     const isSystem = `e.actor_type IN ('system', 'automation')`;
     const wanted = new Set(clause.values);
