@@ -198,6 +198,22 @@ export const FILTER_CASES: Record<string, Filter> = {
   'actor substring of id': where(clause('actor', ['ci-bot'])),
   'actor substring with non-ASCII letters': where(clause('actor', ['ünal'])),
   actor_type: where(clause('actor_type', ['agent'])),
+  'actor substring of a given type': where(
+    clause('actor', ['alex@']),
+    clause('actor_type', ['user', 'agent']),
+  ),
+  'actor substring and a type it never has': where(
+    clause('actor', ['alex@']),
+    clause('actor_type', ['automation']),
+  ),
+  'actor substring and not a type': where(
+    clause('actor', ['e']),
+    clause('actor_type', ['user'], { negated: true }),
+  ),
+  'bare word of a given actor type': where(
+    clause('text', ['alex']),
+    clause('actor_type', ['user']),
+  ),
   'actor_type OR': where(clause('actor_type', ['agent', 'api_token'])),
   username: where(clause('username', ['alex kim'])),
   email: where(clause('email', ['zoe@example.com'])),
@@ -582,7 +598,12 @@ export function runStoreContract(options: StoreContractOptions): void {
           .filter(([, filter]) => !data.events.some((e) => matchesFilter(filter, e)))
           .map(([name]) => name);
         expect(empty.sort()).toEqual(
-          ['meta object never matches', 'no match', 'target id is case-sensitive'].sort(),
+          [
+            'actor substring and a type it never has',
+            'meta object never matches',
+            'no match',
+            'target id is case-sensitive',
+          ].sort(),
         );
         return Promise.resolve();
       });

@@ -53,6 +53,12 @@ export const SORT_BUDGET = 2000;
 interface Context {
   ws: number;
   bounds: TimeBounds;
+  /**
+   * The actor types a positive `actor_type` clause of the same filter allows. Every match has
+   * one of them, so actor lookups may keep to them: `actor:alex@ actor_type:automation` then
+   * finds no actor and is answered without reading an event.
+   */
+  actorTypes?: readonly string[] | undefined;
   /** Absent for `count`, which needs no order: there an index always wins. */
   stats: FilterStats | undefined;
 }
@@ -88,7 +94,14 @@ function inList(column: string, values: readonly string[]): SqlFragment {
 /** Inlining more actor keys than this as parameters is not worth it: use the subquery. */
 const MAX_INLINE_ACTOR_KEYS = 200;
 
-function actorKeysWhere(condition: SqlFragment, context: Context): SqlFragment {
+function actorKeysWhere(anyType: SqlFragment, context: Context): SqlFragment {
+  const condition =
+    context.actorTypes === undefined
+      ? anyType
+      : fragment(`(${anyType.sql}) AND ${inList('type', context.actorTypes).sql}`, [
+          ...anyType.params,
+          ...context.actorTypes,
+        ]);
   const subquery = (hint: '' | '+'): SqlFragment =>
     fragment(
       `${hint}e.actor_key IN (SELECT akey FROM actors WHERE ws = ? AND (${condition.sql}))`,
@@ -313,7 +326,8 @@ export function compileFilter(
     parts.push(fragment('e.occurred_ms < ?', [until]));
     combined.maxMs = Math.min(combined.maxMs ?? until - 1, until - 1);
   }
-  const context: Context = { ws, bounds: combined, stats: options.stats };
+  const actorTypes = filter.clauses.find((c) => c.key === 'actor_type' && !c.negated)?.values;
+  const context: Context = { ws, bounds: combined, stats: options.stats, actorTypes };
   for (const clause of filter.clauses) parts.push(compileClause(clause, context));
   if (parts.length === 0) return fragment('1');
   return fragment(
