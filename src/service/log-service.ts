@@ -238,7 +238,13 @@ export class LogService {
       prev_cursor: hasNewer && first ? cursorAt(positionOf(first), 'newer') : null,
       query,
     };
-    if (request.withCount) result.count = await this.count(workspace, filter);
+    if (request.withCount) {
+      // An empty first page already proves there is nothing to count.
+      result.count =
+        position === undefined && events.length === 0
+          ? { value: 0, capped: false }
+          : await this.count(workspace, filter);
+    }
     return result;
   }
 
