@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { canonicalJson } from './canonical.js';
-import { TrailkeepError } from './errors.js';
+import { TrailkeepError, type Issue } from './errors.js';
 import type { ChainHead, EventDraft, StoredEvent } from './event.js';
 
 /** The body that is hashed and stored: the event without its chain links. */
@@ -83,4 +83,43 @@ export function checkContinuation(
     previous = { seq: event.seq, hash: event.hash };
   });
   return sealed;
+}
+
+/**
+ * Refuses drafts a store must not seal: another workspace's, or with an occurred_at that is not
+ * the normalized ISO form (a mismatch would make verify fail forever after). Both engines run it
+ * before their append transaction writes anything.
+ */
+export function checkDrafts(workspace: string, drafts: readonly EventDraft[]): void {
+  const issues: Issue[] = [];
+  drafts.forEach((draft, index) => {
+    if (draft.workspace !== workspace) {
+      issues.push({
+        index,
+        path: '$.workspace',
+        message: `the event belongs to workspace "${draft.workspace}", not "${workspace}"`,
+      });
+    }
+    const ms = Date.parse(draft.occurred_at);
+    if (Number.isNaN(ms) || new Date(ms).toISOString() !== draft.occurred_at) {
+      issues.push({
+        index,
+        path: '$.occurred_at',
+        message: 'occurred_at must be ISO 8601 UTC with milliseconds (2026-05-12T09:30:00.000Z)',
+      });
+    }
+  });
+  if (issues.length > 0) {
+    throw new TrailkeepError('validation_failed', 'events are not normalized drafts', { issues });
+  }
+}
+
+/**
+ * What two sends of one event must agree on to be the same event (an idempotent re-send):
+ * everything but received_at and the chain fields.
+ */
+export function comparableText(event: EventDraft | StoredEvent): string {
+  const content: Record<string, unknown> = { ...event };
+  for (const key of ['received_at', 'seq', 'prev_hash', 'hash']) delete content[key];
+  return canonicalJson(content);
 }

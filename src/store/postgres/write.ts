@@ -6,8 +6,13 @@
  * `synchronous_commit` is forced on for the transaction (`durable`), whatever the server's
  * default, so an acknowledged batch survives a crash of the server.
  */
-import { canonicalJson } from '../../core/canonical.js';
-import { checkContinuation, sealBatch, type SealedEvent } from '../../core/chain.js';
+import {
+  checkContinuation,
+  checkDrafts,
+  comparableText,
+  sealBatch,
+  type SealedEvent,
+} from '../../core/chain.js';
 import { indexedColumns } from '../../core/columns.js';
 import { TrailkeepError, type Issue } from '../../core/errors.js';
 import type { ChainHead, EventDraft, StoredEvent } from '../../core/event.js';
@@ -26,7 +31,7 @@ export async function appendDrafts(
   workspace: string,
   drafts: readonly EventDraft[],
 ): Promise<AppendedEvent[]> {
-  refuseUnnormalizedDrafts(workspace, drafts);
+  checkDrafts(workspace, drafts);
   await ctx.partitions.ensureFor(
     ctx.pool,
     drafts.map((d) => d.occurred_at),
@@ -144,38 +149,6 @@ export async function importSealedEvents(
     },
     { durable: true },
   );
-}
-
-/** Drafts must already be normalized; a mismatch here would make verify fail forever after. */
-function refuseUnnormalizedDrafts(workspace: string, drafts: readonly EventDraft[]): void {
-  const issues: Issue[] = [];
-  drafts.forEach((draft, index) => {
-    if (draft.workspace !== workspace) {
-      issues.push({
-        index,
-        path: '$.workspace',
-        message: `the event belongs to workspace "${draft.workspace}", not "${workspace}"`,
-      });
-    }
-    const ms = Date.parse(draft.occurred_at);
-    if (Number.isNaN(ms) || new Date(ms).toISOString() !== draft.occurred_at) {
-      issues.push({
-        index,
-        path: '$.occurred_at',
-        message: 'occurred_at must be ISO 8601 UTC with milliseconds (2026-05-12T09:30:00.000Z)',
-      });
-    }
-  });
-  if (issues.length > 0) {
-    throw new TrailkeepError('validation_failed', 'events are not normalized drafts', { issues });
-  }
-}
-
-/** What two sends of one event must agree on: everything but received_at and the chain fields. */
-function comparableText(event: EventDraft | StoredEvent): string {
-  const content: Record<string, unknown> = { ...event };
-  for (const key of ['received_at', 'seq', 'prev_hash', 'hash']) delete content[key];
-  return canonicalJson(content);
 }
 
 /** Locks the workspace's head row until the transaction ends and returns it. */

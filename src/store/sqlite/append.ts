@@ -4,9 +4,14 @@
  * the head, inserts the events, their target rows, the actor dimension rows and the facet
  * counters, and commits once; with synchronous=FULL the commit is on disk when it returns.
  */
-import { canonicalJson } from '../../core/canonical.js';
 import { ipKey } from '../../core/ip.js';
-import { checkContinuation, sealBatch, type SealedEvent } from '../../core/chain.js';
+import {
+  checkContinuation,
+  checkDrafts,
+  comparableText,
+  sealBatch,
+  type SealedEvent,
+} from '../../core/chain.js';
 import { TrailkeepError, type Issue } from '../../core/errors.js';
 import type { Actor, ChainHead, EventDraft, StoredEvent } from '../../core/event.js';
 import { EMPTY_HEAD } from '../../core/event.js';
@@ -14,37 +19,11 @@ import type { AppendedEvent } from '../store.js';
 import type { SqliteContext } from './context.js';
 import { readEventById, toStoredEvent } from './rows.js';
 
-/** What two sends of one event must agree on: everything but received_at and the chain fields. */
-function comparableText(event: EventDraft | StoredEvent): string {
-  const content: Record<string, unknown> = { ...event };
-  for (const key of ['received_at', 'seq', 'prev_hash', 'hash']) delete content[key];
-  return canonicalJson(content);
-}
-
 export function readHead(context: SqliteContext, ws: number): ChainHead {
   const row = context
     .statement('SELECT seq, hash FROM events WHERE ws = ? ORDER BY seq DESC LIMIT 1')
     .get(ws) as { seq: number; hash: Buffer } | undefined;
   return row === undefined ? EMPTY_HEAD : { seq: row.seq, hash: row.hash.toString('hex') };
-}
-
-/** Drafts must already be normalized; a mismatch here would make verify fail forever after. */
-function checkDraft(draft: EventDraft, workspace: string, index: number, issues: Issue[]): void {
-  if (draft.workspace !== workspace) {
-    issues.push({
-      index,
-      path: '$.workspace',
-      message: `the event belongs to workspace "${draft.workspace}", not "${workspace}"`,
-    });
-  }
-  const ms = Date.parse(draft.occurred_at);
-  if (Number.isNaN(ms) || new Date(ms).toISOString() !== draft.occurred_at) {
-    issues.push({
-      index,
-      path: '$.occurred_at',
-      message: 'occurred_at must be ISO 8601 UTC with milliseconds (2026-05-12T09:30:00.000Z)',
-    });
-  }
 }
 
 /** The first occurrence of an id in a batch: an event already stored, or a draft to seal. */
@@ -79,13 +58,7 @@ export function appendDrafts(
 ): AppendedEvent[] {
   return actors.inTransaction(context, () => {
     const ws = context.requireWorkspaceKey(workspace);
-    const invalid: Issue[] = [];
-    drafts.forEach((draft, index) => checkDraft(draft, workspace, index, invalid));
-    if (invalid.length > 0) {
-      throw new TrailkeepError('validation_failed', 'events are not normalized drafts', {
-        issues: invalid,
-      });
-    }
+    checkDrafts(workspace, drafts);
 
     const conflicts: Issue[] = [];
     const seen = new Map<string, BatchEntry>();
