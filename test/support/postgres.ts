@@ -154,8 +154,13 @@ async function reapOrphans(runner: Runner): Promise<void> {
   }
 }
 
-/** Starts a fresh server; about a second on a quiet machine. */
-export async function startPostgres(): Promise<PostgresServer> {
+/**
+ * Starts a fresh server; about a second on a quiet machine. `settings` are extra `-c` options
+ * over the tests' small defaults (the benchmark passes its own).
+ */
+export async function startPostgres(
+  settings: Readonly<Record<string, string>> = {},
+): Promise<PostgresServer> {
   const binDir = findPostgresBinDir();
   if (binDir === undefined) throw new Error(INSTALL_HINT);
   const runner = runnerFor(binDir);
@@ -199,6 +204,7 @@ export async function startPostgres(): Promise<PostgresServer> {
         '-c fsync=on',
         '-c max_connections=200',
         '-c shared_buffers=32MB',
+        ...Object.entries(settings).map(([name, value]) => `-c ${name}=${value}`),
       ].join(' ');
       started = await runner.run('pg_ctl', [
         '-D',
@@ -325,7 +331,9 @@ export async function usePostgres(): Promise<{
   release: () => Promise<void>;
 }> {
   const { inject } = await import('vitest');
-  const shared = inject('postgresUrl') as string | undefined;
+  // Typed loosely so this module also compiles where postgres-global.ts's declaration is not
+  // included (the benchmark build reuses startPostgres).
+  const shared = (inject as (key: string) => unknown)('postgresUrl') as string | undefined;
   if (shared !== undefined) return { server: serverAt(shared), release: () => Promise.resolve() };
   const own = await startPostgres();
   return { server: own, release: () => own.stop() };
