@@ -90,6 +90,17 @@ export interface StoredEvent extends EventDraft {
   hash: string;
 }
 
+/**
+ * A stored event as written: the canonical JSON text its hash covers and its chain hashes (hex).
+ * Exports splice these into their output without parsing, so an NDJSON line carries the exact
+ * hashed text and costs no JSON round trip.
+ */
+export interface StoredText {
+  body: string;
+  prev_hash: string;
+  hash: string;
+}
+
 /** The last link of a workspace's chain; an empty chain has seq 0 and the zero hash. */
 export interface ChainHead {
   seq: number;

@@ -2,7 +2,7 @@
  * How an event becomes an export row. Pure, so the CSV, JSON and NDJSON exports and their
  * documentation (docs/export.md) stay in step with one column list.
  */
-import type { StoredEvent } from './event.js';
+import type { StoredEvent, StoredText } from './event.js';
 import type { EntityState } from './entity-state.js';
 
 export const EXPORT_FORMATS = ['csv', 'json', 'ndjson'] as const;
@@ -85,35 +85,43 @@ export function csvRecord(cells: readonly string[]): string {
   return `${out}\r\n`;
 }
 
-export function eventRow(e: StoredEvent): string[] {
+/** A JSON value as one CSV cell: always holds quotes, so it is always quoted. */
+function jsonCell(value: unknown): string {
+  return `"${JSON.stringify(value).replaceAll('"', '""')}"`;
+}
+
+/** A free-text cell: neutralized (see neutralizeCell), then quoted when it must be. */
+function textCell(text: string): string {
+  const cell = FORMULA_START.test(text) ? `'${text}` : text;
+  return NEEDS_QUOTES.test(cell) ? `"${cell.replaceAll('"', '""')}"` : cell;
+}
+
+/**
+ * One event as a CSV record (the columns of EVENT_COLUMNS, in order), with its CRLF. Built as
+ * one string because it runs once per exported row: cells that are numbers, hex or JSON need
+ * neither the formula guard nor the quoting test, which the free-text cells all get.
+ */
+export function eventCsvRecord(e: StoredEvent): string {
   const primary = e.targets[0];
-  const cells: Record<(typeof EVENT_COLUMNS)[number], string> = {
-    seq: String(e.seq),
-    id: e.id,
-    occurred_at: e.occurred_at,
-    received_at: e.received_at,
-    action: e.action,
-    category: e.category,
-    outcome: e.outcome,
-    operation: e.operation,
-    actor_type: e.actor.type,
-    actor_id: e.actor.id,
-    actor_name: e.actor.name ?? '',
-    actor_email: e.actor.email ?? '',
-    target_type: primary?.type ?? '',
-    target_id: primary?.id ?? '',
-    target_name: primary?.name ?? '',
-    ip: e.context.ip ?? '',
-    user_agent: e.context.user_agent ?? '',
-    request_id: e.context.request_id ?? '',
-    targets: JSON.stringify(e.targets),
-    changes: JSON.stringify(e.changes),
-    context: JSON.stringify(e.context),
-    metadata: JSON.stringify(e.metadata),
-    prev_hash: e.prev_hash,
-    hash: e.hash,
-  };
-  return EVENT_COLUMNS.map((c) => neutralizeCell(cells[c]));
+  const { actor, context } = e;
+  return (
+    `${e.seq},${textCell(e.id)},${e.occurred_at},${e.received_at},` +
+    `${textCell(e.action)},${textCell(e.category)},${e.outcome},${e.operation},` +
+    `${actor.type},${textCell(actor.id)},${textCell(actor.name ?? '')},` +
+    `${textCell(actor.email ?? '')},${textCell(primary?.type ?? '')},` +
+    `${textCell(primary?.id ?? '')},${textCell(primary?.name ?? '')},` +
+    `${textCell(context.ip ?? '')},${textCell(context.user_agent ?? '')},` +
+    `${textCell(context.request_id ?? '')},${jsonCell(e.targets)},${jsonCell(e.changes)},` +
+    `${jsonCell(context)},${jsonCell(e.metadata)},${e.prev_hash},${e.hash}\r\n`
+  );
+}
+
+/**
+ * One stored event as a JSON object text: the stored body exactly as hashed, with its chain
+ * hashes added at the end. No parse and no re-encoding, so the line keeps the hashed bytes.
+ */
+export function eventJsonText(stored: StoredText): string {
+  return `${stored.body.slice(0, -1)},"prev_hash":"${stored.prev_hash}","hash":"${stored.hash}"}`;
 }
 
 function actorLabel(actor: EntityState['updated_by'] | undefined): string {

@@ -5,7 +5,7 @@
  */
 import { applyEvent, type EntityState } from '../core/entity-state.js';
 import { TrailkeepError } from '../core/errors.js';
-import type { StoredEvent } from '../core/event.js';
+import type { StoredEvent, StoredText } from '../core/event.js';
 import {
   CONTENT_TYPES,
   csvRecord,
@@ -14,12 +14,14 @@ import {
   EXPORT_FORMATS,
   entityRecord,
   entityRow,
-  eventRow,
+  eventCsvRecord,
+  eventJsonText,
   exportFileName,
   type ExportFormat,
 } from '../core/export-format.js';
 import type { Filter } from '../core/query/filter.js';
 import { matchesFilter } from '../core/query/evaluate.js';
+import { eventFromText, streamEvents } from '../store/stored-text.js';
 import type { BoundedCount, LogService, QueryRequest } from './log-service.js';
 
 export interface ExportRequest {
@@ -46,7 +48,7 @@ export interface ExportPlan {
   rows(): number;
 }
 
-/** Rows are encoded in groups: one library call per group instead of one per row. */
+/** Entity rows are encoded in groups, so a chunk is not one tiny write per row. */
 const GROUP = 256;
 
 export function parseFormat(format: string | undefined): ExportFormat {
@@ -88,13 +90,13 @@ export async function planExport(
     limit !== undefined && (await log.store.count(workspace, filter, limit + 1)) > limit;
   let rows = 0;
   const store = log.store;
-  async function* events(): AsyncGenerator<StoredEvent> {
-    for await (const event of store.stream(workspace, filter, {
+  async function* batches(): AsyncGenerator<readonly StoredText[]> {
+    for await (const batch of store.streamText(workspace, filter, {
       order: 'newest',
       ...(limit === undefined ? {} : { limit }),
     })) {
-      rows += 1;
-      yield event;
+      rows += batch.length;
+      yield batch;
     }
   }
   return {
@@ -104,9 +106,35 @@ export async function planExport(
     contentType: CONTENT_TYPES[format],
     filter,
     truncated,
-    chunks: () => encode(format, events(), EVENT_COLUMNS, eventRow, (e) => JSON.stringify(e)),
+    chunks: () => eventChunks(format, batches()),
     rows: () => rows,
   };
+}
+
+/**
+ * The text of an event export, one chunk per stored batch. JSON and NDJSON splice the stored
+ * text (see eventJsonText); only CSV parses each body to spread it over columns.
+ */
+async function* eventChunks(
+  format: ExportFormat,
+  batches: AsyncIterable<readonly StoredText[]>,
+): AsyncGenerator<string> {
+  if (format === 'csv') yield '\uFEFF' + csvRecord(EVENT_COLUMNS);
+  else if (format === 'json') yield '[';
+  let first = true;
+  for await (const batch of batches) {
+    let text = '';
+    for (const stored of batch) {
+      if (format === 'csv') text += eventCsvRecord(eventFromText(stored));
+      else if (format === 'ndjson') text += `${eventJsonText(stored)}\n`;
+      else {
+        text += `${first ? '\n' : ',\n'}${eventJsonText(stored)}`;
+        first = false;
+      }
+    }
+    yield text;
+  }
+  if (format === 'json') yield first ? ']\n' : '\n]\n';
 }
 
 function planEntityExport(
@@ -146,8 +174,7 @@ function planEntityExport(
     get truncated() {
       return truncated;
     },
-    chunks: () =>
-      encode(format, records(), ENTITY_COLUMNS, entityRow, (s) => JSON.stringify(entityRecord(s))),
+    chunks: () => encodeEntities(format, records()),
     rows: () => rows,
   };
 }
@@ -170,7 +197,7 @@ export async function rebuildEntities(
   const { until: _until, ...selection } = filter;
   const states = new Map<string, EntityState>();
   const chosen = new Set<string>();
-  for await (const event of log.store.stream(workspace, history, { order: 'oldest' })) {
+  for await (const event of streamEvents(log.store, workspace, history, { order: 'oldest' })) {
     const matches = matchesFilter(selection, event);
     for (const target of event.targets) {
       if (target.type.toLowerCase() !== entityType) continue;
@@ -199,37 +226,34 @@ export async function countExport(
   return { value: n, capped: false };
 }
 
-async function* encode<T>(
+async function* encodeEntities(
   format: ExportFormat,
-  items: AsyncIterable<T>,
-  columns: readonly string[],
-  toRow: (item: T) => string[],
-  toJson: (item: T) => string,
+  states: AsyncIterable<EntityState>,
 ): AsyncGenerator<string> {
   if (format === 'csv') {
     // The BOM makes spreadsheet programs read the file as UTF-8.
-    yield '\uFEFF' + csvRecord(columns);
+    yield '\uFEFF' + csvRecord(ENTITY_COLUMNS);
   } else if (format === 'json') {
     yield '[';
   }
-  let group: T[] = [];
+  let group: EntityState[] = [];
   let first = true;
   const flush = (): string => {
     let text: string;
     if (format === 'csv') {
-      text = group.map((item) => csvRecord(toRow(item))).join('');
+      text = group.map((s) => csvRecord(entityRow(s))).join('');
     } else if (format === 'ndjson') {
-      text = group.map((item) => `${toJson(item)}\n`).join('');
+      text = group.map((s) => `${JSON.stringify(entityRecord(s))}\n`).join('');
     } else {
       text = group
-        .map((item) => `${first ? ((first = false), '\n') : ',\n'}${toJson(item)}`)
+        .map((s) => `${first ? ((first = false), '\n') : ',\n'}${JSON.stringify(entityRecord(s))}`)
         .join('');
     }
     group = [];
     return text;
   };
-  for await (const item of items) {
-    group.push(item);
+  for await (const s of states) {
+    group.push(s);
     if (group.length >= GROUP) yield flush();
   }
   if (group.length > 0) yield flush();

@@ -11,9 +11,11 @@
  * - The events table refuses UPDATE and DELETE inside the database itself.
  * - No read ever returns or counts another workspace's rows.
  */
-import type { ChainHead, EventDraft, StoredEvent } from '../core/event.js';
+import type { ChainHead, EventDraft, StoredEvent, StoredText } from '../core/event.js';
 import type { Filter, Position } from '../core/query/filter.js';
 import type { JsonObject } from '../core/json.js';
+
+export type { StoredText } from '../core/event.js';
 
 export type Role = 'owner' | 'admin' | 'auditor' | 'member';
 export type KeyScope = 'ingest' | 'read' | 'admin';
@@ -155,14 +157,15 @@ export interface Store {
   /** Workspace-wide facet counts for dropdowns; not filtered. */
   facets(workspace: string): Promise<Facets>;
   /**
-   * Every matching event in order, fetched in bounded batches so memory stays flat; the
-   * consumer's pace is the producer's pace. `limit` stops early.
+   * Every matching event in order as stored text, one bounded batch per iteration (one await
+   * per batch, not per event), fetched so that memory stays flat: the consumer's pace is the
+   * producer's pace. `limit` stops early. `streamEvents` (stored-text.ts) parses them.
    */
-  stream(
+  streamText(
     workspace: string,
     filter: Filter,
     options: { order: 'newest' | 'oldest'; limit?: number },
-  ): AsyncIterable<StoredEvent>;
+  ): AsyncIterable<readonly StoredText[]>;
   /** Events whose targets include (type, id), oldest first (by occurred_at, then seq). */
   entityEvents(workspace: string, type: string, id: string): Promise<StoredEvent[]>;
   /** Raw rows in `seq` order starting at `fromSeq`, for verification. */

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { openStore } from '../../src/store/open.js';
+import { streamEvents } from '../../src/store/stored-text.js';
 import {
   exited,
   freePort,
@@ -123,7 +124,7 @@ describe('init, keys and users', () => {
     const store = await openStore(db());
     try {
       const actions = [];
-      for await (const e of store.stream('acme', { clauses: [] }, { order: 'oldest' })) {
+      for await (const e of streamEvents(store, 'acme', { clauses: [] }, { order: 'oldest' })) {
         actions.push([e.action, e.actor.id, e.targets[0]?.id]);
       }
       expect(actions).toContainEqual(['trailkeep.key.created', 'trailkeep-cli', key.id]);

@@ -18,6 +18,7 @@ import { afterAll, expect, test } from 'vitest';
 import { MATCH_ALL } from '../../src/core/query/filter.js';
 import { LogService } from '../../src/service/log-service.js';
 import { openStore } from '../../src/store/open.js';
+import { streamEvents } from '../../src/store/stored-text.js';
 import { exited, freePort, sleep, snapshotBuild, startServe } from './process-support.js';
 
 const CLIENTS = 4;
@@ -132,7 +133,7 @@ test('SIGKILL at random moments loses no acknowledged event and stores none twic
   const store = await openStore(db);
   try {
     const stored: Array<{ id: string; seq: number }> = [];
-    for await (const e of store.stream(workspace, MATCH_ALL, { order: 'oldest' })) {
+    for await (const e of streamEvents(store, workspace, MATCH_ALL, { order: 'oldest' })) {
       stored.push({ id: e.id, seq: e.seq });
     }
     const ids = stored.map((e) => e.id);

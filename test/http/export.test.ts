@@ -9,6 +9,8 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { canonicalJson } from '../../src/core/canonical.js';
+import { hashLink } from '../../src/core/chain.js';
 import { EVENT_COLUMNS } from '../../src/core/export-format.js';
 import type { StoredEvent } from '../../src/core/event.js';
 import { BIN } from '../support/cli.js';
@@ -121,6 +123,14 @@ describe('event export', () => {
     const lines = ndjson.text.trim().split('\n');
     expect(lines).toHaveLength(BIG / 4);
     expect(lines.every((l) => (JSON.parse(l) as StoredEvent).action === 'job.created')).toBe(true);
+    // Each line is the hashed text itself with the two hashes appended, so anyone holding the
+    // file can recompute every hash from its bytes without a canonical-JSON library.
+    for (const line of lines) {
+      const { prev_hash, hash, ...body } = JSON.parse(line) as StoredEvent;
+      const hashed = canonicalJson(body);
+      expect(line).toBe(`${hashed.slice(0, -1)},"prev_hash":"${prev_hash}","hash":"${hash}"}`);
+      expect(hashLink(prev_hash, hashed)).toBe(hash);
+    }
   });
 
   it('says in a header when a limit cuts the export, and not otherwise', async () => {

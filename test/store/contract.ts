@@ -29,7 +29,8 @@ import {
   type ClauseKey,
   type Filter,
 } from '../../src/core/query/filter.js';
-import type { ChainRow, Store } from '../../src/store/store.js';
+import type { ChainRow, Store, StoredText } from '../../src/store/store.js';
+import { streamEvents } from '../../src/store/stored-text.js';
 
 export interface StoreContractOptions {
   name: string;
@@ -492,7 +493,7 @@ export function runStoreContract(options: StoreContractOptions): void {
           expect(await store.count(ws, where(clause('actor', ['alex'])), 1000)).toBe(
             page.filter((e) => matchesFilter(where(clause('actor', ['alex'])), e)).length,
           );
-          const streamed = await collect(store.stream(ws, MATCH_ALL, { order: 'oldest' }));
+          const streamed = await collect(streamEvents(store, ws, MATCH_ALL, { order: 'oldest' }));
           expect(streamed.every((e) => e.workspace === ws)).toBe(true);
           const chain = await collect(store.scanChain(ws, 1));
           expect(chain).toHaveLength(size);
@@ -659,23 +660,56 @@ export function runStoreContract(options: StoreContractOptions): void {
 
       test('yields every event newest first or oldest first', async () => {
         const newest = ids(newestFirst(data.events));
-        expect(ids(await collect(store.stream(data.ws, MATCH_ALL, { order: 'newest' })))).toEqual(
-          newest,
-        );
-        expect(ids(await collect(store.stream(data.ws, MATCH_ALL, { order: 'oldest' })))).toEqual(
-          [...newest].reverse(),
-        );
+        expect(
+          ids(await collect(streamEvents(store, data.ws, MATCH_ALL, { order: 'newest' }))),
+        ).toEqual(newest);
+        expect(
+          ids(await collect(streamEvents(store, data.ws, MATCH_ALL, { order: 'oldest' }))),
+        ).toEqual([...newest].reverse());
       });
 
       test('honours limit and filters', async () => {
         const filter = where(clause('outcome', ['success']), clause('action', ['job.*']));
         const expected = ids(newestFirst(data.events.filter((e) => matchesFilter(filter, e))));
         expect(
-          ids(await collect(store.stream(data.ws, filter, { order: 'newest', limit: 1500 }))),
+          ids(
+            await collect(streamEvents(store, data.ws, filter, { order: 'newest', limit: 1500 })),
+          ),
         ).toEqual(expected.slice(0, 1500));
         expect(
-          ids(await collect(store.stream(data.ws, MATCH_ALL, { order: 'oldest', limit: 3 }))),
+          ids(
+            await collect(streamEvents(store, data.ws, MATCH_ALL, { order: 'oldest', limit: 3 })),
+          ),
         ).toEqual(ids(newestFirst(data.events)).reverse().slice(0, 3));
+      });
+
+      test('streamText yields the same events as stored text, in bounded batches', async () => {
+        const filter = where(clause('outcome', ['success']));
+        const batches: (readonly StoredText[])[] = await collect(
+          store.streamText(data.ws, filter, { order: 'newest', limit: 2000 }),
+        );
+        const expected = newestFirst(data.events.filter((e) => matchesFilter(filter, e))).slice(
+          0,
+          2000,
+        );
+        expect(batches.length).toBeGreaterThan(1);
+        expect(batches.every((b) => b.length > 0 && b.length <= 1000)).toBe(true);
+        const texts = batches.flat();
+        expect(texts.map((t) => JSON.parse(t.body) as { id: string }).map((b) => b.id)).toEqual(
+          ids(expected),
+        );
+        texts.forEach((text, i) => {
+          const { prev_hash, hash, ...body } = expected[i]!;
+          // The exact text the hash covers, not a re-encoding of it.
+          expect(text).toMatchObject({ body: canonicalJson(body), prev_hash, hash });
+          expect(hashLink(text.prev_hash, text.body)).toBe(text.hash);
+        });
+        const oldest = await collect(store.streamText(data.ws, MATCH_ALL, { order: 'oldest' }));
+        expect(oldest.flat().map((t) => t.hash)).toEqual(
+          newestFirst(data.events)
+            .reverse()
+            .map((e) => e.hash),
+        );
       });
 
       test('scanChain returns raw rows in seq order whose columns agree with the body', async () => {

@@ -16,6 +16,7 @@ import { copyStore } from '../../src/store/copy.js';
 import { openPostgresStore } from '../../src/store/postgres/index.js';
 import { openSqliteStore } from '../../src/store/sqlite/index.js';
 import type { ChainRow, Store } from '../../src/store/store.js';
+import { streamEvents } from '../../src/store/stored-text.js';
 import { createDatabase, usePostgres, type PostgresServer } from '../support/postgres.js';
 import { makeDraft } from './contract.js';
 
@@ -76,10 +77,10 @@ async function expectSameLog(source: Store, target: Store, workspace: string): P
   for (const row of targetRows) expect(verifier.check(row)).toBeUndefined();
   expect(verifier.head).toEqual(sourceHead);
   const sourceEvents: StoredEvent[] = await all(
-    source.stream(workspace, MATCH_ALL, { order: 'oldest' }),
+    streamEvents(source, workspace, MATCH_ALL, { order: 'oldest' }),
   );
   const targetEvents: StoredEvent[] = await all(
-    target.stream(workspace, MATCH_ALL, { order: 'oldest' }),
+    streamEvents(target, workspace, MATCH_ALL, { order: 'oldest' }),
   );
   expect(targetEvents).toEqual(sourceEvents);
 }

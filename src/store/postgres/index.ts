@@ -118,12 +118,12 @@ class PostgresStore implements Store {
   facets(workspace: string): ReturnType<Store['facets']> {
     return read.facets(this.pool, workspace);
   }
-  stream(
+  streamText(
     workspace: string,
     filter: Filter,
     options: { order: 'newest' | 'oldest'; limit?: number },
-  ): AsyncIterable<StoredEvent> {
-    return read.stream(this.pool, workspace, filter, options);
+  ): ReturnType<Store['streamText']> {
+    return read.streamText(this.pool, workspace, filter, options);
   }
   entityEvents(workspace: string, type: string, id: string): Promise<StoredEvent[]> {
     return read.entityEvents(this.pool, workspace, type, id);

@@ -6,8 +6,8 @@
  * (an export to a slow client) never pins a pooled connection or an open transaction.
  */
 import { EMPTY_HEAD, type ChainHead, type StoredEvent } from '../../core/event.js';
-import type { Filter, Position } from '../../core/query/filter.js';
-import type { ChainRow, Facets, FacetValue, PageRequest } from '../store.js';
+import type { Filter } from '../../core/query/filter.js';
+import type { ChainRow, Facets, FacetValue, PageRequest, StoredText } from '../store.js';
 import { compileFilter } from './compile-filter.js';
 import { Params, type Queryable } from './driver.js';
 import { EVENT_COLUMNS, toStoredEvent, type EventRow } from './rows.js';
@@ -21,17 +21,25 @@ const FACET_LIMIT = 1000;
 interface SelectRequest {
   limit: number;
   /** Strictly beyond this place in the direction of travel. */
-  after?: Position;
+  after?: { occurred_at: string; seq: number };
   /** true = oldest first; false = newest first. */
   ascending: boolean;
 }
 
-async function selectEvents(
+/** A stored event with the keyset columns a stream resumes from. */
+interface StreamRow extends EventRow {
+  /** occurred_at as PostgreSQL's own text, which casts back to the same instant. */
+  at: string;
+  seq: string;
+}
+
+async function selectRows<Row extends object>(
   db: Queryable,
   workspace: string,
   filter: Filter,
   request: SelectRequest,
-): Promise<StoredEvent[]> {
+  columns: string,
+): Promise<Row[]> {
   const params = new Params();
   const ws = params.add(workspace);
   const conditions = [`e.workspace = ${ws}`, compileFilter(filter, { params, ws })];
@@ -43,12 +51,22 @@ async function selectEvents(
   }
   const order = request.ascending ? 'ASC' : 'DESC';
   const limit = params.add(Math.max(0, Math.floor(request.limit)));
-  const result = await db.query<EventRow>(
-    `SELECT ${EVENT_COLUMNS} FROM events e WHERE ${conditions.join(' AND ')}
+  const result = await db.query<Row>(
+    `SELECT ${columns} FROM events e WHERE ${conditions.join(' AND ')}
       ORDER BY e.occurred_at ${order}, e.seq ${order} LIMIT ${limit}`,
     params.values,
   );
-  return result.rows.map(toStoredEvent);
+  return result.rows;
+}
+
+async function selectEvents(
+  db: Queryable,
+  workspace: string,
+  filter: Filter,
+  request: SelectRequest,
+): Promise<StoredEvent[]> {
+  const rows = await selectRows<EventRow>(db, workspace, filter, request, EVENT_COLUMNS);
+  return rows.map(toStoredEvent);
 }
 
 export async function page(
@@ -87,26 +105,30 @@ export async function count(
   return Number(result.rows[0]?.n ?? 0);
 }
 
-export async function* stream(
+export async function* streamText(
   db: Queryable,
   workspace: string,
   filter: Filter,
   options: { order: 'newest' | 'oldest'; limit?: number },
-): AsyncGenerator<StoredEvent> {
+): AsyncGenerator<readonly StoredText[]> {
   let remaining = options.limit ?? Number.POSITIVE_INFINITY;
-  let after: Position | undefined;
+  let after: SelectRequest['after'];
+  const columns = `${EVENT_COLUMNS}, e.occurred_at::text AS at, e.seq`;
   while (remaining > 0) {
     const size = Math.min(BATCH, remaining);
-    const batch = await selectEvents(db, workspace, filter, {
-      limit: size,
-      ascending: options.order === 'oldest',
-      ...(after ? { after } : {}),
-    });
-    for (const event of batch) yield event;
-    const last = batch[batch.length - 1];
-    if (last === undefined || batch.length < size) return;
+    const batch = await selectRows<StreamRow>(
+      db,
+      workspace,
+      filter,
+      { limit: size, ascending: options.order === 'oldest', ...(after ? { after } : {}) },
+      columns,
+    );
+    const last = batch.at(-1);
+    if (last === undefined) return;
+    yield batch;
+    if (batch.length < size) return;
     remaining -= batch.length;
-    after = { occurred_at: last.occurred_at, seq: last.seq };
+    after = { occurred_at: last.at, seq: Number(last.seq) };
   }
 }
 

@@ -140,12 +140,12 @@ class SqliteStore implements Store {
   facets(workspace: string): ReturnType<Store['facets']> {
     return run(() => read.readFacets(this.context, workspace));
   }
-  stream(
+  streamText(
     workspace: string,
     filter: Filter,
     options: { order: 'newest' | 'oldest'; limit?: number },
-  ): AsyncIterable<StoredEvent> {
-    return read.streamMatching(this.context, workspace, filter, options);
+  ): ReturnType<Store['streamText']> {
+    return read.streamText(this.context, workspace, filter, options);
   }
   entityEvents(workspace: string, type: string, id: string): Promise<StoredEvent[]> {
     return run(() => read.entityEvents(this.context, workspace, type, id));

@@ -7,7 +7,14 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { StoredEvent } from '../../core/event.js';
 import type { Filter, Position } from '../../core/query/filter.js';
-import type { ActorFacet, ChainRow, FacetValue, Facets, PageRequest } from '../store.js';
+import type {
+  ActorFacet,
+  ChainRow,
+  FacetValue,
+  Facets,
+  PageRequest,
+  StoredText,
+} from '../store.js';
 import type { FacetKind } from './append.js';
 import {
   compileFilter,
@@ -64,6 +71,18 @@ function filterStats(context: SqliteContext, ws: number): FilterStats {
   };
 }
 
+/** Where a keyset scan resumes: strictly beyond this (occurred_ms, seq). */
+interface Keyset {
+  ms: number;
+  seq: number;
+}
+
+/** A stored event with the keyset columns a stream resumes from. */
+interface StreamRow extends EventRow {
+  occurred_ms: number;
+  seq: number;
+}
+
 /**
  * Up to `limit` matching events after `position` in `order` ('desc' = newest first), in that
  * order.
@@ -76,44 +95,42 @@ function scan(
   order: ScanOrder,
   limit: number,
 ): StoredEvent[] {
-  return scanRows(context, ws, filter, position, order, limit).map(toStoredEvent);
+  const keyset = position && { ms: toMs(position.occurred_at), seq: position.seq };
+  return scanRows<EventRow>(context, ws, filter, keyset, order, limit, EVENT_COLUMNS).map(
+    toStoredEvent,
+  );
 }
 
-/** The raw rows of one keyset batch, not yet parsed (streams parse one row at a time). */
-function scanRows(
+/** The raw rows of one keyset batch, not yet parsed. */
+function scanRows<Row>(
   context: SqliteContext,
   ws: number,
   filter: Filter,
-  position: Position | undefined,
+  after: Keyset | undefined,
   order: ScanOrder,
   limit: number,
-): EventRow[] {
+  columns: string,
+): Row[] {
   const params: SqlParam[] = [ws];
   let keyset = '';
   const bounds: TimeBounds = {};
-  if (position !== undefined) {
-    const ms = toMs(position.occurred_at);
+  if (after !== undefined) {
     keyset =
       order === 'desc'
         ? 'AND (e.occurred_ms, e.seq) < (?, ?)'
         : 'AND (e.occurred_ms, e.seq) > (?, ?)';
-    params.push(ms, position.seq);
-    if (order === 'desc') bounds.maxMs = ms;
-    else bounds.minMs = ms;
+    params.push(after.ms, after.seq);
+    if (order === 'desc') bounds.maxMs = after.ms;
+    else bounds.minMs = after.ms;
   }
   const where = compileFilter(filter, ws, { bounds, stats: filterStats(context, ws) });
   const direction = order === 'desc' ? 'DESC' : 'ASC';
-  const rows = context
+  return context
     .statement(
-      `SELECT ${EVENT_COLUMNS} FROM events e WHERE e.ws = ? ${keyset} AND (${where.sql})
+      `SELECT ${columns} FROM events e WHERE e.ws = ? ${keyset} AND (${where.sql})
        ORDER BY e.occurred_ms ${direction}, e.seq ${direction} LIMIT ?`,
     )
-    .all(...params, ...where.params, limit) as EventRow[];
-  return rows;
-}
-
-function positionOf(event: StoredEvent): Position {
-  return { occurred_at: event.occurred_at, seq: event.seq };
+    .all(...params, ...where.params, limit) as Row[];
 }
 
 export function readPage(
@@ -150,29 +167,27 @@ export function countMatching(
   return row.n;
 }
 
-export async function* streamMatching(
+export async function* streamText(
   context: SqliteContext,
   workspace: string,
   filter: Filter,
   options: { order: 'newest' | 'oldest'; limit?: number },
-): AsyncGenerator<StoredEvent> {
+): AsyncGenerator<readonly StoredText[]> {
   const ws = context.workspaceKey(workspace);
   if (ws === undefined) return;
   let remaining = options.limit ?? Number.POSITIVE_INFINITY;
-  let position: Position | undefined;
+  let after: Keyset | undefined;
   const order: ScanOrder = options.order === 'newest' ? 'desc' : 'asc';
+  const columns = `${EVENT_COLUMNS}, e.occurred_ms, e.seq`;
   while (remaining > 0) {
-    const rows = scanRows(context, ws, filter, position, order, Math.min(BATCH_SIZE, remaining));
-    // Parsed one at a time: a batch of row texts is far smaller than a batch of event objects,
-    // which keeps a long export's live heap (and so its peak memory) small.
-    let last: StoredEvent | undefined;
-    for (const row of rows) {
-      last = toStoredEvent(row);
-      yield last;
-    }
+    const size = Math.min(BATCH_SIZE, remaining);
+    const rows = scanRows<StreamRow>(context, ws, filter, after, order, size, columns);
+    const last = rows.at(-1);
+    if (last === undefined) return;
+    yield rows;
     remaining -= rows.length;
-    if (last === undefined || rows.length < BATCH_SIZE) return;
-    position = positionOf(last);
+    if (rows.length < size) return;
+    after = { ms: last.occurred_ms, seq: last.seq };
     // Let other requests run between batches: a huge export must not starve the server.
     await nextTurn();
   }
