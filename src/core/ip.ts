@@ -34,12 +34,30 @@ const V4_MAPPED_PREFIX = '00000000000000000000ffff';
  */
 export function ipKey(text: string): string | null {
   const quad = DOTTED_QUAD.exec(text);
-  if (quad === null) return ipaddrKey(text);
+  if (quad === null) return ipv6Key(text);
   let key = V4_MAPPED_PREFIX;
   for (let i = 1; i <= 4; i += 1) {
     const octet = Number(quad[i]);
     if (octet > 255) return null;
     key += octet.toString(16).padStart(2, '0');
+  }
+  return key;
+}
+
+/**
+ * Recent IPv6 keys. An audit log sees the same few addresses again and again (a person's
+ * session, a CI runner), and ipaddr.js costs several microseconds per IPv6 parse; the memo is
+ * dropped whole when full, so it stays small and needs no eviction order.
+ */
+const V6_MEMO = new Map<string, string | null>();
+const V6_MEMO_SIZE = 4096;
+
+function ipv6Key(text: string): string | null {
+  let key = V6_MEMO.get(text);
+  if (key === undefined) {
+    key = ipaddrKey(text);
+    if (V6_MEMO.size >= V6_MEMO_SIZE) V6_MEMO.clear();
+    V6_MEMO.set(text, key);
   }
   return key;
 }

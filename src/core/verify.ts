@@ -5,8 +5,9 @@
  *
  * Per row, in this order:
  *   1. seq is the next one expected (a jump: 'missing'; a lower or repeated seq: 'inserted');
- *   2. the body parses and is exactly its own canonical JSON ('altered');
- *   3. hash = sha256(prev_hash + "\n" + body) ('altered');
+ *   2. hash = sha256(prev_hash + "\n" + body), else 'altered' (with the reason: the body is not
+ *      JSON, not canonical JSON, or simply not what was hashed);
+ *   3. the body is a JSON object ('altered');
  *   4. the body belongs to this workspace ('foreign');
  *   5. prev_hash is the previous row's hash: a link that skips the previous row means that row
  *      was 'inserted'; a self-consistent row out of its place was 'reordered'; otherwise the
@@ -63,22 +64,31 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+const STRING_FIELDS = [
+  'id',
+  'workspace',
+  'occurred_at',
+  'action',
+  'category',
+  'outcome',
+  'operation',
+];
+
 /** Enough of an event's shape for its indexed columns to be derived. */
 function isHashedBody(
   value: Record<string, unknown>,
 ): value is Record<string, unknown> & HashedBody {
-  const strings = ['id', 'workspace', 'occurred_at', 'action', 'category', 'outcome', 'operation'];
-  if (!strings.every((key) => typeof value[key] === 'string')) return false;
+  for (const key of STRING_FIELDS) if (typeof value[key] !== 'string') return false;
   if (typeof value.seq !== 'number') return false;
   const { actor, targets, context } = value;
-  return (
-    isRecord(actor) &&
-    typeof actor.type === 'string' &&
-    typeof actor.id === 'string' &&
-    Array.isArray(targets) &&
-    targets.every((t) => isRecord(t) && typeof t.type === 'string' && typeof t.id === 'string') &&
-    isRecord(context)
-  );
+  if (!isRecord(actor) || typeof actor.type !== 'string' || typeof actor.id !== 'string') {
+    return false;
+  }
+  if (!Array.isArray(targets) || !isRecord(context)) return false;
+  for (const t of targets as unknown[]) {
+    if (!isRecord(t) || typeof t.type !== 'string' || typeof t.id !== 'string') return false;
+  }
+  return true;
 }
 
 export class ChainVerifier {
@@ -135,19 +145,14 @@ export class ChainVerifier {
     this.current = { seq: row.seq, hash: row.hash };
   }
 
-  private inspect(row: ChainRow): VerifyProblem | undefined {
+  /**
+   * Says how a row whose hash does not cover its body was altered. Only a failing row pays
+   * for the canonical re-encoding: a body whose hash matches is the text that was sealed, and
+   * every sealed text was canonical (a rewrite with recomputed hashes breaks the next link, the
+   * head or a checkpoint, whatever its form).
+   */
+  private unsealed(row: ChainRow): VerifyProblem {
     const { seq, id } = row;
-    if (seq > this.expectedSeq) {
-      const where =
-        seq - 1 === this.expectedSeq ? `seq ${seq - 1}` : `seq ${this.expectedSeq}..${seq - 1}`;
-      return problem(
-        'missing',
-        this.expectedSeq,
-        undefined,
-        `missing: the chain jumps from seq ${this.expectedSeq - 1} to ${label(seq, id)}; events were removed`,
-        where,
-      );
-    }
     let parsed: unknown;
     try {
       parsed = JSON.parse(row.body);
@@ -175,20 +180,44 @@ export class ChainVerifier {
         'the stored body is not in canonical form, so it is not the text that was hashed; the event was altered',
       );
     }
-    if (hashLink(row.prev_hash, row.body) !== row.hash) {
-      return row.prev_hash === this.prevHash
-        ? problem(
-            'altered',
-            seq,
-            id,
-            'stored hash does not match its content; the event was altered',
-          )
-        : problem(
-            'altered',
-            seq,
-            id,
-            'its prev_hash, hash and content do not agree; the row was altered',
-          );
+    return row.prev_hash === this.prevHash
+      ? problem('altered', seq, id, 'stored hash does not match its content; the event was altered')
+      : problem(
+          'altered',
+          seq,
+          id,
+          'its prev_hash, hash and content do not agree; the row was altered',
+        );
+  }
+
+  private inspect(row: ChainRow): VerifyProblem | undefined {
+    const { seq, id } = row;
+    if (seq > this.expectedSeq) {
+      const where =
+        seq - 1 === this.expectedSeq ? `seq ${seq - 1}` : `seq ${this.expectedSeq}..${seq - 1}`;
+      return problem(
+        'missing',
+        this.expectedSeq,
+        undefined,
+        `missing: the chain jumps from seq ${this.expectedSeq - 1} to ${label(seq, id)}; events were removed`,
+        where,
+      );
+    }
+    if (hashLink(row.prev_hash, row.body) !== row.hash) return this.unsealed(row);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(row.body);
+    } catch {
+      parsed = undefined;
+    }
+    if (!isRecord(parsed)) {
+      // Sealed as it stands, yet not an event: rewritten with a recomputed hash.
+      return problem(
+        'altered',
+        seq,
+        id,
+        'the stored body is not a JSON object; the event was altered',
+      );
     }
     if (parsed.workspace !== this.workspace) {
       return problem(
@@ -252,7 +281,8 @@ export class ChainVerifier {
       return problem('altered', seq, id, 'the stored body is not a complete event');
     }
     const expected = indexedColumns(parsed);
-    for (const [column, value] of Object.entries(expected)) {
+    for (const column in expected) {
+      const value = expected[column];
       const stored = Object.hasOwn(row.columns, column) ? row.columns[column] : undefined;
       if (stored !== value) {
         return problem(

@@ -282,12 +282,10 @@ interface ChainScanRow {
   outcome: string;
   operation: string;
   actor_type: string;
-  actor_id: string | null;
-  actor_name: string | null;
-  actor_email: string | null;
-  ip: Buffer | null;
-  prev_hash: Buffer;
-  hash: Buffer;
+  actor_key: number;
+  ip_key: string | null;
+  prev_hash: string;
+  hash: string;
   body: string;
 }
 
@@ -297,6 +295,13 @@ function isoFromMs(ms: number): string {
   return Number.isNaN(date.getTime()) ? String(ms) : date.toISOString();
 }
 
+/** An actors row as verification compares it with the event's actor. */
+interface ActorColumns {
+  actor_id: string | null;
+  actor_name: string | null;
+  actor_email: string | null;
+}
+
 export async function* scanChain(
   context: SqliteContext,
   workspace: string,
@@ -304,15 +309,31 @@ export async function* scanChain(
 ): AsyncGenerator<ChainRow> {
   const ws = context.workspaceKey(workspace);
   if (ws === undefined) return;
+  // A log has few actors and many events each: one lookup per actor rather than a join per row.
+  const actors = new Map<number, ActorColumns>();
+  const actorOf = (key: number): ActorColumns => {
+    let actor = actors.get(key);
+    if (actor === undefined) {
+      const row = context
+        .statement('SELECT id, name, email FROM actors WHERE akey = ?')
+        .get(key) as { id: string; name: string | null; email: string | null } | undefined;
+      actor = {
+        actor_id: row?.id ?? null,
+        actor_name: row?.name ?? null,
+        actor_email: row?.email ?? null,
+      };
+      actors.set(key, actor);
+    }
+    return actor;
+  };
   let next = Math.max(1, fromSeq);
   for (;;) {
     const rows = context
       .statement(
         `SELECT e.eid, e.seq, e.id, e.occurred_ms, e.action, e.category, e.outcome, e.operation,
-                e.actor_type, a.id AS actor_id, a.name AS actor_name, a.email AS actor_email,
-                e.ip, e.prev_hash, e.hash, e.body
-         FROM events e LEFT JOIN actors a ON a.akey = e.actor_key
-         WHERE e.ws = ? AND e.seq >= ? ORDER BY e.seq LIMIT ${BATCH_SIZE}`,
+                e.actor_type, e.actor_key, iif(e.ip IS NULL, NULL, lower(hex(e.ip))) AS ip_key,
+                lower(hex(e.prev_hash)) AS prev_hash, lower(hex(e.hash)) AS hash, e.body
+         FROM events e WHERE e.ws = ? AND e.seq >= ? ORDER BY e.seq LIMIT ${BATCH_SIZE}`,
       )
       .all(ws, next) as ChainScanRow[];
     const targets = targetsOf(
@@ -321,11 +342,12 @@ export async function* scanChain(
       rows.map((r) => r.eid),
     );
     for (const row of rows) {
+      const actor = actorOf(row.actor_key);
       yield {
         seq: row.seq,
         id: row.id,
-        prev_hash: row.prev_hash.toString('hex'),
-        hash: row.hash.toString('hex'),
+        prev_hash: row.prev_hash,
+        hash: row.hash,
         body: row.body,
         columns: {
           id: row.id,
@@ -336,10 +358,10 @@ export async function* scanChain(
           outcome: row.outcome,
           operation: row.operation,
           actor_type: row.actor_type,
-          actor_id: row.actor_id,
-          actor_name: row.actor_name,
-          actor_email: row.actor_email,
-          ip_key: row.ip === null ? null : row.ip.toString('hex'),
+          actor_id: actor.actor_id,
+          actor_name: actor.actor_name,
+          actor_email: actor.actor_email,
+          ip_key: row.ip_key,
           targets: JSON.stringify(targets.get(row.eid) ?? []),
         },
       };
