@@ -65,7 +65,7 @@ function where(workspace: string, query: HandQuery): { sql: string; params: Para
         `WHERE workspace = ${wsParam} AND type = ${p.add(query.type)} AND id = ${p.add(query.id)})`;
       break;
     case 'ip':
-      sql = `${ws} AND e.ip_key BETWEEN ${p.add(query.lo)} AND ${p.add(query.hi)}`;
+      sql = `${ws} AND e.ip_key BETWEEN decode(${p.add(query.lo)}, 'hex') AND decode(${p.add(query.hi)}, 'hex')`;
       break;
     case 'combo':
       sql =
@@ -177,8 +177,16 @@ class PostgresRaw implements RawLog {
   }
 }
 
+/** bytea (hashes since schema version 2) read as lower-case hex, as the adapter reads it. */
+const hexBytea = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === 17 && format !== 'binary'
+      ? (value: string) => value.slice(2)
+      : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+};
+
 export function openPostgresRaw(url: string): RawLog {
-  return new PostgresRaw(new pg.Pool({ connectionString: url, max: 2 }));
+  return new PostgresRaw(new pg.Pool({ connectionString: url, max: 2, types: hexBytea }));
 }
 
 const EVENT_COLUMNS = [
@@ -195,7 +203,6 @@ const EVENT_COLUMNS = [
   'actor_name',
   'actor_email',
   'ip_key',
-  'targets',
   'prev_hash',
   'hash',
   'body',
@@ -213,7 +220,7 @@ const TARGET_COLUMNS = [
   'name_lc',
 ];
 
-/** Reads columns as text, so they go back in exactly as they came out. */
+/** Reads columns as text (bytea as a Buffer), so they go back in exactly as they came out. */
 function asText(columns: readonly string[]): string {
   return columns
     .map((c) => (c === 'occurred_at' || c === 'metadata' ? `${c}::text` : c))

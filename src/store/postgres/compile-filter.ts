@@ -11,12 +11,103 @@
 import { cidrKeyRange } from '../../core/ip.js';
 import type { Clause, ClauseKey, Filter } from '../../core/query/filter.js';
 import { escapeLike, globToLike, isGlob } from '../sql-shared.js';
-import type { Params } from './driver.js';
+import { Params, type Queryable } from './driver.js';
 
 interface CompileContext {
   params: Params;
   /** Placeholder holding the workspace id. */
   ws: string;
+  /**
+   * The actors each actor-matching clause found (`resolveActors`); without it such clauses
+   * compile to a subquery on actors, which gives the same rows but no index order.
+   */
+  actors?: ResolvedActors;
+}
+
+/** One (type, id) an actor clause matched, and the forms (name, email) it matched in. */
+export interface ActorMatch {
+  type: string;
+  id: string;
+  /** undefined: every form of this actor matched, so (type, id) alone decides. */
+  forms?: { name: string; email: string }[];
+}
+
+/** The actors found for each actor-matching clause of a filter. */
+export type ResolvedActors = ReadonlyMap<Clause, readonly ActorMatch[]>;
+
+/** Above this many actors a clause keeps the subquery rather than a long list of values. */
+const MAX_LISTED_ACTORS = 50;
+
+const ACTOR_KEYS: ReadonlySet<ClauseKey> = new Set(['actor', 'username', 'email', 'text']);
+
+/** The condition on `actors a` that an actor-matching clause stands for. */
+function actorWhere(clause: Clause, params: Params): string {
+  switch (clause.key) {
+    case 'username':
+      return equalsAny('a.name_lc', clause.values, params);
+    case 'email':
+      return equalsAny('a.email_lc', clause.values, params);
+    default: {
+      const p = params.add(containsPatterns(clause.values));
+      return (
+        `a.id_lc LIKE ANY(${p}::text[]) OR a.name_lc LIKE ANY(${p}::text[]) ` +
+        `OR a.email_lc LIKE ANY(${p}::text[])`
+      );
+    }
+  }
+}
+
+/**
+ * Looks up, in the small actors table, which actors each actor-matching clause of `filter`
+ * finds, before the events are read: the page can then read events_by_actor one actor at a
+ * time in index order (one actor: a range that stops after the page) instead of joining, and
+ * a clause that finds nobody reads no event at all. undefined when the filter has no such
+ * clause (no round trip).
+ */
+export async function resolveActors(
+  db: Queryable,
+  workspace: string,
+  filter: Filter,
+): Promise<ResolvedActors | undefined> {
+  const clauses = filter.clauses.filter((c) => ACTOR_KEYS.has(c.key) && c.values.length > 0);
+  if (clauses.length === 0) return undefined;
+  const resolved = new Map<Clause, ActorMatch[]>();
+  for (const clause of clauses) {
+    const params = new Params();
+    const ws = params.add(workspace);
+    const result = await db.query<{
+      actor_type: string;
+      actor_id: string;
+      every: boolean;
+      names: string[];
+      emails: string[];
+    }>(
+      `SELECT actor_type, actor_id, bool_and(m) AS every,
+              array_agg(actor_name ORDER BY actor_name, actor_email) FILTER (WHERE m) AS names,
+              array_agg(actor_email ORDER BY actor_name, actor_email) FILTER (WHERE m) AS emails
+         FROM (SELECT a.actor_type, a.actor_id, a.actor_name, a.actor_email,
+                      coalesce((${actorWhere(clause, params)}), false) AS m
+                 FROM actors a WHERE a.workspace = ${ws}) forms
+        GROUP BY actor_type, actor_id HAVING bool_or(m)
+        ORDER BY actor_type, actor_id
+        LIMIT ${MAX_LISTED_ACTORS + 1}`,
+      params.values,
+    );
+    if (result.rows.length > MAX_LISTED_ACTORS) continue;
+    resolved.set(
+      clause,
+      result.rows.map((row) =>
+        row.every
+          ? { type: row.actor_type, id: row.actor_id }
+          : {
+              type: row.actor_type,
+              id: row.actor_id,
+              forms: row.names.map((name, i) => ({ name, email: row.emails[i] ?? '' })),
+            },
+      ),
+    );
+  }
+  return resolved;
 }
 
 type ClauseHandler = (clause: Clause, ctx: CompileContext) => string;
@@ -36,13 +127,33 @@ function equalsAny(column: string, values: readonly string[], params: Params): s
 const containsPatterns = (values: readonly string[]): string[] =>
   values.map((v) => `%${escapeLike(v)}%`);
 
-/** Events whose actor (type, id, name, email) is one of the actors rows matching `where`. */
-function actorIn(ctx: CompileContext, where: string): string {
-  return (
-    `(e.actor_type, e.actor_id, coalesce(e.actor_name, ''), coalesce(e.actor_email, '')) IN ` +
-    `(SELECT a.actor_type, a.actor_id, a.actor_name, a.actor_email FROM actors a ` +
-    `WHERE a.workspace = ${ctx.ws} AND (${where}))`
-  );
+/**
+ * Events whose actor (type, id, name, email) is one of the actors rows `clause` matches. With
+ * the actors resolved beforehand: nothing found is FALSE; each actor is `actor_type = AND
+ * actor_id =` (events_by_actor, in page order when it is the only one), with its name and email
+ * checked only when some of its forms do not match.
+ */
+function actorIn(clause: Clause, ctx: CompileContext): string {
+  const found = ctx.actors?.get(clause);
+  if (found === undefined) {
+    return (
+      `(e.actor_type, e.actor_id, coalesce(e.actor_name, ''), coalesce(e.actor_email, '')) IN ` +
+      `(SELECT a.actor_type, a.actor_id, a.actor_name, a.actor_email FROM actors a ` +
+      `WHERE a.workspace = ${ctx.ws} AND (${actorWhere(clause, ctx.params)}))`
+    );
+  }
+  if (found.length === 0) return 'FALSE';
+  const { params } = ctx;
+  return found
+    .map((actor) => {
+      const key = `e.actor_type = ${params.add(actor.type)} AND e.actor_id = ${params.add(actor.id)}`;
+      if (actor.forms === undefined) return `(${key})`;
+      const forms = actor.forms
+        .map((f) => `(${params.add(f.name)}, ${params.add(f.email)})`)
+        .join(', ');
+      return `(${key} AND (coalesce(e.actor_name, ''), coalesce(e.actor_email, '')) IN (${forms}))`;
+    })
+    .join(' OR ');
 }
 
 /** Events with at least one target row matching `where`. */
@@ -65,17 +176,10 @@ const HANDLERS: Record<ClauseKey, ClauseHandler> = {
     return parts.join(' OR ');
   },
   category: (clause, { params }) => equalsAny('lower(e.category)', clause.values, params),
-  actor: (clause, ctx) => {
-    const p = ctx.params.add(containsPatterns(clause.values));
-    return actorIn(
-      ctx,
-      `a.id_lc LIKE ANY(${p}::text[]) OR a.name_lc LIKE ANY(${p}::text[]) ` +
-        `OR a.email_lc LIKE ANY(${p}::text[])`,
-    );
-  },
+  actor: (clause, ctx) => actorIn(clause, ctx),
   actor_type: (clause, { params }) => equalsAny('e.actor_type', clause.values, params),
-  username: (clause, ctx) => actorIn(ctx, equalsAny('a.name_lc', clause.values, ctx.params)),
-  email: (clause, ctx) => actorIn(ctx, equalsAny('a.email_lc', clause.values, ctx.params)),
+  username: (clause, ctx) => actorIn(clause, ctx),
+  email: (clause, ctx) => actorIn(clause, ctx),
   target_type: (clause, ctx) => anyTarget(ctx, equalsAny('t.type_lc', clause.values, ctx.params)),
   target_id: (clause, ctx) => anyTarget(ctx, equalsAny('t.id', clause.values, ctx.params)),
   target: (clause, ctx) => anyTarget(ctx, equalsAny('t.name_lc', clause.values, ctx.params)),
@@ -83,7 +187,7 @@ const HANDLERS: Record<ClauseKey, ClauseHandler> = {
     clause.values
       .map((cidr) => {
         const { lo, hi } = cidrKeyRange(cidr);
-        return `e.ip_key BETWEEN ${params.add(lo)} AND ${params.add(hi)}`;
+        return `e.ip_key BETWEEN decode(${params.add(lo)}, 'hex') AND decode(${params.add(hi)}, 'hex')`;
       })
       .join(' OR '),
   outcome: (clause, { params }) => equalsAny('e.outcome', clause.values, params),
@@ -109,11 +213,7 @@ const HANDLERS: Record<ClauseKey, ClauseHandler> = {
     const p = ctx.params.add(containsPatterns(clause.values));
     return [
       `lower(e.action) LIKE ANY(${p}::text[])`,
-      actorIn(
-        ctx,
-        `a.id_lc LIKE ANY(${p}::text[]) OR a.name_lc LIKE ANY(${p}::text[]) ` +
-          `OR a.email_lc LIKE ANY(${p}::text[])`,
-      ),
+      actorIn(clause, ctx),
       anyTarget(ctx, `t.name_lc LIKE ANY(${p}::text[])`),
     ].join(' OR ');
   },

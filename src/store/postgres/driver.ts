@@ -88,6 +88,21 @@ export function describeTarget(url: string): string {
 }
 
 /** Opens a pool; the driver module is loaded here, so SQLite-only processes never load it. */
+/** The OID of PostgreSQL's bytea type. */
+const BYTEA_OID = 17;
+
+/**
+ * Type parsers that read bytea as lower-case hex text (the server's `\x0123...` output without
+ * its prefix) instead of a Buffer. Hashes and IP keys are stored as bytes since schema version 2
+ * but the adapter and the core speak hex, so every query reads them exactly as version 1 stored
+ * them. Writes convert with `decode($n, 'hex')`.
+ */
+function hexBytea<P>(base: (oid: number, format?: 'text' | 'binary') => P) {
+  const parseHex = (value: string): string => value.slice(2);
+  return (oid: number, format?: 'text' | 'binary'): P =>
+    oid === BYTEA_OID && format !== 'binary' ? (parseHex as P) : base(oid, format);
+}
+
 export async function createPool(url: string, options: PoolOptions = {}): Promise<Pool> {
   const { default: pg } = await import('pg');
   const pool = new pg.Pool({
@@ -97,6 +112,7 @@ export async function createPool(url: string, options: PoolOptions = {}): Promis
     connectionTimeoutMillis: options.connectionTimeoutMs ?? 10_000,
     idleTimeoutMillis: 30_000,
     application_name: 'trailkeep',
+    types: { getTypeParser: hexBytea(pg.types.getTypeParser) },
   });
   // An idle connection can die (server restart, network); the pool drops it and the next query
   // reports the problem. Without a listener the 'error' event would crash the process.

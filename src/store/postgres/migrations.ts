@@ -242,6 +242,49 @@ CREATE TABLE secrets (
 );
 `,
   },
+  {
+    version: 2,
+    name: 'compact event storage',
+    // Converts rows stored by version 1 in place. ALTER COLUMN ... TYPE ... USING rewrites the
+    // partitions without firing the append-only row triggers, and the conversions are exact:
+    // decode(x, 'hex') of lower-case hex is undone by encode(y, 'hex'), which is what the
+    // adapter's bytea parser (driver.ts) hands back. The DO block refuses (and the migration
+    // rolls back, changing nothing) if any stored value is not lower-case hex of the right
+    // length, rather than store it in a form that would read back differently.
+    sql: `
+DO $check$
+BEGIN
+  IF EXISTS (SELECT 1 FROM events
+              WHERE prev_hash !~ '^[0-9a-f]{64}$' OR hash !~ '^[0-9a-f]{64}$'
+                 OR ip_key !~ '^[0-9a-f]{32}$') THEN
+    RAISE EXCEPTION 'trailkeep: an event holds a hash or IP key that is not lower-case hex; '
+      'it cannot be converted without changing it (run trailkeep verify to find it)';
+  END IF;
+END
+$check$;
+
+-- Hashes and IP keys as bytes: 33 bytes instead of 65 per hash, 17 instead of 33 per IP key
+-- (in the row and in events_by_ip). The targets text copy goes: verify rebuilds it from
+-- event_targets, which is what target filters actually read.
+ALTER TABLE events
+  ALTER COLUMN prev_hash TYPE bytea USING decode(prev_hash, 'hex'),
+  ALTER COLUMN hash TYPE bytea USING decode(hash, 'hex'),
+  ALTER COLUMN ip_key TYPE bytea USING decode(ip_key, 'hex'),
+  DROP COLUMN targets;
+
+-- outcome has two values; 'success' is most events, so only failures are indexed. A page of
+-- successes is read in time order and checked row by row.
+DROP INDEX events_by_outcome;
+CREATE INDEX events_by_failure ON events (workspace, occurred_at, seq) WHERE outcome = 'failure';
+
+-- One target index for both entity history (id and type known) and target_id: (id, type)
+-- instead of (type, id) serves both. target_type is checked per event through the primary key.
+DROP INDEX event_targets_by_type;
+DROP INDEX event_targets_by_id;
+DROP INDEX event_targets_by_entity;
+CREATE INDEX event_targets_by_id ON event_targets (workspace, id, type, occurred_at, seq);
+`,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

@@ -8,7 +8,7 @@
 import { EMPTY_HEAD, type ChainHead, type StoredEvent } from '../../core/event.js';
 import type { Filter } from '../../core/query/filter.js';
 import type { ChainRow, Facets, FacetValue, PageRequest, StoredText } from '../store.js';
-import { compileFilter } from './compile-filter.js';
+import { compileFilter, resolveActors } from './compile-filter.js';
 import { Params, type Queryable } from './driver.js';
 import { EVENT_COLUMNS, toStoredEvent, type EventRow } from './rows.js';
 
@@ -42,7 +42,11 @@ async function selectRows<Row extends object>(
 ): Promise<Row[]> {
   const params = new Params();
   const ws = params.add(workspace);
-  const conditions = [`e.workspace = ${ws}`, compileFilter(filter, { params, ws })];
+  const actors = await resolveActors(db, workspace, filter);
+  const conditions = [
+    `e.workspace = ${ws}`,
+    compileFilter(filter, { params, ws, ...(actors ? { actors } : {}) }),
+  ];
   if (request.after !== undefined) {
     const at = params.add(request.after.occurred_at);
     const seq = params.add(request.after.seq);
@@ -95,7 +99,8 @@ export async function count(
 ): Promise<number> {
   const params = new Params();
   const ws = params.add(workspace);
-  const where = compileFilter(filter, { params, ws });
+  const actors = await resolveActors(db, workspace, filter);
+  const where = compileFilter(filter, { params, ws, ...(actors ? { actors } : {}) });
   const limit = params.add(Math.max(0, Math.floor(cap)));
   const result = await db.query<{ n: string }>(
     `SELECT count(*) AS n FROM (
@@ -193,6 +198,16 @@ interface ChainDbRow {
   targets: string;
 }
 
+/**
+ * The event's target rows as `indexedColumns().targets` writes them: JSON.stringify of
+ * [[type, id], ...] in target order (to_json quotes a string as JSON.stringify does, and the
+ * separators carry no spaces). Built from event_targets, so verify checks the rows that target
+ * filters read (schema version 2 keeps no copy in events).
+ */
+const TARGETS_JSON = `coalesce((SELECT '[' || string_agg('[' || to_json(t.type)::text || ',' ||
+      to_json(t.id)::text || ']', ',' ORDER BY t.pos) || ']'
+    FROM event_targets t WHERE t.workspace = e.workspace AND t.seq = e.seq), '[]')`;
+
 export async function* scanChain(
   db: Queryable,
   workspace: string,
@@ -205,7 +220,7 @@ export async function* scanChain(
               to_char(e.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
                 AS occurred_at,
               e.action, e.category, e.outcome, e.operation, e.actor_type, e.actor_id,
-              e.actor_name, e.actor_email, e.ip_key, e.targets
+              e.actor_name, e.actor_email, e.ip_key, ${TARGETS_JSON} AS targets
          FROM events e
         WHERE e.workspace = $1 AND e.seq >= $2
         ORDER BY e.seq LIMIT $3`,

@@ -179,6 +179,12 @@ async function eventsByIds(
   return new Map(result.rows.map((row) => [row.id, toStoredEvent(row)]));
 }
 
+/**
+ * Hashes are stored as 32 bytes and read back as lower-case hex (driver.ts), so only that form
+ * round-trips exactly; sealBatch makes nothing else, and an import of anything else is refused.
+ */
+const HEX_HASH = /^[0-9a-f]{64}$/;
+
 /** Writes sealed events, their index rows and counters, and moves the head. */
 async function insertSealed(
   tx: Queryable,
@@ -187,6 +193,14 @@ async function insertSealed(
 ): Promise<void> {
   const last = sealed[sealed.length - 1];
   if (last === undefined) return;
+  for (const { event } of sealed) {
+    if (!HEX_HASH.test(event.prev_hash) || !HEX_HASH.test(event.hash)) {
+      throw new TrailkeepError(
+        'integrity_broken',
+        `event seq ${event.seq} has a hash that is not 64 lower-case hex digits`,
+      );
+    }
+  }
   const cols = sealed.map(({ event }) => indexedColumns(event));
   await tx.query(
     `INSERT INTO event_ids (workspace, id, seq, occurred_at)
@@ -195,11 +209,16 @@ async function insertSealed(
   );
   await tx.query(
     `INSERT INTO events (workspace, seq, id, occurred_at, action, category, outcome, operation,
-                         actor_type, actor_id, actor_name, actor_email, ip_key, targets,
+                         actor_type, actor_id, actor_name, actor_email, ip_key,
                          prev_hash, hash, body, metadata)
-     SELECT $1, * FROM unnest($2::bigint[], $3::text[], $4::timestamptz[], $5::text[],
-       $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[],
-       $13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::jsonb[])`,
+     SELECT $1, seq, id, occurred_at, action, category, outcome, operation, actor_type, actor_id,
+            actor_name, actor_email, decode(ip_key, 'hex'), decode(prev_hash, 'hex'),
+            decode(hash, 'hex'), body, metadata
+       FROM unnest($2::bigint[], $3::text[], $4::timestamptz[], $5::text[], $6::text[],
+         $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[],
+         $14::text[], $15::text[], $16::text[], $17::jsonb[])
+         AS r (seq, id, occurred_at, action, category, outcome, operation, actor_type, actor_id,
+               actor_name, actor_email, ip_key, prev_hash, hash, body, metadata)`,
     [
       workspace,
       cols.map((c) => c.seq),
@@ -214,7 +233,6 @@ async function insertSealed(
       cols.map((c) => c.actor_name),
       cols.map((c) => c.actor_email),
       cols.map((c) => c.ip_key),
-      cols.map((c) => c.targets),
       sealed.map((s) => s.event.prev_hash),
       sealed.map((s) => s.event.hash),
       sealed.map((s) => s.body),
