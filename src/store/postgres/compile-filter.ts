@@ -29,7 +29,12 @@ export interface ActorMatch {
   type: string;
   id: string;
   /** undefined: every form of this actor matched, so (type, id) alone decides. */
-  forms?: { name: string; email: string }[];
+  forms?: ActorForm[];
+}
+
+interface ActorForm {
+  name: string;
+  email: string;
 }
 
 /** The actors found for each actor-matching clause of a filter. */
@@ -75,35 +80,41 @@ export async function resolveActors(
   for (const clause of clauses) {
     const params = new Params();
     const ws = params.add(workspace);
+    const where = actorWhere(clause, params);
+    // The LIKEs run once per actors row (inner scan) and again only on the forms of the actors
+    // found, which decide whether name and email must be compared on the events.
     const result = await db.query<{
       actor_type: string;
       actor_id: string;
-      every: boolean;
-      names: string[];
-      emails: string[];
+      actor_name: string;
+      actor_email: string;
+      m: boolean;
     }>(
-      `SELECT actor_type, actor_id, bool_and(m) AS every,
-              array_agg(actor_name ORDER BY actor_name, actor_email) FILTER (WHERE m) AS names,
-              array_agg(actor_email ORDER BY actor_name, actor_email) FILTER (WHERE m) AS emails
-         FROM (SELECT a.actor_type, a.actor_id, a.actor_name, a.actor_email,
-                      coalesce((${actorWhere(clause, params)}), false) AS m
-                 FROM actors a WHERE a.workspace = ${ws}) forms
-        GROUP BY actor_type, actor_id HAVING bool_or(m)
-        ORDER BY actor_type, actor_id
-        LIMIT ${MAX_LISTED_ACTORS + 1}`,
+      `SELECT a.actor_type, a.actor_id, a.actor_name, a.actor_email,
+              coalesce((${where}), false) AS m
+         FROM actors a
+        WHERE a.workspace = ${ws} AND (a.actor_type, a.actor_id) IN (
+          SELECT a.actor_type, a.actor_id FROM actors a WHERE a.workspace = ${ws} AND (${where}))`,
       params.values,
     );
-    if (result.rows.length > MAX_LISTED_ACTORS) continue;
+    const byKey = new Map<string, ActorMatch & { every: boolean; all: ActorForm[] }>();
+    for (const row of result.rows) {
+      const key = JSON.stringify([row.actor_type, row.actor_id]);
+      const entry = byKey.get(key) ?? {
+        type: row.actor_type,
+        id: row.actor_id,
+        every: true,
+        all: [],
+      };
+      if (row.m) entry.all.push({ name: row.actor_name, email: row.actor_email });
+      else entry.every = false;
+      byKey.set(key, entry);
+    }
+    if (byKey.size > MAX_LISTED_ACTORS) continue;
     resolved.set(
       clause,
-      result.rows.map((row) =>
-        row.every
-          ? { type: row.actor_type, id: row.actor_id }
-          : {
-              type: row.actor_type,
-              id: row.actor_id,
-              forms: row.names.map((name, i) => ({ name, email: row.emails[i] ?? '' })),
-            },
+      [...byKey.values()].map(({ type, id, every, all }) =>
+        every ? { type, id } : { type, id, forms: all },
       ),
     );
   }
