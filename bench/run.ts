@@ -32,7 +32,7 @@ import {
   type Sizes,
 } from './options.js';
 import { markdown, writeResults } from './report.js';
-import { exportFigures, profileDirFor, sizeFigure, verifyFigure } from './scenarios/bulk.js';
+import { exportFigures, profileDirFor, sizeFigure, verifyFigures } from './scenarios/bulk.js';
 import { httpIngest } from './scenarios/http.js';
 import {
   copyRanges,
@@ -251,7 +251,7 @@ async function runScenarios(run: EngineRun, options: BenchOptions, sizes: Sizes)
       const profiles = options.cpuProf ? profileDirFor(options.out) : undefined;
       run.add(...(await exportFigures(url, big.id, run.server.name, profiles)));
     }
-    if (run.wants('verify')) run.add(await verifyFigure(log, raw, big.id));
+    if (run.wants('verify')) run.add(...(await verifyFigures(log, raw, big.id)));
     if (run.wants('size')) {
       run.add(
         await sizeFigure(raw, build.events, build.storedBytes, build.sentBytes, baselineBytes),

@@ -82,18 +82,21 @@ export async function exportFigures(
   return figures;
 }
 
-export async function verifyFigure(
+export async function verifyFigures(
   log: LogService,
   raw: RawLog,
   workspace: string,
-): Promise<Figure> {
+): Promise<Figure[]> {
   const start = performance.now();
   const report = await log.verify(workspace);
   const ms = performance.now() - start;
   if (!report.ok) throw new Error(`verify failed: ${report.problem?.message ?? ''}`);
 
+  // The same rows read by hand and hashed: the hashing alone is the target's baseline; the
+  // whole loop shows how much of verify's time reading the rows already takes.
   let hashMs = 0;
   let hashed = 0;
+  const loopStart = performance.now();
   for (let seq = 1; ;) {
     const rows = await raw.chain(workspace, seq, 1000);
     if (rows.length === 0) break;
@@ -106,14 +109,29 @@ export async function verifyFigure(
     hashed += rows.length;
     seq = rows.at(-1)!.seq + 1;
   }
-  return plainFigure(
-    'verify',
-    'verify throughput',
-    'events/s',
-    (report.checked * 1000) / ms,
-    { label: 'bare sha256 over the same canonical bytes', value: (hashed * 1000) / hashMs },
-    { events: report.checked, seconds: ms / 1000 },
-  );
+  const loopMs = performance.now() - loopStart;
+  const details = { events: report.checked, seconds: ms / 1000 };
+  return [
+    plainFigure(
+      'verify',
+      'verify throughput',
+      'events/s',
+      (report.checked * 1000) / ms,
+      { label: 'bare sha256 over the same canonical bytes', value: (hashed * 1000) / hashMs },
+      details,
+    ),
+    plainFigure(
+      'verify.read',
+      'verify throughput against reading the rows too',
+      'events/s',
+      (report.checked * 1000) / ms,
+      {
+        label: 'the same rows read by hand-written SQL, then sha256 over each',
+        value: (hashed * 1000) / loopMs,
+      },
+      details,
+    ),
+  ];
 }
 
 export async function sizeFigure(

@@ -75,6 +75,7 @@ describe('npm run bench in its tiny mode', () => {
       'export.ndjson.rss',
       'history',
       'verify',
+      'verify.read',
       'storage',
     ]) {
       expect(ids).toContain(id);
