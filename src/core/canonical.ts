@@ -38,19 +38,30 @@ function sortedForStringify(value: unknown): unknown {
   if (value === null || typeof value !== 'object') {
     return typeof value === 'number' && !Number.isFinite(value) ? UNSUITABLE : value;
   }
-  if (Array.isArray(value)) {
-    let copy: unknown[] | undefined;
-    for (let i = 0; i < value.length; i += 1) {
-      const item: unknown = value[i];
-      const sorted = sortedForStringify(item);
-      if (sorted === UNSUITABLE) return UNSUITABLE;
-      if (sorted !== item) {
-        copy ??= value.slice();
-        copy[i] = sorted;
-      }
+  return Array.isArray(value) ? sortedArray(value) : sortedObject(value);
+}
+
+/** sortedForStringify for a member: strings, booleans and null answer without a call. */
+function sortedMember(member: unknown): unknown {
+  if (typeof member === 'string' || typeof member === 'boolean' || member === null) return member;
+  return sortedForStringify(member);
+}
+
+function sortedArray(value: readonly unknown[]): unknown {
+  let copy: unknown[] | undefined;
+  for (let i = 0; i < value.length; i += 1) {
+    const item: unknown = value[i];
+    const sorted = sortedMember(item);
+    if (sorted === UNSUITABLE) return UNSUITABLE;
+    if (sorted !== item) {
+      copy ??= value.slice();
+      copy[i] = sorted;
     }
-    return copy ?? value;
   }
+  return copy ?? value;
+}
+
+function sortedObject(value: object): unknown {
   if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return UNSUITABLE;
   const record = value as Record<string, unknown>;
   const keys = Object.keys(record);
@@ -62,7 +73,7 @@ function sortedForStringify(value: unknown): unknown {
     if (first >= 48 && first <= 57 && INDEX_LIKE.test(key)) return UNSUITABLE;
     if (i > 0 && key < keys[i - 1]!) inOrder = false;
     const member = record[key];
-    const sorted = sortedForStringify(member);
+    const sorted = sortedMember(member);
     if (sorted === UNSUITABLE) return UNSUITABLE;
     if (sorted !== member && members === undefined) {
       members = keys.slice(0, i).map((k) => record[k]);

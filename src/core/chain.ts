@@ -29,7 +29,10 @@ export function sealBatch(head: ChainHead, drafts: readonly EventDraft[]): Seale
   let { seq, hash } = head;
   for (const draft of drafts) {
     seq += 1;
-    const bodyObject: HashedBody = { ...draft, seq };
+    // seq goes between received_at and targets, its canonical place, so the body needs no
+    // sorting before it is serialized (the drafts' members are in canonical order already).
+    const { targets, workspace, ...before } = draft;
+    const bodyObject: HashedBody = { ...before, seq, targets, workspace };
     const body = canonicalJson(bodyObject);
     const next = hashLink(hash, body);
     sealed.push({ event: { ...bodyObject, prev_hash: hash, hash: next }, body });

@@ -208,9 +208,10 @@ function wholeChange(
   if (before !== undefined && after !== undefined && sameValue(before.value, after.value)) {
     return undefined;
   }
+  // Members in canonical (JCS) order, so hashing finds nothing to sort.
   const change: Change = { field };
-  if (before !== undefined) change.old = before.value;
   if (after !== undefined) change.new = after.value;
+  if (before !== undefined) change.old = before.value;
   return change;
 }
 
@@ -299,8 +300,8 @@ export function redactChanges(changes: readonly Change[], schema?: ResourceSchem
       continue;
     }
     const redacted: Change = { field: change.field };
-    if (before !== undefined) redacted.old = before.value;
     if (after !== undefined) redacted.new = after.value;
+    if (before !== undefined) redacted.old = before.value;
     result.push(redacted);
   }
   return result;

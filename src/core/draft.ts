@@ -34,24 +34,30 @@ export function resourceSchema(
   return key === undefined ? undefined : resources[key];
 }
 
+// The copies below list their members in canonical (JCS) order: hashing then serializes them
+// natively without sorting (src/core/canonical.ts). Any order would hash the same.
+
 function copyActor(actor: Actor): Actor {
-  const copy: Actor = { type: actor.type, id: actor.id };
-  if (actor.name !== undefined) copy.name = actor.name;
+  const copy: Partial<Actor> = {};
   if (actor.email !== undefined) copy.email = actor.email;
-  return copy;
+  copy.id = actor.id;
+  if (actor.name !== undefined) copy.name = actor.name;
+  copy.type = actor.type;
+  return copy as Actor;
 }
 
 function copyTarget(target: Target): Target {
-  const copy: Target = { type: target.type, id: target.id };
+  const copy: Partial<Target> = { id: target.id };
   if (target.name !== undefined) copy.name = target.name;
-  return copy;
+  copy.type = target.type;
+  return copy as Target;
 }
 
 function copyContext(context: EventContext | undefined): EventContext {
   const copy: EventContext = {};
   if (context?.ip !== undefined) copy.ip = context.ip;
-  if (context?.user_agent !== undefined) copy.user_agent = context.user_agent;
   if (context?.request_id !== undefined) copy.request_id = context.request_id;
+  if (context?.user_agent !== undefined) copy.user_agent = context.user_agent;
   return copy;
 }
 
@@ -76,21 +82,21 @@ export function toDraft(input: EventInput, ctx: DraftContext): EventDraft {
       ? diffObjects(input.before, input.after, schema)
       : redactChanges(input.changes ?? [], schema);
   return {
-    id: input.id ?? ctx.id,
-    workspace: ctx.workspace,
     action: input.action,
-    occurred_at: occurredAt,
-    received_at: ctx.receivedAt,
     actor: copyActor(input.actor),
-    targets,
     category:
       input.category?.toLowerCase() ??
       categorize(input.action, primaryType, categoryCatalog(ctx.settings)),
-    outcome: input.outcome ?? 'success',
-    operation: input.operation ?? deriveOperation(input.action),
     changes,
     context: copyContext(input.context),
+    id: input.id ?? ctx.id,
     // Validated JSON: a plain copy drops nothing but guards the draft against later mutation.
     metadata: input.metadata === undefined ? {} : structuredClone(input.metadata),
+    occurred_at: occurredAt,
+    operation: input.operation ?? deriveOperation(input.action),
+    outcome: input.outcome ?? 'success',
+    received_at: ctx.receivedAt,
+    targets,
+    workspace: ctx.workspace,
   };
 }
