@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { normalizeTimestamp, parseTimestamp } from './timestamp.js';
 
@@ -29,5 +30,36 @@ describe('timestamps', () => {
     '1778578200000',
   ])('rejects %s', (text) => {
     expect(parseTimestamp(text)).toBeUndefined();
+  });
+
+  it('reads the stored form by its fast path exactly as by the full grammar', () => {
+    const instants = fc.date({
+      min: new Date('0000-01-01T00:00:00.000Z'),
+      max: new Date('9999-12-31T23:59:59.999Z'),
+      noInvalidDate: true,
+    });
+    fc.assert(
+      fc.property(instants, (date) => {
+        const text = date.toISOString();
+        expect(parseTimestamp(text)?.getTime()).toBe(date.getTime());
+        expect(normalizeTimestamp(text)).toBe(text);
+        // The same instant written with an offset goes through the grammar and agrees.
+        const shifted = new Date(date.getTime() + 90 * 60_000).toISOString().slice(0, 23);
+        if (!shifted.startsWith('+') && !shifted.startsWith('-')) {
+          expect(parseTimestamp(`${shifted}+01:30`)?.getTime()).toBe(date.getTime());
+        }
+      }),
+      { numRuns: 500 },
+    );
+    for (const text of [
+      '2026-02-30T00:00:00.000Z',
+      '2026-02-28T24:00:00.000Z',
+      '2026-13-01T00:00:00.000Z',
+      '+12026-05-01T10:00:00.00Z',
+      '2026-05-01T10:00:60.000Z',
+    ]) {
+      expect(parseTimestamp(text), text).toBeUndefined();
+      expect(normalizeTimestamp(text), text).toBeUndefined();
+    }
   });
 });

@@ -21,6 +21,24 @@ function daysInMonth(year: number, month: number): number {
  * the millisecond are truncated, not rounded, so the stored time never moves into the future.
  */
 export function parseTimestamp(text: string): Date | undefined {
+  return canonicalInstant(text) ?? parseZoned(text);
+}
+
+/**
+ * The instant of a timestamp already in the stored form (`toISOString()`'s
+ * `YYYY-MM-DDTHH:MM:SS.mmmZ`, what most senders send), or undefined for anything else. The
+ * round trip through the built-in parser is exact only for that form and a real date (V8 reads
+ * February 30 as March 2, which then fails the comparison), and costs a fraction of the regex.
+ */
+function canonicalInstant(text: string): Date | undefined {
+  if (text.length !== 24 || text.charCodeAt(23) !== 90 /* Z */) return undefined;
+  const ms = Date.parse(text);
+  if (Number.isNaN(ms)) return undefined;
+  const date = new Date(ms);
+  return date.toISOString() === text ? date : undefined;
+}
+
+function parseZoned(text: string): Date | undefined {
   const m = TIMESTAMP.exec(text);
   if (!m) return undefined;
   const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as [
@@ -50,5 +68,5 @@ export function parseTimestamp(text: string): Date | undefined {
 
 /** `2026-05-12T11:30:00.123456+02:00` -> `2026-05-12T09:30:00.123Z`; undefined if invalid. */
 export function normalizeTimestamp(text: string): string | undefined {
-  return parseTimestamp(text)?.toISOString();
+  return canonicalInstant(text) === undefined ? parseZoned(text)?.toISOString() : text;
 }

@@ -284,35 +284,38 @@ class EventChecker {
    */
   private jsonValues(root: Record<string, unknown>): boolean {
     const issuesBefore = this.sink.total;
-    const stack: Array<{ value: unknown; path: string }> = [{ value: root, path: '$' }];
+    // Paths are spelled out only for a value that fails: most events have none.
+    const stack: JsonNode[] = [{ value: root, parent: undefined, key: '$' }];
     while (stack.length > 0) {
-      const { value, path } = stack.pop()!;
+      const node = stack.pop()!;
+      const { value } = node;
       if (typeof value === 'string') {
-        this.text(value, path, 'value');
+        const problem = textProblem(value, 'value');
+        if (problem !== undefined) this.fail(pathOf(node), problem);
       } else if (typeof value === 'number') {
-        if (!Number.isFinite(value)) this.fail(path, 'must be a finite number');
+        if (!Number.isFinite(value)) this.fail(pathOf(node), 'must be a finite number');
       } else if (Array.isArray(value)) {
-        value.forEach((v, i) => stack.push({ value: v, path: `${path}[${i}]` }));
+        for (let i = 0; i < value.length; i += 1) {
+          stack.push({ value: value[i] as unknown, parent: node, key: i });
+        }
       } else if (isPlainObject(value)) {
-        for (const [key, v] of Object.entries(value)) {
-          const keyPath = childPath(path, key);
-          this.text(key, keyPath, 'name');
+        for (const key of Object.keys(value)) {
+          const member: JsonNode = { value: value[key], parent: node, key };
+          const problem = textProblem(key, 'name');
+          if (problem !== undefined) this.fail(pathOf(member), problem);
           // An undefined member is what an in-process caller means by "absent".
-          if (v !== undefined) stack.push({ value: v, path: keyPath });
+          if (member.value !== undefined) stack.push(member);
         }
       } else if (value !== null && typeof value !== 'boolean') {
-        this.fail(path, `is ${describe(value)}, which has no JSON form`);
+        this.fail(pathOf(node), `is ${describe(value)}, which has no JSON form`);
       }
     }
     return this.sink.total === issuesBefore;
   }
 
   private text(value: string, path: string, what: 'value' | 'name'): void {
-    if (hasLoneSurrogate(value)) {
-      this.fail(path, `has a ${what} with a lone UTF-16 surrogate, which is not valid Unicode`);
-    } else if (value.includes('\u0000')) {
-      this.fail(path, `has a ${what} with a NUL character (\\u0000), which cannot be stored`);
-    }
+    const problem = textProblem(value, what);
+    if (problem !== undefined) this.fail(path, problem);
   }
 
   private knownKeys(obj: Record<string, unknown>, path: string, allowed: readonly string[]): void {
@@ -638,6 +641,30 @@ function describe(value: unknown): string {
 }
 
 /** `$.a` for plain names, `$["odd key"]` otherwise, as JSONPath writes them. */
+/** A value met while walking an event, with the way back to the root for its path. */
+interface JsonNode {
+  value: unknown;
+  parent: JsonNode | undefined;
+  key: string | number;
+}
+
+function pathOf(node: JsonNode): string {
+  if (node.parent === undefined) return '$';
+  const parent = pathOf(node.parent);
+  return typeof node.key === 'number' ? `${parent}[${node.key}]` : childPath(parent, node.key);
+}
+
+/** What is wrong with a string that validation lets into no event, if anything. */
+function textProblem(value: string, what: 'value' | 'name'): string | undefined {
+  if (hasLoneSurrogate(value)) {
+    return `has a ${what} with a lone UTF-16 surrogate, which is not valid Unicode`;
+  }
+  if (value.includes('\u0000')) {
+    return `has a ${what} with a NUL character (\\u0000), which cannot be stored`;
+  }
+  return undefined;
+}
+
 export function childPath(path: string, key: string): string {
   return /^[A-Za-z_][A-Za-z0-9_]*$/.test(key)
     ? `${path}.${key}`
