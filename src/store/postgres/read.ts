@@ -8,6 +8,7 @@
 import { EMPTY_HEAD, type ChainHead, type StoredEvent } from '../../core/event.js';
 import type { Filter } from '../../core/query/filter.js';
 import type { ChainRow, Facets, FacetValue, PageRequest, StoredText } from '../store.js';
+import { unpackBody, unpackRows } from './body-codec.js';
 import { compileFilter, resolveActors } from './compile-filter.js';
 import { Params, type Queryable } from './driver.js';
 import { EVENT_COLUMNS, toStoredEvent, type EventRow } from './rows.js';
@@ -33,7 +34,7 @@ interface StreamRow extends EventRow {
   seq: string;
 }
 
-async function selectRows<Row extends object>(
+async function selectRows<Row extends EventRow>(
   db: Queryable,
   workspace: string,
   filter: Filter,
@@ -60,7 +61,7 @@ async function selectRows<Row extends object>(
       ORDER BY e.occurred_at ${order}, e.seq ${order} LIMIT ${limit}`,
     params.values,
   );
-  return result.rows;
+  return unpackRows(result.rows);
 }
 
 async function selectEvents(
@@ -149,7 +150,7 @@ export async function getEvent(
       WHERE i.workspace = $1 AND i.id = $2`,
     [workspace, id],
   );
-  const row = result.rows[0];
+  const row = unpackRows(result.rows)[0];
   return row === undefined ? undefined : toStoredEvent(row);
 }
 
@@ -167,7 +168,7 @@ export async function entityEvents(
       ORDER BY e.occurred_at, e.seq`,
     [workspace, type, id],
   );
-  return result.rows.map(toStoredEvent);
+  return unpackRows(result.rows).map(toStoredEvent);
 }
 
 export async function head(db: Queryable, workspace: string): Promise<ChainHead> {
@@ -244,7 +245,8 @@ export async function* scanChain(
         ip_key: row.ip_key,
         targets: row.targets,
       };
-      yield { seq, id: row.id, prev_hash: row.prev_hash, hash: row.hash, body: row.body, columns };
+      const body = unpackBody(row.body);
+      yield { seq, id: row.id, prev_hash: row.prev_hash, hash: row.hash, body, columns };
     }
     const last = result.rows[result.rows.length - 1];
     if (last === undefined || result.rows.length < BATCH) return;
