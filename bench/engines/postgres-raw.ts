@@ -1,11 +1,7 @@
-/**
- * The PostgreSQL baseline: the `pg` driver and hand-written SQL over Trailkeep's own indexes,
- * reading bodies in their stored (packed) form as Trailkeep does (body-codec.ts).
- */
+/** The PostgreSQL baseline: the `pg` driver and hand-written SQL over Trailkeep's own indexes. */
 import pg from 'pg';
 import type { HashedBody } from '../../src/core/chain.js';
 import type { StoredEvent } from '../../src/core/event.js';
-import { unpackBody } from '../../src/store/postgres/body-codec.js';
 import type { ChainBytes, HandQuery, RawLog, RowCopier, WriteTime } from './raw.js';
 import { startClock, valuesList } from './raw.js';
 
@@ -18,7 +14,7 @@ interface BodyRow {
 }
 
 function toEvent(row: BodyRow): StoredEvent {
-  const body = JSON.parse(unpackBody(row.body)) as HashedBody;
+  const body = JSON.parse(row.body) as HashedBody;
   return { ...body, prev_hash: row.prev_hash, hash: row.hash };
 }
 
@@ -139,11 +135,7 @@ class PostgresRaw implements RawLog {
       'SELECT seq, prev_hash, body FROM events WHERE workspace = $1 AND seq >= $2 ORDER BY seq LIMIT $3',
       [workspace, fromSeq, limit],
     );
-    return result.rows.map((r) => ({
-      seq: Number(r.seq),
-      prevHash: r.prev_hash,
-      body: unpackBody(r.body),
-    }));
+    return result.rows.map((r) => ({ seq: Number(r.seq), prevHash: r.prev_hash, body: r.body }));
   }
 
   async streamBodies(workspace: string, write: (chunk: string) => Promise<void>): Promise<number> {
@@ -159,7 +151,7 @@ class PostgresRaw implements RawLog {
         );
       if (result.rows.length === 0) return n;
       let chunk = '';
-      for (const row of result.rows) chunk += unpackBody(row.body) + '\n';
+      for (const row of result.rows) chunk += row.body + '\n';
       await write(chunk);
       n += result.rows.length;
       const last = result.rows[result.rows.length - 1]!;

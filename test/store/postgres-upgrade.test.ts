@@ -3,15 +3,13 @@
  * `targets` text copy in events, four target indexes) to the current schema: every stored byte
  * survives, verify passes with the same heads and hashes, and every query answers as on a
  * database that was made with the current schema from the start. Version 1 rows are written
- * here exactly as the version 1 adapter wrote them; a version 2 database is made from them by
- * migration 2, then upgraded to version 3.
+ * here exactly as the version 1 adapter wrote them.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sealBatch, type SealedEvent } from '../../src/core/chain.js';
 import { indexedColumns } from '../../src/core/columns.js';
 import { EMPTY_HEAD } from '../../src/core/event.js';
 import { ChainVerifier } from '../../src/core/verify.js';
-import { packBody, unpackBody } from '../../src/store/postgres/body-codec.js';
 import { createPool, type Pool, type Queryable } from '../../src/store/postgres/driver.js';
 import { openPostgresStore } from '../../src/store/postgres/index.js';
 import {
@@ -145,56 +143,6 @@ async function copyCounters(from: Pool, to: Pool): Promise<void> {
   }
 }
 
-/** The same events, sealed once, in a database made with the current schema. */
-async function referenceDatabase(
-  label: string,
-  sealed: readonly SealedEvent[],
-): Promise<{ store: Store; pool: Pool }> {
-  const url = await createDatabase(server, label);
-  const store = await openPostgresStore(url);
-  await store.createWorkspace({ id: WS, name: 'Acme', settings: {} });
-  await store.importEvents(
-    WS,
-    sealed.map((s) => s.event),
-  );
-  return { store, pool: await createPool(url) };
-}
-
-async function closeAll(stores: Store[], pools: Pool[]): Promise<void> {
-  for (const store of stores) await store.close();
-  for (const pool of pools) await pool.end();
-}
-
-/** Verify passes on the upgraded store with the sealed hashes and the reference's head. */
-async function expectVerifies(
-  upgraded: Store,
-  reference: Store,
-  sealed: readonly SealedEvent[],
-): Promise<void> {
-  const verifier = new ChainVerifier(WS);
-  const hashes: string[] = [];
-  for await (const row of upgraded.scanChain(WS, 1)) {
-    expect(verifier.check(row)).toBeUndefined();
-    hashes.push(row.hash);
-  }
-  expect(verifier.checked).toBe(sealed.length);
-  expect(hashes).toEqual(sealed.map((s) => s.event.hash));
-  expect(await upgraded.head(WS)).toEqual(await reference.head(WS));
-}
-
-/** Every filter's page and count as on the reference. */
-async function expectSameAnswers(upgraded: Store, reference: Store): Promise<void> {
-  for (const [name, filter] of Object.entries(FILTER_CASES)) {
-    const request = { limit: 500, direction: 'older' as const };
-    expect(await upgraded.page(WS, filter, request), name).toEqual(
-      await reference.page(WS, filter, request),
-    );
-    expect(await upgraded.count(WS, filter, 10_001), name).toBe(
-      await reference.count(WS, filter, 10_001),
-    );
-  }
-}
-
 describe('PostgreSQL: upgrading a version 1 database', () => {
   let sealed: SealedEvent[];
   let reference: Store;
@@ -207,10 +155,15 @@ describe('PostgreSQL: upgrading a version 1 database', () => {
     sealed = sealBatch(EMPTY_HEAD, generateDrafts(WS, 400, 11));
     const times = sealed.map((s) => s.event.occurred_at);
 
-    ({ store: reference, pool: referencePool } = await referenceDatabase(
-      'upgrade_reference',
-      sealed,
-    ));
+    // The same events, sealed once, in a database made with the current schema.
+    const referenceUrl = await createDatabase(server, 'upgrade_reference');
+    reference = await openPostgresStore(referenceUrl);
+    await reference.createWorkspace({ id: WS, name: 'Acme', settings: {} });
+    await reference.importEvents(
+      WS,
+      sealed.map((s) => s.event),
+    );
+    referencePool = await createPool(referenceUrl);
 
     const old = await versionOneDatabase('upgrade_v1', times);
     oldPool = old.pool;
@@ -231,7 +184,10 @@ describe('PostgreSQL: upgrading a version 1 database', () => {
   });
 
   afterAll(async () => {
-    await closeAll([upgraded, reference], [referencePool, oldPool]);
+    await upgraded.close();
+    await reference.close();
+    await referencePool.end();
+    await oldPool.end();
   });
 
   it('records the latest version and converts the columns', async () => {
@@ -249,10 +205,8 @@ describe('PostgreSQL: upgrading a version 1 database', () => {
   });
 
   it('keeps every stored byte: bodies, hashes and IP keys read back as before', async () => {
-    // Bodies are stored packed since version 3; trailkeep_unpack_body gives the hashed text.
     const after = await oldPool.query<(typeof before)[number]>(
-      `SELECT seq, hash, prev_hash, trailkeep_unpack_body(body) AS body, ip_key AS ip
-         FROM events ORDER BY seq`,
+      'SELECT seq, hash, prev_hash, body, ip_key AS ip FROM events ORDER BY seq',
     );
     expect(after.rows).toEqual(before);
     const hex = await oldPool.query<{ n: string }>(
@@ -264,12 +218,28 @@ describe('PostgreSQL: upgrading a version 1 database', () => {
   });
 
   it('verifies with the same head and hashes', async () => {
-    await expectVerifies(upgraded, reference, sealed);
+    const verifier = new ChainVerifier(WS);
+    const hashes: string[] = [];
+    for await (const row of upgraded.scanChain(WS, 1)) {
+      expect(verifier.check(row)).toBeUndefined();
+      hashes.push(row.hash);
+    }
+    expect(verifier.checked).toBe(400);
+    expect(hashes).toEqual(sealed.map((s) => s.event.hash));
+    expect(await upgraded.head(WS)).toEqual(await reference.head(WS));
     expect((await upgraded.head(WS)).hash).toBe(sealed[399]?.event.hash);
   });
 
   it('answers every filter as a database made with the current schema', async () => {
-    await expectSameAnswers(upgraded, reference);
+    for (const [name, filter] of Object.entries(FILTER_CASES)) {
+      const request = { limit: 500, direction: 'older' as const };
+      const got = await upgraded.page(WS, filter, request);
+      const want = await reference.page(WS, filter, request);
+      expect(got, name).toEqual(want);
+      expect(await upgraded.count(WS, filter, 10_001), name).toBe(
+        await reference.count(WS, filter, 10_001),
+      );
+    }
     expect(await upgraded.facets(WS)).toEqual(await reference.facets(WS));
     const some = sealed[123]?.event;
     if (some === undefined) throw new Error('no event 123');
@@ -315,124 +285,6 @@ describe('PostgreSQL: an upgrade that cannot convert exactly', () => {
       expect(row.rows).toEqual([
         { hash: upper.event.hash, targets: indexedColumns(one.event).targets },
       ]);
-    } finally {
-      await pool.end();
-    }
-  });
-});
-
-/**
- * Schema version 3 stores bodies packed (body-codec.ts): the same text comes back, the same
- * chain verifies, and a body that could not come back exact stops the upgrade.
- */
-describe('PostgreSQL: upgrading a version 2 database', () => {
-  const V2 = MIGRATIONS.find((m) => m.version === 2);
-  let sealed: SealedEvent[];
-  let reference: Store;
-  let referencePool: Pool;
-  let upgraded: Store;
-  let oldPool: Pool;
-  let before: { seq: string; hash: string; prev_hash: string; body: string; ip: string | null }[];
-
-  beforeAll(async () => {
-    if (V2 === undefined) throw new Error('no migration 2');
-    sealed = sealBatch(EMPTY_HEAD, generateDrafts(WS, 300, 23));
-    ({ store: reference, pool: referencePool } = await referenceDatabase(
-      'upgrade3_reference',
-      sealed,
-    ));
-
-    // Version 1 rows, brought to version 2 by its own migration: a database at version 2.
-    const old = await versionOneDatabase(
-      'upgrade_v2',
-      sealed.map((s) => s.event.occurred_at),
-    );
-    oldPool = old.pool;
-    await writeVersionOne(oldPool, sealed);
-    await copyCounters(referencePool, oldPool);
-    await oldPool.query(V2.sql);
-    await oldPool.query(`INSERT INTO trailkeep_migrations (version, name) VALUES (2, $1)`, [
-      V2.name,
-    ]);
-    before = (
-      await oldPool.query<(typeof before)[number]>(
-        `SELECT seq, encode(hash, 'hex') AS hash, encode(prev_hash, 'hex') AS prev_hash, body,
-                encode(ip_key, 'hex') AS ip FROM events ORDER BY seq`,
-      )
-    ).rows;
-    expect(before).toHaveLength(300);
-    expect(await recordedVersion(oldPool)).toBe(2);
-
-    upgraded = await openPostgresStore(old.url);
-  });
-
-  afterAll(async () => {
-    await closeAll([upgraded, reference], [referencePool, oldPool]);
-  });
-
-  it('records version 3', async () => {
-    expect(await recordedVersion(oldPool)).toBe(LATEST_VERSION);
-    expect(LATEST_VERSION).toBeGreaterThanOrEqual(3);
-  });
-
-  it('keeps every stored byte', async () => {
-    const after = await oldPool.query<(typeof before)[number]>(
-      `SELECT seq, encode(hash, 'hex') AS hash, encode(prev_hash, 'hex') AS prev_hash,
-              trailkeep_unpack_body(body) AS body, encode(ip_key, 'hex') AS ip
-         FROM events ORDER BY seq`,
-    );
-    expect(after.rows).toEqual(before);
-    // Stored packed, as the adapter writes them, and smaller than the text.
-    const stored = await oldPool.query<{ seq: string; body: string }>(
-      'SELECT seq, body FROM events ORDER BY seq',
-    );
-    const bytes = (texts: string[]) => texts.reduce((n, t) => n + Buffer.byteLength(t), 0);
-    expect(stored.rows.map((r) => r.body)).toEqual(before.map((r) => packBody(r.body)));
-    expect(stored.rows.map((r) => unpackBody(r.body))).toEqual(before.map((r) => r.body));
-    expect(bytes(stored.rows.map((r) => r.body))).toBeLessThan(
-      0.75 * bytes(before.map((r) => r.body)),
-    );
-  });
-
-  it('verifies with the same head and hashes', async () => {
-    await expectVerifies(upgraded, reference, sealed);
-  });
-
-  it('answers every filter as a database made with the current schema', async () => {
-    await expectSameAnswers(upgraded, reference);
-    const some = sealed[42]?.event;
-    expect(some && (await upgraded.getEvent(WS, some.id))).toEqual(some);
-  });
-
-  it('takes new events after the upgraded head, stored packed', async () => {
-    const [next] = await upgraded.append(WS, generateDrafts(WS, 1, 77));
-    expect(next?.event.seq).toBe(301);
-    const row = await oldPool.query<{ body: string }>('SELECT body FROM events WHERE seq = 301');
-    const body = row.rows[0]?.body ?? '';
-    expect([...body].some((c) => c.charCodeAt(0) < 32)).toBe(true);
-    expect(JSON.parse(unpackBody(body))).toMatchObject({ seq: 301, id: next?.event.id });
-  });
-});
-
-describe('PostgreSQL: a version 3 upgrade that cannot pack exactly', () => {
-  it('refuses and leaves the version 2 database as it was', async () => {
-    const V2 = MIGRATIONS.find((m) => m.version === 2);
-    if (V2 === undefined) throw new Error('no migration 2');
-    const [one] = sealBatch(EMPTY_HEAD, generateDrafts(WS, 1, 6));
-    if (one === undefined) throw new Error('nothing sealed');
-    const { url, pool } = await versionOneDatabase('upgrade3_refused', [one.event.occurred_at]);
-    try {
-      // Not JSON (a raw control character): it would unpack to something else.
-      const odd = { ...one, body: one.body.replace('{"action":"', '{"action":"\u0002') };
-      await writeVersionOne(pool, [odd]);
-      await pool.query(V2.sql);
-      await pool.query(`INSERT INTO trailkeep_migrations (version, name) VALUES (2, $1)`, [
-        V2.name,
-      ]);
-      await expect(openPostgresStore(url)).rejects.toThrow(/control character/);
-      expect(await recordedVersion(pool)).toBe(2);
-      const row = await pool.query<{ body: string }>('SELECT body FROM events');
-      expect(row.rows).toEqual([{ body: odd.body }]);
     } finally {
       await pool.end();
     }

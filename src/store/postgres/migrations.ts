@@ -13,7 +13,6 @@
  *   byte; the other event columns are the indexed copies of src/core/columns.ts.
  */
 import { TrailkeepError } from '../../core/errors.js';
-import { packSql, unpackSql } from './body-codec.js';
 import type { Pool, Queryable } from './driver.js';
 import { PartitionKeeper, monthsAround } from './partitions.js';
 
@@ -284,35 +283,6 @@ DROP INDEX event_targets_by_type;
 DROP INDEX event_targets_by_id;
 DROP INDEX event_targets_by_entity;
 CREATE INDEX event_targets_by_id ON event_targets (workspace, id, type, occurred_at, seq);
-`,
-  },
-  {
-    version: 3,
-    name: 'packed event bodies',
-    // The body is stored packed (body-codec.ts): fixed fragments of the event schema as one
-    // control character each, which canonical JSON never holds. The DO block refuses (and the
-    // migration rolls back, changing nothing) if a stored body holds one, or if a body would not
-    // come back exact. ALTER COLUMN ... TYPE ... USING rewrites the partitions without firing
-    // the append-only row triggers, as in version 2. trailkeep_unpack_body(body) gives the
-    // hashed text back in SQL, for operators.
-    sql: `
-CREATE FUNCTION trailkeep_unpack_body(stored text) RETURNS text
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $fn$
-  SELECT ${unpackSql('stored')}
-$fn$;
-
-DO $check$
-BEGIN
-  IF EXISTS (SELECT 1 FROM events
-              WHERE body ~ '[\\x01-\\x1f]'
-                 OR trailkeep_unpack_body(${packSql('body')}) IS DISTINCT FROM body) THEN
-    RAISE EXCEPTION 'trailkeep: an event body holds a control character; '
-      'it cannot be packed without changing it (run trailkeep verify to find it)';
-  END IF;
-END
-$check$;
-
-ALTER TABLE events ALTER COLUMN body TYPE text USING ${packSql('body')};
 `,
   },
 ];

@@ -8,7 +8,6 @@
 import { EMPTY_HEAD, type ChainHead, type StoredEvent } from '../../core/event.js';
 import type { Filter } from '../../core/query/filter.js';
 import type { ChainRow, Facets, FacetValue, PageRequest, StoredText } from '../store.js';
-import { unpackBody, unpackRows } from './body-codec.js';
 import { compileFilter, resolveActors } from './compile-filter.js';
 import { Params, type Queryable } from './driver.js';
 import { EVENT_COLUMNS, toStoredEvent, type EventRow } from './rows.js';
@@ -34,7 +33,7 @@ interface StreamRow extends EventRow {
   seq: string;
 }
 
-async function selectRows<Row extends EventRow>(
+async function selectRows<Row extends object>(
   db: Queryable,
   workspace: string,
   filter: Filter,
@@ -61,7 +60,7 @@ async function selectRows<Row extends EventRow>(
       ORDER BY e.occurred_at ${order}, e.seq ${order} LIMIT ${limit}`,
     params.values,
   );
-  return unpackRows(result.rows);
+  return result.rows;
 }
 
 async function selectEvents(
@@ -150,7 +149,7 @@ export async function getEvent(
       WHERE i.workspace = $1 AND i.id = $2`,
     [workspace, id],
   );
-  const row = unpackRows(result.rows)[0];
+  const row = result.rows[0];
   return row === undefined ? undefined : toStoredEvent(row);
 }
 
@@ -168,7 +167,7 @@ export async function entityEvents(
       ORDER BY e.occurred_at, e.seq`,
     [workspace, type, id],
   );
-  return unpackRows(result.rows).map(toStoredEvent);
+  return result.rows.map(toStoredEvent);
 }
 
 export async function head(db: Queryable, workspace: string): Promise<ChainHead> {
@@ -245,8 +244,7 @@ export async function* scanChain(
         ip_key: row.ip_key,
         targets: row.targets,
       };
-      const body = unpackBody(row.body);
-      yield { seq, id: row.id, prev_hash: row.prev_hash, hash: row.hash, body, columns };
+      yield { seq, id: row.id, prev_hash: row.prev_hash, hash: row.hash, body: row.body, columns };
     }
     const last = result.rows[result.rows.length - 1];
     if (last === undefined || result.rows.length < BATCH) return;

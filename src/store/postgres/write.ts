@@ -17,7 +17,6 @@ import { indexedColumns } from '../../core/columns.js';
 import { TrailkeepError, type Issue } from '../../core/errors.js';
 import type { ChainHead, EventDraft, StoredEvent } from '../../core/event.js';
 import type { AppendedEvent } from '../store.js';
-import { packBody, unpackRows } from './body-codec.js';
 import { inTransaction, type Pool, type Queryable } from './driver.js';
 import type { PartitionKeeper } from './partitions.js';
 import { EVENT_COLUMNS, toStoredEvent, type EventRow } from './rows.js';
@@ -177,7 +176,7 @@ async function eventsByIds(
       WHERE i.workspace = $1 AND i.id = ANY($2::text[])`,
     [workspace, [...new Set(ids)]],
   );
-  return new Map(unpackRows(result.rows).map((row) => [row.id, toStoredEvent(row)]));
+  return new Map(result.rows.map((row) => [row.id, toStoredEvent(row)]));
 }
 
 /**
@@ -236,7 +235,7 @@ async function insertSealed(
       cols.map((c) => c.ip_key),
       sealed.map((s) => s.event.prev_hash),
       sealed.map((s) => s.event.hash),
-      sealed.map((s) => packBody(s.body)),
+      sealed.map((s) => s.body),
       sealed.map((s) => metadataJson(s.event)),
     ],
   );
