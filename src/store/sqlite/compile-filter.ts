@@ -44,7 +44,7 @@ export interface FilterStats {
   /** Rows of `table` in the workspace satisfying `condition`, counted up to sortBudget + 1. */
   boundedCount(table: 'events' | 'event_targets', condition: SqlFragment): number;
   /** Actor rows satisfying `condition` (over the actors table), with their event counts. */
-  actors(condition: SqlFragment): { keys: number[]; events: number };
+  actors: (condition: SqlFragment) => { keys: number[]; events: number };
 }
 
 /** The default FilterStats.sortBudget: sorting 2,000 small rows takes about a millisecond. */
@@ -61,6 +61,11 @@ interface Context {
   actorTypes?: readonly string[] | undefined;
   /** Absent for `count`, which needs no order: there an index always wins. */
   stats: FilterStats | undefined;
+  /**
+   * Actor lookup for when `stats` is absent: a count gains as much as a page from knowing
+   * the matching actors (none at all answers without reading an event).
+   */
+  actors: FilterStats['actors'] | undefined;
 }
 
 /** `''` to let SQLite use the column's index, `'+'` to keep it to a time-ordered scan. */
@@ -107,12 +112,13 @@ function actorKeysWhere(anyType: SqlFragment, context: Context): SqlFragment {
       `${hint}e.actor_key IN (SELECT akey FROM actors WHERE ws = ? AND (${condition.sql}))`,
       [context.ws, ...condition.params],
     );
-  if (context.stats === undefined) return subquery('');
-  const { keys, events } = context.stats.actors(condition);
+  const lookup = context.stats?.actors ?? context.actors;
+  if (lookup === undefined) return subquery('');
+  const { keys, events } = lookup(condition);
   if (keys.length === 0) return fragment('0');
   // One key is one range of events_by_actor, already in page order.
   if (keys.length === 1) return fragment('e.actor_key = ?', [keys[0]!]);
-  if (events > context.stats.sortBudget) return subquery('+');
+  if (context.stats !== undefined && events > context.stats.sortBudget) return subquery('+');
   if (keys.length > MAX_INLINE_ACTOR_KEYS) return subquery('');
   return fragment(`e.actor_key IN (${placeholders(keys.length)})`, keys);
 }
@@ -278,7 +284,11 @@ const COMPILERS: Record<ClauseKey, ClauseCompiler> = {
   text: (clause, context) =>
     anyOf(clause.values, (value) => {
       // Substring search across three kinds of field: checked row by row in time order.
-      const actors = actorKeysWhere(actorSubstring([value]), { ...context, stats: undefined });
+      const actors = actorKeysWhere(actorSubstring([value]), {
+        ...context,
+        stats: undefined,
+        actors: undefined,
+      });
       const targets = fragment(
         'EXISTS (SELECT 1 FROM event_targets t WHERE t.eid = e.eid AND instr(t.name_lc, ?) > 0)',
         [value],
@@ -311,7 +321,7 @@ export function toMs(isoTime: string): number {
 export function compileFilter(
   filter: Filter,
   ws: number,
-  options: { bounds?: TimeBounds; stats?: FilterStats } = {},
+  options: { bounds?: TimeBounds; stats?: FilterStats; actors?: FilterStats['actors'] } = {},
 ): SqlFragment {
   const bounds = options.bounds ?? {};
   const parts: SqlFragment[] = [];
@@ -327,7 +337,13 @@ export function compileFilter(
     combined.maxMs = Math.min(combined.maxMs ?? until - 1, until - 1);
   }
   const actorTypes = filter.clauses.find((c) => c.key === 'actor_type' && !c.negated)?.values;
-  const context: Context = { ws, bounds: combined, stats: options.stats, actorTypes };
+  const context: Context = {
+    ws,
+    bounds: combined,
+    stats: options.stats,
+    actors: options.actors,
+    actorTypes,
+  };
   for (const clause of filter.clauses) parts.push(compileClause(clause, context));
   if (parts.length === 0) return fragment('1');
   return fragment(
