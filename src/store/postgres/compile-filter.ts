@@ -76,11 +76,18 @@ export async function resolveActors(
 ): Promise<ResolvedActors | undefined> {
   const clauses = filter.clauses.filter((c) => ACTOR_KEYS.has(c.key) && c.values.length > 0);
   if (clauses.length === 0) return undefined;
+  // Every match has one of the actor types a positive actor_type clause allows, so the lookup
+  // may keep to them: `actor:alex@ actor_type:automation` then finds nobody and reads nothing.
+  const types = filter.clauses.find((c) => c.key === 'actor_type' && !c.negated)?.values;
   const resolved = new Map<Clause, ActorMatch[]>();
   for (const clause of clauses) {
     const params = new Params();
     const ws = params.add(workspace);
-    const where = actorWhere(clause, params);
+    const matching = actorWhere(clause, params);
+    const where =
+      types === undefined
+        ? matching
+        : `(${matching}) AND a.actor_type = ANY(${params.add(types)}::text[])`;
     // The LIKEs run once per actors row (inner scan) and again only on the forms of the actors
     // found, which decide whether name and email must be compared on the events.
     const result = await db.query<{
