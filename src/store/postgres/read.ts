@@ -195,18 +195,36 @@ interface ChainDbRow {
   actor_name: string | null;
   actor_email: string | null;
   ip_key: string | null;
-  targets: string;
 }
 
 /**
- * The event's target rows as `indexedColumns().targets` writes them: JSON.stringify of
- * [[type, id], ...] in target order (to_json quotes a string as JSON.stringify does, and the
- * separators carry no spaces). Built from event_targets, so verify checks the rows that target
- * filters read (schema version 2 keeps no copy in events).
+ * The target rows of the events with seq in [from, to], as [type, id] pairs in target order:
+ * one primary-key range per batch, from which verify rebuilds `indexedColumns().targets`, so it
+ * checks the rows that target filters read (schema version 2 keeps no copy in events).
  */
-const TARGETS_JSON = `coalesce((SELECT '[' || string_agg('[' || to_json(t.type)::text || ',' ||
-      to_json(t.id)::text || ']', ',' ORDER BY t.pos) || ']'
-    FROM event_targets t WHERE t.workspace = e.workspace AND t.seq = e.seq), '[]')`;
+async function targetsOf(
+  db: Queryable,
+  workspace: string,
+  from: number,
+  to: number,
+): Promise<Map<number, [string, string][]>> {
+  const result = await db.query<{ seq: string; type: string; id: string }>(
+    `SELECT seq, type, id FROM event_targets
+      WHERE workspace = $1 AND seq BETWEEN $2 AND $3 ORDER BY seq, pos`,
+    [workspace, from, to],
+  );
+  const byEvent = new Map<number, [string, string][]>();
+  for (const row of result.rows) {
+    const seq = Number(row.seq);
+    let list = byEvent.get(seq);
+    if (list === undefined) {
+      list = [];
+      byEvent.set(seq, list);
+    }
+    list.push([row.type, row.id]);
+  }
+  return byEvent;
+}
 
 export async function* scanChain(
   db: Queryable,
@@ -220,12 +238,16 @@ export async function* scanChain(
               to_char(e.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
                 AS occurred_at,
               e.action, e.category, e.outcome, e.operation, e.actor_type, e.actor_id,
-              e.actor_name, e.actor_email, e.ip_key, ${TARGETS_JSON} AS targets
+              e.actor_name, e.actor_email, e.ip_key
          FROM events e
         WHERE e.workspace = $1 AND e.seq >= $2
         ORDER BY e.seq LIMIT $3`,
       [workspace, next, BATCH],
     );
+    const first = result.rows[0];
+    const last = result.rows[result.rows.length - 1];
+    if (first === undefined || last === undefined) return;
+    const targets = await targetsOf(db, workspace, Number(first.seq), Number(last.seq));
     for (const row of result.rows) {
       const seq = Number(row.seq);
       // Exactly the shape of indexedColumns() in src/core/columns.ts.
@@ -242,12 +264,11 @@ export async function* scanChain(
         actor_name: row.actor_name,
         actor_email: row.actor_email,
         ip_key: row.ip_key,
-        targets: row.targets,
+        targets: JSON.stringify(targets.get(seq) ?? []),
       };
       yield { seq, id: row.id, prev_hash: row.prev_hash, hash: row.hash, body: row.body, columns };
     }
-    const last = result.rows[result.rows.length - 1];
-    if (last === undefined || result.rows.length < BATCH) return;
+    if (result.rows.length < BATCH) return;
     next = Number(last.seq) + 1;
   }
 }
