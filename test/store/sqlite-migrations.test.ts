@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { TrailkeepError } from '../../src/core/errors.js';
 import { openSqliteStore } from '../../src/store/sqlite/index.js';
-import { LATEST_VERSION } from '../../src/store/sqlite/schema.js';
+import { LATEST_VERSION, MIGRATIONS } from '../../src/store/sqlite/schema.js';
 
 const folder = mkdtempSync(join(tmpdir(), 'trailkeep-sqlite-migrations-'));
 afterAll(() => rmSync(folder, { recursive: true, force: true }));
@@ -32,6 +32,54 @@ describe('SQLite migrations', () => {
     await Promise.all([first.migrate(), second.migrate()]);
     await first.close();
     await second.close();
+    expect(versions(path)).toEqual(Array.from({ length: LATEST_VERSION }, (_, i) => i + 1));
+  });
+
+  it('version 2 indexes the actors a version-1 file already holds, and every new one', async () => {
+    const path = join(folder, 'from-v1.db');
+    const old = new Database(path);
+    old.exec(
+      'CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL) STRICT',
+    );
+    old.exec(MIGRATIONS.find((m) => m.version === 1)!.sql);
+    old
+      .prepare(`INSERT INTO schema_migrations VALUES (1, 'initial', ?)`)
+      .run('2026-01-01T00:00:00Z');
+    old
+      .prepare(`INSERT INTO workspaces VALUES (1, 'acme', 'Acme', '2026-01-01T00:00:00Z', '{}')`)
+      .run();
+    old
+      .prepare(
+        `INSERT INTO actors (ws, type, id, name, email, id_lc, name_lc, email_lc)
+         VALUES (1, 'user', 'u_1', 'Alex Kim', 'Alex@Example.com', 'u_1', 'alex kim', 'alex@example.com')`,
+      )
+      .run();
+    old.close();
+    const store = await openSqliteStore(path);
+    await store.migrate();
+    await store.close();
+    const db = new Database(path);
+    try {
+      db.prepare(
+        `INSERT INTO actors (ws, type, id, name, email, id_lc, name_lc, email_lc)
+         VALUES (1, 'agent', 'a_9', NULL, 'ci@example.com', 'a_9', NULL, 'ci@example.com')`,
+      ).run();
+      const found = (phrase: string): string[] =>
+        (
+          db
+            .prepare(
+              `SELECT a.id FROM actors a WHERE a.akey IN
+                 (SELECT rowid FROM actors_search WHERE actors_search MATCH ?) ORDER BY a.id`,
+            )
+            .all(`"${phrase}"`) as { id: string }[]
+        ).map((row) => row.id);
+      expect(found('alex@')).toEqual(['u_1']);
+      expect(found('example.com')).toEqual(['a_9', 'u_1']);
+      expect(found('kim')).toEqual(['u_1']);
+      expect(found('nobody')).toEqual([]);
+    } finally {
+      db.close();
+    }
     expect(versions(path)).toEqual(Array.from({ length: LATEST_VERSION }, (_, i) => i + 1));
   });
 

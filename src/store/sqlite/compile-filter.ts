@@ -143,12 +143,19 @@ function facetInList(
 }
 
 function actorSubstring(values: readonly string[]): SqlFragment {
-  return anyOf(values, (value) =>
-    fragment(
+  return anyOf(values, (value) => {
+    const exact = fragment(
       "(instr(id_lc, ?) > 0 OR instr(ifnull(name_lc, ''), ?) > 0 OR instr(ifnull(email_lc, ''), ?) > 0)",
       [value, value, value],
-    ),
-  );
+    );
+    // The trigram index finds candidate rows for three characters or more (a phrase of
+    // trigrams never spans two columns); shorter terms can only be scanned for.
+    if ([...value].length < 3) return exact;
+    return fragment(
+      `akey IN (SELECT rowid FROM actors_search WHERE actors_search MATCH ?) AND ${exact.sql}`,
+      [`"${value.replaceAll('"', '""')}"`, ...exact.params],
+    );
+  });
 }
 
 /**

@@ -154,6 +154,26 @@ CREATE TABLE secrets (
 ) STRICT;
 `,
   },
+  {
+    version: 2,
+    name: 'actor substring index',
+    // Actor searches (actor:alex@) look for a substring in every actor row of a workspace, and
+    // actor rows grow with the log. A trigram index over the lower-cased texts answers a term
+    // of three characters or more from the index; the exact instr() check still runs on the
+    // rows it finds. External content: the text stays only in actors, whose rows are never
+    // updated in these columns.
+    sql: `
+CREATE VIRTUAL TABLE actors_search USING fts5(
+  id_lc, name_lc, email_lc,
+  content = 'actors', content_rowid = 'akey', tokenize = 'trigram case_sensitive 1'
+);
+INSERT INTO actors_search (actors_search) VALUES ('rebuild');
+CREATE TRIGGER actors_search_insert AFTER INSERT ON actors BEGIN
+  INSERT INTO actors_search (rowid, id_lc, name_lc, email_lc)
+  VALUES (new.akey, new.id_lc, new.name_lc, new.email_lc);
+END;
+`,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);
