@@ -55,6 +55,12 @@ describe('SQLite migrations', () => {
       )
       .run();
     old.close();
+    // Read-only, the file is not migrated: actor searches scan instead of failing.
+    const reader = await openSqliteStore(path, { readonly: true });
+    const alex = { clauses: [{ key: 'actor' as const, negated: false, values: ['alex@'] }] };
+    expect(await reader.count('acme', alex, 10)).toBe(0);
+    expect(await reader.page('acme', alex, { limit: 5, direction: 'older' })).toEqual([]);
+    await reader.close();
     const store = await openSqliteStore(path);
     await store.migrate();
     await store.close();

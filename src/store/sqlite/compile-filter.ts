@@ -66,6 +66,8 @@ interface Context {
    * the matching actors (none at all answers without reading an event).
    */
   actors: FilterStats['actors'] | undefined;
+  /** Whether `actors_search` exists to propose actor rows for a substring. */
+  actorIndex: boolean;
 }
 
 /** `''` to let SQLite use the column's index, `'+'` to keep it to a time-ordered scan. */
@@ -142,7 +144,7 @@ function facetInList(
   return inList(`${hint}${column}`, values);
 }
 
-function actorSubstring(values: readonly string[]): SqlFragment {
+function actorSubstring(values: readonly string[], context: Context): SqlFragment {
   return anyOf(values, (value) => {
     const exact = fragment(
       "(instr(id_lc, ?) > 0 OR instr(ifnull(name_lc, ''), ?) > 0 OR instr(ifnull(email_lc, ''), ?) > 0)",
@@ -150,7 +152,7 @@ function actorSubstring(values: readonly string[]): SqlFragment {
     );
     // The trigram index finds candidate rows for three characters or more (a phrase of
     // trigrams never spans two columns); shorter terms can only be scanned for.
-    if ([...value].length < 3) return exact;
+    if (!context.actorIndex || [...value].length < 3) return exact;
     return fragment(
       `akey IN (SELECT rowid FROM actors_search WHERE actors_search MATCH ?) AND ${exact.sql}`,
       [`"${value.replaceAll('"', '""')}"`, ...exact.params],
@@ -234,7 +236,7 @@ const COMPILERS: Record<ClauseKey, ClauseCompiler> = {
     );
   },
   category: (clause, context) => facetInList('e.category', 'category', clause.values, context),
-  actor: (clause, context) => actorKeysWhere(actorSubstring(clause.values), context),
+  actor: (clause, context) => actorKeysWhere(actorSubstring(clause.values, context), context),
   actor_type: (clause, context) =>
     facetInList('e.actor_type', 'actor_type', clause.values, context),
   username: (clause, context) => actorKeysWhere(inList('name_lc', clause.values), context),
@@ -291,7 +293,7 @@ const COMPILERS: Record<ClauseKey, ClauseCompiler> = {
   text: (clause, context) =>
     anyOf(clause.values, (value) => {
       // Substring search across three kinds of field: checked row by row in time order.
-      const actors = actorKeysWhere(actorSubstring([value]), {
+      const actors = actorKeysWhere(actorSubstring([value], context), {
         ...context,
         stats: undefined,
         actors: undefined,
@@ -328,7 +330,13 @@ export function toMs(isoTime: string): number {
 export function compileFilter(
   filter: Filter,
   ws: number,
-  options: { bounds?: TimeBounds; stats?: FilterStats; actors?: FilterStats['actors'] } = {},
+  options: {
+    bounds?: TimeBounds;
+    stats?: FilterStats;
+    actors?: FilterStats['actors'];
+    /** false for a file without `actors_search` (see SqliteContext.actorIndex). */
+    actorIndex?: boolean;
+  } = {},
 ): SqlFragment {
   const bounds = options.bounds ?? {};
   const parts: SqlFragment[] = [];
@@ -349,6 +357,7 @@ export function compileFilter(
     bounds: combined,
     stats: options.stats,
     actors: options.actors,
+    actorIndex: options.actorIndex ?? true,
     actorTypes,
   };
   for (const clause of filter.clauses) parts.push(compileClause(clause, context));

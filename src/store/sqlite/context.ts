@@ -19,6 +19,11 @@ export class SqliteContext {
     readonly now: () => string,
     /** See FilterStats.sortBudget. */
     readonly sortBudget: number,
+    /**
+     * Whether the file has the actor substring index (schema version 2). Only a file opened
+     * read-only, which is never migrated, can lack it; its searches then scan the actors.
+     */
+    readonly actorIndex = true,
   ) {}
 
   /** A prepared statement for `sql`, reused across calls (least recently used evicted). */

@@ -14,6 +14,7 @@ import { SORT_BUDGET } from './compile-filter.js';
 import { SqliteContext } from './context.js';
 import { openSqliteDatabase, type SqliteDatabase } from './driver.js';
 import { migrateSchema, recordedVersion, refuseNewerSchema } from './migrate.js';
+import { ACTOR_INDEX_VERSION } from './schema.js';
 import * as people from './people.js';
 import * as read from './read.js';
 
@@ -58,13 +59,17 @@ export async function openSqliteStore(
   try {
     configure(db, options);
     const now = (): string => new Date().toISOString();
+    let actorIndex = true;
     if (readonly) {
-      refuseNewerSchema(recordedVersion(db));
+      const version = recordedVersion(db);
+      refuseNewerSchema(version);
+      actorIndex = version >= ACTOR_INDEX_VERSION;
     } else {
       migrateSchema(db, now);
       db.pragma('optimize = 0x10002');
     }
-    return new SqliteStore(new SqliteContext(db, now, options.sortBudget ?? SORT_BUDGET), readonly);
+    const context = new SqliteContext(db, now, options.sortBudget ?? SORT_BUDGET, actorIndex);
+    return new SqliteStore(context, readonly);
   } catch (error) {
     db.close();
     throw error;

@@ -123,7 +123,11 @@ function scanRows<Row>(
     if (order === 'desc') bounds.maxMs = after.ms;
     else bounds.minMs = after.ms;
   }
-  const where = compileFilter(filter, ws, { bounds, stats: filterStats(context, ws) });
+  const where = compileFilter(filter, ws, {
+    bounds,
+    stats: filterStats(context, ws),
+    actorIndex: context.actorIndex,
+  });
   const direction = order === 'desc' ? 'DESC' : 'ASC';
   return context
     .statement(
@@ -159,7 +163,10 @@ export function countMatching(
   const limit = Math.max(0, Math.floor(cap));
   if (ws === undefined || limit === 0) return 0;
   // No order to keep, so no plan choices; but knowing the matching actors helps as on a page.
-  const where = compileFilter(filter, ws, { actors: filterStats(context, ws).actors });
+  const where = compileFilter(filter, ws, {
+    actors: filterStats(context, ws).actors,
+    actorIndex: context.actorIndex,
+  });
   const row = context
     .statement(
       `SELECT count(*) AS n FROM (SELECT 1 FROM events e WHERE e.ws = ? AND (${where.sql}) LIMIT ?)`,

@@ -176,4 +176,7 @@ END;
   },
 ];
 
+/** The version that added `actors_search`. */
+export const ACTOR_INDEX_VERSION = 2;
+
 export const LATEST_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);
