@@ -91,6 +91,34 @@ function isHashedBody(
   return true;
 }
 
+/** The stored body parsed as a JSON object, or why it is not one. */
+function bodyObject(row: ChainRow): { body: Record<string, unknown> } | { problem: VerifyProblem } {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(row.body);
+  } catch {
+    return {
+      problem: problem(
+        'altered',
+        row.seq,
+        row.id,
+        'the stored body is not valid JSON; the event was altered',
+      ),
+    };
+  }
+  if (!isRecord(parsed)) {
+    return {
+      problem: problem(
+        'altered',
+        row.seq,
+        row.id,
+        'the stored body is not a JSON object; the event was altered',
+      ),
+    };
+  }
+  return { body: parsed };
+}
+
 export class ChainVerifier {
   private expectedSeq: number;
   private prevHash: string;
@@ -153,26 +181,9 @@ export class ChainVerifier {
    */
   private unsealed(row: ChainRow): VerifyProblem {
     const { seq, id } = row;
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(row.body);
-    } catch {
-      return problem(
-        'altered',
-        seq,
-        id,
-        'the stored body is not valid JSON; the event was altered',
-      );
-    }
-    if (!isRecord(parsed)) {
-      return problem(
-        'altered',
-        seq,
-        id,
-        'the stored body is not a JSON object; the event was altered',
-      );
-    }
-    if (canonicalJson(parsed) !== row.body) {
+    const parsed = bodyObject(row);
+    if (!('body' in parsed)) return parsed.problem;
+    if (canonicalJson(parsed.body) !== row.body) {
       return problem(
         'altered',
         seq,
@@ -204,21 +215,10 @@ export class ChainVerifier {
       );
     }
     if (hashLink(row.prev_hash, row.body) !== row.hash) return this.unsealed(row);
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(row.body);
-    } catch {
-      parsed = undefined;
-    }
-    if (!isRecord(parsed)) {
-      // Sealed as it stands, yet not an event: rewritten with a recomputed hash.
-      return problem(
-        'altered',
-        seq,
-        id,
-        'the stored body is not a JSON object; the event was altered',
-      );
-    }
+    // Sealed as it stands: a body that is not an object was rewritten with a recomputed hash.
+    const body = bodyObject(row);
+    if (!('body' in body)) return body.problem;
+    const parsed = body.body;
     if (parsed.workspace !== this.workspace) {
       return problem(
         'foreign',
