@@ -8,7 +8,7 @@
 import { EMPTY_HEAD, type ChainHead, type StoredEvent } from '../../core/event.js';
 import type { Filter } from '../../core/query/filter.js';
 import type { ChainRow, Facets, FacetValue, PageRequest, StoredText } from '../store.js';
-import { compileFilter, resolveActors } from './compile-filter.js';
+import { compileFilter, resolveActors, type ResolvedActors } from './compile-filter.js';
 import { Params, type Queryable } from './driver.js';
 import { EVENT_COLUMNS, toStoredEvent, type EventRow } from './rows.js';
 
@@ -33,16 +33,17 @@ interface StreamRow extends EventRow {
   seq: string;
 }
 
+/** `actors`: what resolveActors found for `filter` (looked up once per page or stream). */
 async function selectRows<Row extends object>(
   db: Queryable,
   workspace: string,
   filter: Filter,
+  actors: ResolvedActors | undefined,
   request: SelectRequest,
   columns: string,
 ): Promise<Row[]> {
   const params = new Params();
   const ws = params.add(workspace);
-  const actors = await resolveActors(db, workspace, filter);
   const conditions = [
     `e.workspace = ${ws}`,
     compileFilter(filter, { params, ws, ...(actors ? { actors } : {}) }),
@@ -69,7 +70,8 @@ async function selectEvents(
   filter: Filter,
   request: SelectRequest,
 ): Promise<StoredEvent[]> {
-  const rows = await selectRows<EventRow>(db, workspace, filter, request, EVENT_COLUMNS);
+  const actors = await resolveActors(db, workspace, filter);
+  const rows = await selectRows<EventRow>(db, workspace, filter, actors, request, EVENT_COLUMNS);
   return rows.map(toStoredEvent);
 }
 
@@ -119,12 +121,15 @@ export async function* streamText(
   let remaining = options.limit ?? Number.POSITIVE_INFINITY;
   let after: SelectRequest['after'];
   const columns = `${EVENT_COLUMNS}, e.occurred_at::text AS at, e.seq`;
+  // Once for the whole stream, not per batch: the stream answers the question as first asked.
+  const actors = await resolveActors(db, workspace, filter);
   while (remaining > 0) {
     const size = Math.min(BATCH, remaining);
     const batch = await selectRows<StreamRow>(
       db,
       workspace,
       filter,
+      actors,
       { limit: size, ascending: options.order === 'oldest', ...(after ? { after } : {}) },
       columns,
     );
