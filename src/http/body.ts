@@ -1,11 +1,17 @@
 /**
  * The JSON body parser. Nesting depth is measured on the raw text, before JSON.parse or anything
  * else builds objects from it, so a pathological body costs one linear scan and nothing more.
- * Prototype-poisoning keys (`__proto__`, `constructor.prototype`) are refused by Fastify's own
- * secure parser, which does the actual parsing.
+ * Keys named `__proto__`, `constructor` or `prototype`, at any depth, are refused with
+ * `forbidden_key` and the JSON path of each (see src/core/safe-keys.ts). Fastify's secure
+ * parser could refuse some of them itself, but only as "not valid JSON" and without saying
+ * where, and it lets a bare `constructor` through; so parsing is plain JSON.parse (which makes
+ * every key an own member, `__proto__` included, and never calls a setter) followed by one
+ * walk. The events route refuses the same names again in validation, where the SDK and the CLI
+ * meet the same rule.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { TrailkeepError } from '../core/errors.js';
+import { RESERVED_KEYS_RULE, findReservedKeys } from '../core/safe-keys.js';
 
 /** An event may nest 16 levels (the event object itself is level 1). */
 export const MAX_EVENT_DEPTH = 16;
@@ -59,8 +65,31 @@ export function valueDepth(value: unknown, stopAbove = Infinity, level = 0): num
   return deepest;
 }
 
+/**
+ * Text that may hold a reserved key: one of the names, or a `\u` escape that could spell one.
+ * Most bodies hold neither and are never walked.
+ */
+const MAY_HOLD_RESERVED = /__proto__|constructor|prototype|\\u/;
+
+/** The body's reserved keys as a forbidden_key error, or undefined when it has none. */
+export function reservedKeysError(text: string, value: unknown): TrailkeepError | undefined {
+  if (!MAY_HOLD_RESERVED.test(text)) return undefined;
+  const paths = findReservedKeys(value);
+  const first = paths[0];
+  if (first === undefined) return undefined;
+  const more = paths.length - 1;
+  return new TrailkeepError(
+    'forbidden_key',
+    `${first} is a reserved name${more > 0 ? ` (and ${more} more)` : ''}; ${RESERVED_KEYS_RULE}`,
+    {
+      issues: paths.map((path) => ({ path, message: `is a reserved name; ${RESERVED_KEYS_RULE}` })),
+    },
+  );
+}
+
 export function registerJsonParser(app: FastifyInstance, bodyLimit: number): void {
-  const secureParse = app.getDefaultJsonParser('error', 'error');
+  // 'ignore': the reserved names are refused below, with their paths.
+  const parse = app.getDefaultJsonParser('ignore', 'ignore');
   // JSON only: a text/plain body is answered 415, not parsed into a string.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser(
@@ -77,7 +106,10 @@ export function registerJsonParser(app: FastifyInstance, bodyLimit: number): voi
         );
         return;
       }
-      void secureParse(request, text, done);
+      void parse(request, text, (error, value) => {
+        if (error) done(error);
+        else done(reservedKeysError(text, value) ?? null, value);
+      });
     },
   );
 }
