@@ -175,6 +175,8 @@ function isReserved(name: string): boolean {
 }
 
 /** B's event: every optional member a pollution could lend is left out now and then. */
+type OptionalOfB = typeof eventOfB extends fc.Arbitrary<infer T> ? T : never;
+
 const eventOfB = fc.record(
   {
     email: fc.constant('bob@b.example'),
@@ -219,87 +221,96 @@ async function ingestA(event: EventOfA): Promise<boolean> {
 it('no key path reaches a prototype, and B’s events are sealed exactly as sent', async () => {
   await fc.assert(
     fc.asyncProperty(eventOfA, eventOfB, async (sentByA, optional) => {
-      run += 1;
-      const stored = await ingestA(sentByA);
-      expect({ stored, event: sentByA.text }).toEqual({
-        stored: !sentByA.poisoned,
-        event: sentByA.text,
-      });
-      expectPrototypesUntouched(before);
-
-      const readA = { as: { key: a.keys.read } };
-      const history = await call(
-        server,
-        'GET',
-        `/api/v1/workspaces/${a.workspace}/entities/job/pp/history`,
-        readA,
-      );
-      expect([200, 404]).toContain(history.status);
-      expectPrototypesUntouched(before);
-
-      const entities = await call(
-        server,
-        'GET',
-        `/api/v1/workspaces/${a.workspace}/export?type=entities&target_type=job&format=json`,
-        readA,
-      );
-      expect(entities.status).toBe(200);
-      expectPrototypesUntouched(before);
-
-      const id = `evt_b_${run}`;
-      const actor: Record<string, string> = { type: 'user', id: 'bob' };
-      if (optional.email !== undefined) actor['email'] = optional.email;
-      if (optional.name !== undefined) actor['name'] = optional.name;
-      const sentByB: Record<string, unknown> = {
-        id,
-        action: 'invoice.paid',
-        actor,
-        targets: [{ type: 'invoice', id: 'inv_1' }],
-      };
-      if (optional.occurred_at !== undefined) sentByB['occurred_at'] = optional.occurred_at;
-      if (optional.outcome !== undefined) sentByB['outcome'] = optional.outcome;
-      if (optional.ip !== undefined) sentByB['context'] = { ip: optional.ip };
-      if (optional.category !== undefined) sentByB['category'] = optional.category;
-      if (optional.operation !== undefined) sentByB['operation'] = optional.operation;
-      if (optional.metadata !== undefined) sentByB['metadata'] = optional.metadata;
-      if (optional.changes !== undefined) sentByB['changes'] = optional.changes;
-      const ingested = await call(server, 'POST', `/api/v1/workspaces/${b.workspace}/events`, {
-        as: { key: b.keys.ingest },
-        body: sentByB,
-      });
-      expect(ingested.status).toBe(201);
-      expectPrototypesUntouched(before);
-
-      for (const ws of [a, b]) {
-        const verified = await call(server, 'GET', `/api/v1/workspaces/${ws.workspace}/verify`, {
-          as: { key: ws.keys.read },
-        });
-        expect(verified.body).toMatchObject({ ok: true });
+      try {
+        await pipeline(sentByA, optional);
+      } finally {
+        // A failing run must not leave the next one (or a shrink) a polluted process.
+        restorePrototypes(before);
       }
-      expectPrototypesUntouched(before);
-
-      const sealed = await sealedBody(server, b, id);
-      expectPrototypesUntouched(before);
-      // What a clean process seals for what B sent: its members, and the documented defaults
-      // for the ones it left out; nothing else.
-      const expected = {
-        action: 'invoice.paid',
-        actor,
-        category: optional.category ?? 'general',
-        changes: optional.changes ?? [],
-        context: optional.ip === undefined ? {} : { ip: optional.ip },
-        id,
-        metadata: optional.metadata ?? {},
-        occurred_at: optional.occurred_at ?? sealed.parsed.received_at,
-        operation: optional.operation ?? 'other',
-        outcome: optional.outcome ?? 'success',
-        received_at: sealed.parsed.received_at,
-        seq: sealed.parsed.seq,
-        targets: [{ id: 'inv_1', type: 'invoice' }],
-        workspace: b.workspace,
-      };
-      expect(sealed.text).toBe(canonicalJsonReference(expected));
     }),
     { numRuns: 100 },
   );
 });
+
+async function pipeline(sentByA: EventOfA, optional: OptionalOfB): Promise<void> {
+  run += 1;
+  const stored = await ingestA(sentByA);
+  expect({ stored, event: sentByA.text }).toEqual({
+    stored: !sentByA.poisoned,
+    event: sentByA.text,
+  });
+  expectPrototypesUntouched(before);
+
+  const readA = { as: { key: a.keys.read } };
+  const history = await call(
+    server,
+    'GET',
+    `/api/v1/workspaces/${a.workspace}/entities/job/pp/history`,
+    readA,
+  );
+  expect([200, 404]).toContain(history.status);
+  expectPrototypesUntouched(before);
+
+  const entities = await call(
+    server,
+    'GET',
+    `/api/v1/workspaces/${a.workspace}/export?type=entities&target_type=job&format=json`,
+    readA,
+  );
+  expect(entities.status).toBe(200);
+  expectPrototypesUntouched(before);
+
+  const id = `evt_b_${run}`;
+  const actor: Record<string, string> = { type: 'user', id: 'bob' };
+  if (optional.email !== undefined) actor['email'] = optional.email;
+  if (optional.name !== undefined) actor['name'] = optional.name;
+  const sentByB: Record<string, unknown> = {
+    id,
+    action: 'invoice.paid',
+    actor,
+    targets: [{ type: 'invoice', id: 'inv_1' }],
+  };
+  if (optional.occurred_at !== undefined) sentByB['occurred_at'] = optional.occurred_at;
+  if (optional.outcome !== undefined) sentByB['outcome'] = optional.outcome;
+  if (optional.ip !== undefined) sentByB['context'] = { ip: optional.ip };
+  if (optional.category !== undefined) sentByB['category'] = optional.category;
+  if (optional.operation !== undefined) sentByB['operation'] = optional.operation;
+  if (optional.metadata !== undefined) sentByB['metadata'] = optional.metadata;
+  if (optional.changes !== undefined) sentByB['changes'] = optional.changes;
+  const ingested = await call(server, 'POST', `/api/v1/workspaces/${b.workspace}/events`, {
+    as: { key: b.keys.ingest },
+    body: sentByB,
+  });
+  expect(ingested.status).toBe(201);
+  expectPrototypesUntouched(before);
+
+  for (const ws of [a, b]) {
+    const verified = await call(server, 'GET', `/api/v1/workspaces/${ws.workspace}/verify`, {
+      as: { key: ws.keys.read },
+    });
+    expect(verified.body).toMatchObject({ ok: true });
+  }
+  expectPrototypesUntouched(before);
+
+  const sealed = await sealedBody(server, b, id);
+  expectPrototypesUntouched(before);
+  // What a clean process seals for what B sent: its members, and the documented defaults
+  // for the ones it left out; nothing else.
+  const expected = {
+    action: 'invoice.paid',
+    actor,
+    category: optional.category ?? 'general',
+    changes: optional.changes ?? [],
+    context: optional.ip === undefined ? {} : { ip: optional.ip },
+    id,
+    metadata: optional.metadata ?? {},
+    occurred_at: optional.occurred_at ?? sealed.parsed.received_at,
+    operation: optional.operation ?? 'other',
+    outcome: optional.outcome ?? 'success',
+    received_at: sealed.parsed.received_at,
+    seq: sealed.parsed.seq,
+    targets: [{ id: 'inv_1', type: 'invoice' }],
+    workspace: b.workspace,
+  };
+  expect(sealed.text).toBe(canonicalJsonReference(expected));
+}
