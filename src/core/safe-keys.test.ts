@@ -118,7 +118,7 @@ describe('findReservedKeys', () => {
     fc.assert(
       fc.property(text, (json) => {
         const value: unknown = JSON.parse(json);
-        expect(findReservedKeys(value).sort()).toEqual(oracle(value, '$', []).sort());
+        expect(findReservedKeys(value)).toEqual(oracle(value, '$', []));
         expect(addedToObjectPrototype()).toEqual([]);
       }),
       { numRuns: 300 },

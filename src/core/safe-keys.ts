@@ -64,9 +64,14 @@ export function childPath(path: string, key: string): string {
  */
 export function findReservedKeys(value: unknown, root = '$', limit = 100): string[] {
   const found: string[] = [];
-  const stack: Array<{ value: unknown; path: string }> = [{ value, path: root }];
+  // Children go on in reverse, so paths come out in document order.
+  const stack: Array<{ value: unknown; path: string; reserved?: true }> = [{ value, path: root }];
   while (stack.length > 0 && found.length < limit) {
     const node = stack.pop()!;
+    if (node.reserved) {
+      found.push(node.path);
+      continue;
+    }
     if (typeof node.value !== 'object' || node.value === null) continue;
     if (Array.isArray(node.value)) {
       const items = node.value as unknown[];
@@ -80,8 +85,12 @@ export function findReservedKeys(value: unknown, root = '$', limit = 100): strin
     for (let i = keys.length - 1; i >= 0; i -= 1) {
       const key = keys[i]!;
       const path = childPath(node.path, key);
-      if (isReservedKey(key)) found.push(path);
-      else stack.push({ value: record[key], path });
+      // Nothing under a reserved name is looked at.
+      stack.push(
+        isReservedKey(key)
+          ? { value: undefined, path, reserved: true }
+          : { value: record[key], path },
+      );
     }
   }
   return found;

@@ -10,8 +10,8 @@
  * meet the same rule.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { TrailkeepError } from '../core/errors.js';
-import { RESERVED_KEYS_RULE, findReservedKeys } from '../core/safe-keys.js';
+import { TrailkeepError, type Issue } from '../core/errors.js';
+import { RESERVED_KEYS_RULE, findReservedKeys, ownValue } from '../core/safe-keys.js';
 
 /** An event may nest 16 levels (the event object itself is level 1). */
 export const MAX_EVENT_DEPTH = 16;
@@ -71,19 +71,37 @@ export function valueDepth(value: unknown, stopAbove = Infinity, level = 0): num
  */
 const MAY_HOLD_RESERVED = /__proto__|constructor|prototype|\\u/;
 
-/** The body's reserved keys as a forbidden_key error, or undefined when it has none. */
+/** `$.events[3].metadata.x` in a batch body -> event 3, `$.metadata.x`. */
+const IN_BATCH = /^\$\.events\[(\d+)\](.*)$/;
+
+/**
+ * The body's reserved keys as a forbidden_key error, or undefined when it has none. Inside a
+ * batch each issue names its event by index, as validation does: a sender (the SDK) drops the
+ * events named and sends the rest again, so an issue without an index would cost the whole
+ * batch.
+ */
 export function reservedKeysError(text: string, value: unknown): TrailkeepError | undefined {
   if (!MAY_HOLD_RESERVED.test(text)) return undefined;
   const paths = findReservedKeys(value);
-  const first = paths[0];
-  if (first === undefined) return undefined;
-  const more = paths.length - 1;
+  if (paths.length === 0) return undefined;
+  const batch =
+    typeof value === 'object' &&
+    value !== null &&
+    Array.isArray(ownValue(value as { events?: unknown }, 'events'));
+  const issues: Issue[] = paths.map((path) => {
+    const message = `is a reserved name; ${RESERVED_KEYS_RULE}`;
+    const inEvent = batch ? IN_BATCH.exec(path) : null;
+    return inEvent === null
+      ? { path, message }
+      : { index: Number(inEvent[1]), path: `$${inEvent[2]}`, message };
+  });
+  const first = issues[0]!;
+  const more = issues.length - 1;
   return new TrailkeepError(
     'forbidden_key',
-    `${first} is a reserved name${more > 0 ? ` (and ${more} more)` : ''}; ${RESERVED_KEYS_RULE}`,
-    {
-      issues: paths.map((path) => ({ path, message: `is a reserved name; ${RESERVED_KEYS_RULE}` })),
-    },
+    `${first.index === undefined ? '' : `event ${first.index}: `}${first.path} ${first.message}` +
+      (more > 0 ? ` (and ${more} more)` : ''),
+    { issues },
   );
 }
 

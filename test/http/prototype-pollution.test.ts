@@ -126,11 +126,11 @@ describe('the reported payload', () => {
     const bodies: Array<[string, string]> = [
       [
         '{"action":"job.updated","actor":{"type":"user","id":"x"},"changes":[{"field":"constructor.prototype.outcome","new":"failure"}]}',
-        '$.changes[0].field',
+        'event 0: $.changes[0].field',
       ],
       [
         '{"action":"job.updated","actor":{"type":"user","id":"x"},"changes":[{"field":"a.prototype","new":1}]}',
-        '$.changes[0].field',
+        'event 0: $.changes[0].field',
       ],
       [
         '{"action":"job.updated","actor":{"type":"user","id":"x"},"metadata":{"constructor":{"prototype":{"x":1}}}}',
@@ -146,11 +146,11 @@ describe('the reported payload', () => {
       ],
       [
         '{"events":[{"action":"a","actor":{"type":"user","id":"x"}},{"action":"b","actor":{"type":"user","id":"x","prototype":1}}]}',
-        '$.events[1].actor.prototype',
+        'event 1: $.actor.prototype',
       ],
       [
         '{"action":"job.updated","actor":{"type":"user","id":"x"},"category":"Constructor"}',
-        '$.category',
+        'event 0: $.category',
       ],
     ];
     for (const [body, path] of bodies) {
@@ -159,9 +159,16 @@ describe('the reported payload', () => {
         body,
       });
       expect({ body, status: response.status }).toEqual({ body, status: 400 });
-      const problem = response.body as { code: string; issues: Array<{ path: string }> };
+      const problem = response.body as {
+        code: string;
+        issues: Array<{ index?: number; path: string }>;
+      };
       expect({ body, code: problem.code }).toEqual({ body, code: 'forbidden_key' });
-      expect(problem.issues.map((issue) => issue.path)).toContain(path);
+      // Inside a batch, each issue names its event, as validation's issues do.
+      const where = problem.issues.map(({ index, path: at }) =>
+        index === undefined ? at : `event ${index}: ${at}`,
+      );
+      expect(where).toContain(path);
     }
     expectPrototypesUntouched(before);
   });
