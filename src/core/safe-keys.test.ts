@@ -17,7 +17,7 @@ import type { Change, StoredEvent } from './event.js';
 import type { JsonObject } from './json.js';
 import { findReservedKeys, isReservedKey } from './safe-keys.js';
 import { parseWorkspaceSettings } from './settings.js';
-import { validateEvents } from './validate.js';
+import { eventsFromBody, validateEvents } from './validate.js';
 
 const now = new Date('2026-05-12T10:00:00.000Z');
 const RESERVED = ['__proto__', 'constructor', 'prototype'];
@@ -64,6 +64,14 @@ describe('validation', () => {
     expect(error.status).toBe(400);
     expect(error.issues).toContainEqual(expect.objectContaining({ index: 1, path }));
     expect(error.message).toMatch(new RegExp(`^event 1: ${path.replace(/[$.[\]]/g, '\\$&')} `));
+  });
+
+  it('refuses a reserved member beside a batch’s events', () => {
+    const error = refusal(() =>
+      eventsFromBody(JSON.parse('{"events":[],"__proto__":{"outcome":"failure"}}')),
+    );
+    expect(error.code).toBe('forbidden_key');
+    expect(error.issues).toEqual([expect.objectContaining({ path: '$.__proto__' })]);
   });
 
   it('leads with the reserved name even when other issues come first', () => {

@@ -110,7 +110,7 @@ export function eventsFromBody(body: unknown): unknown[] {
   if (extra.length > 0) {
     const names = extra.map((k) => JSON.stringify(k)).join(', ');
     throw new TrailkeepError(
-      'validation_failed',
+      extra.some(isReservedKey) ? 'forbidden_key' : 'validation_failed',
       `${shape}; a batch has no other members, but this one also has ${names}`,
       {
         issues: extra.map((k) => ({
