@@ -11,35 +11,20 @@
  * a reserved name; otherwise it is stored.
  */
 import fc from 'fast-check';
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { canonicalJsonReference } from '../../src/core/canonical.js';
 import { isTrailkeepError } from '../../src/core/errors.js';
-import { call, seedWorkspace, startServer, type Seeded, type Server } from './support.js';
+import { call } from './support.js';
 import {
   expectPrototypesUntouched,
-  prototypeSnapshot,
   restorePrototypes,
   sealedBody,
+  useTwoTenants,
 } from './prototype-support.js';
 
 const RESERVED = ['__proto__', 'constructor', 'prototype'] as const;
 
-let server: Server;
-let a: Seeded;
-let b: Seeded;
-const before = prototypeSnapshot();
-
-beforeAll(async () => {
-  server = await startServer({ rateLimit: false });
-  a = await seedWorkspace(server, 'tenant-a');
-  b = await seedWorkspace(server, 'tenant-b');
-});
-
-afterAll(async () => {
-  await server.close();
-});
-
-afterEach(() => restorePrototypes(before));
+const t = useTwoTenants();
 
 /**
  * A JSON value as text, objects given as entry lists: the sender's bytes, parsed on arrival
@@ -197,8 +182,8 @@ let run = 0;
 /** Ingests A's event by the chosen transport; true when it was stored. */
 async function ingestA(event: EventOfA): Promise<boolean> {
   if (event.overHttp) {
-    const response = await call(server, 'POST', `/api/v1/workspaces/${a.workspace}/events`, {
-      as: { key: a.keys.ingest },
+    const response = await call(t.server, 'POST', `/api/v1/workspaces/${t.a.workspace}/events`, {
+      as: { key: t.a.keys.ingest },
       body: event.text,
     });
     if (response.status === 201) return true;
@@ -209,7 +194,7 @@ async function ingestA(event: EventOfA): Promise<boolean> {
     return false;
   }
   try {
-    await server.log.ingest(a.workspace, JSON.parse(event.text));
+    await t.server.log.ingest(t.a.workspace, JSON.parse(event.text));
     return true;
   } catch (error) {
     if (!isTrailkeepError(error)) throw error;
@@ -225,7 +210,7 @@ it('no key path reaches a prototype, and B’s events are sealed exactly as sent
         await pipeline(sentByA, optional);
       } finally {
         // A failing run must not leave the next one (or a shrink) a polluted process.
-        restorePrototypes(before);
+        restorePrototypes(t.before);
       }
     }),
     { numRuns: 100 },
@@ -239,26 +224,26 @@ async function pipeline(sentByA: EventOfA, optional: OptionalOfB): Promise<void>
     stored: !sentByA.poisoned,
     event: sentByA.text,
   });
-  expectPrototypesUntouched(before);
+  expectPrototypesUntouched(t.before);
 
-  const readA = { as: { key: a.keys.read } };
+  const readA = { as: { key: t.a.keys.read } };
   const history = await call(
-    server,
+    t.server,
     'GET',
-    `/api/v1/workspaces/${a.workspace}/entities/job/pp/history`,
+    `/api/v1/workspaces/${t.a.workspace}/entities/job/pp/history`,
     readA,
   );
   expect([200, 404]).toContain(history.status);
-  expectPrototypesUntouched(before);
+  expectPrototypesUntouched(t.before);
 
   const entities = await call(
-    server,
+    t.server,
     'GET',
-    `/api/v1/workspaces/${a.workspace}/export?type=entities&target_type=job&format=json`,
+    `/api/v1/workspaces/${t.a.workspace}/export?type=entities&target_type=job&format=json`,
     readA,
   );
   expect(entities.status).toBe(200);
-  expectPrototypesUntouched(before);
+  expectPrototypesUntouched(t.before);
 
   const id = `evt_b_${run}`;
   const actor: Record<string, string> = { type: 'user', id: 'bob' };
@@ -277,23 +262,23 @@ async function pipeline(sentByA: EventOfA, optional: OptionalOfB): Promise<void>
   if (optional.operation !== undefined) sentByB['operation'] = optional.operation;
   if (optional.metadata !== undefined) sentByB['metadata'] = optional.metadata;
   if (optional.changes !== undefined) sentByB['changes'] = optional.changes;
-  const ingested = await call(server, 'POST', `/api/v1/workspaces/${b.workspace}/events`, {
-    as: { key: b.keys.ingest },
+  const ingested = await call(t.server, 'POST', `/api/v1/workspaces/${t.b.workspace}/events`, {
+    as: { key: t.b.keys.ingest },
     body: sentByB,
   });
   expect(ingested.status).toBe(201);
-  expectPrototypesUntouched(before);
+  expectPrototypesUntouched(t.before);
 
-  for (const ws of [a, b]) {
-    const verified = await call(server, 'GET', `/api/v1/workspaces/${ws.workspace}/verify`, {
+  for (const ws of [t.a, t.b]) {
+    const verified = await call(t.server, 'GET', `/api/v1/workspaces/${ws.workspace}/verify`, {
       as: { key: ws.keys.read },
     });
     expect(verified.body).toMatchObject({ ok: true });
   }
-  expectPrototypesUntouched(before);
+  expectPrototypesUntouched(t.before);
 
-  const sealed = await sealedBody(server, b, id);
-  expectPrototypesUntouched(before);
+  const sealed = await sealedBody(t.server, t.b, id);
+  expectPrototypesUntouched(t.before);
   // What a clean process seals for what B sent: its members, and the documented defaults
   // for the ones it left out; nothing else.
   const expected = {
@@ -310,7 +295,7 @@ async function pipeline(sentByA: EventOfA, optional: OptionalOfB): Promise<void>
     received_at: sealed.parsed.received_at,
     seq: sealed.parsed.seq,
     targets: [{ id: 'inv_1', type: 'invoice' }],
-    workspace: b.workspace,
+    workspace: t.b.workspace,
   };
   expect(sealed.text).toBe(canonicalJsonReference(expected));
 }

@@ -9,45 +9,17 @@
  * Everything here runs on a real SQLite file behind a real server on 127.0.0.1, with two
  * workspaces in one process, which is what the attack needs.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { canonicalJsonReference } from '../../src/core/canonical.js';
 import { toDraft } from '../../src/core/draft.js';
 import type { EventInput } from '../../src/core/event.js';
-import {
-  call,
-  seedWorkspace,
-  startServer,
-  type Credential,
-  type Seeded,
-  type Server,
-} from './support.js';
-import {
-  expectPrototypesUntouched,
-  prototypeSnapshot,
-  restorePrototypes,
-  sealedBody,
-} from './prototype-support.js';
+import { call, type Credential } from './support.js';
+import { expectPrototypesUntouched, sealedBody, useTwoTenants } from './prototype-support.js';
 
-let server: Server;
-let a: Seeded;
-let b: Seeded;
-const before = prototypeSnapshot();
+const t = useTwoTenants();
 
-beforeAll(async () => {
-  server = await startServer({ rateLimit: false });
-  a = await seedWorkspace(server, 'tenant-a');
-  b = await seedWorkspace(server, 'tenant-b');
-});
-
-afterAll(async () => {
-  await server.close();
-});
-
-// A failing run must not poison the other tests of this worker.
-afterEach(() => restorePrototypes(before));
-
-const ingestA = (): Credential => ({ key: a.keys.ingest });
-const readA = (): Credential => ({ key: a.keys.read });
+const ingestA = (): Credential => ({ key: t.a.keys.ingest });
+const readA = (): Credential => ({ key: t.a.keys.read });
 
 /** The exact payload of the report. */
 const POISON = {
@@ -68,12 +40,12 @@ async function sendPlainEventOfB(id: string): Promise<void> {
     actor: { type: 'user', id: 'bob' },
     targets: [{ type: 'invoice', id: 'inv_1' }],
   };
-  const response = await call(server, 'POST', `/api/v1/workspaces/${b.workspace}/events`, {
-    as: { key: b.keys.ingest },
+  const response = await call(t.server, 'POST', `/api/v1/workspaces/${t.b.workspace}/events`, {
+    as: { key: t.b.keys.ingest },
     body: sent,
   });
   expect(response.status).toBe(201);
-  const sealed = await sealedBody(server, b, id);
+  const sealed = await sealedBody(t.server, t.b, id);
   expect(sealed.text).toBe(
     canonicalJsonReference({
       action: 'invoice.paid',
@@ -89,14 +61,14 @@ async function sendPlainEventOfB(id: string): Promise<void> {
       received_at: sealed.parsed.received_at,
       seq: sealed.parsed.seq,
       targets: [{ id: 'inv_1', type: 'invoice' }],
-      workspace: b.workspace,
+      workspace: t.b.workspace,
     }),
   );
 }
 
 describe('the reported payload', () => {
   it('is refused with 400 forbidden_key naming the path, and B’s next event is stored as sent', async () => {
-    const response = await call(server, 'POST', `/api/v1/workspaces/${a.workspace}/events`, {
+    const response = await call(t.server, 'POST', `/api/v1/workspaces/${t.a.workspace}/events`, {
       as: ingestA(),
       body: POISON,
     });
@@ -111,15 +83,15 @@ describe('the reported payload', () => {
     ]);
     // Nothing was stored, so nothing can be replayed.
     const history = await call(
-      server,
+      t.server,
       'GET',
-      `/api/v1/workspaces/${a.workspace}/entities/job/pp/history`,
+      `/api/v1/workspaces/${t.a.workspace}/entities/job/pp/history`,
       { as: readA() },
     );
     expect(history.status).toBe(404);
-    expectPrototypesUntouched(before);
+    expectPrototypesUntouched(t.before);
     await sendPlainEventOfB('evt_b_after_payload');
-    expectPrototypesUntouched(before);
+    expectPrototypesUntouched(t.before);
   });
 
   it('is refused in every spelling: constructor.prototype, nested keys, escaped keys', async () => {
@@ -154,7 +126,7 @@ describe('the reported payload', () => {
       ],
     ];
     for (const [body, path] of bodies) {
-      const response = await call(server, 'POST', `/api/v1/workspaces/${a.workspace}/events`, {
+      const response = await call(t.server, 'POST', `/api/v1/workspaces/${t.a.workspace}/events`, {
         as: ingestA(),
         body,
       });
@@ -170,11 +142,11 @@ describe('the reported payload', () => {
       );
       expect(where).toContain(path);
     }
-    expectPrototypesUntouched(before);
+    expectPrototypesUntouched(t.before);
   });
 
   it('cannot stop ingest with an object-valued pollution: every later ingest still answers 201', async () => {
-    const response = await call(server, 'POST', `/api/v1/workspaces/${a.workspace}/events`, {
+    const response = await call(t.server, 'POST', `/api/v1/workspaces/${t.a.workspace}/events`, {
       as: ingestA(),
       body: {
         action: 'job.updated',
@@ -184,10 +156,10 @@ describe('the reported payload', () => {
       },
     });
     expect(response.status).toBe(400);
-    await call(server, 'GET', `/api/v1/workspaces/${a.workspace}/entities/job/loop/history`, {
+    await call(t.server, 'GET', `/api/v1/workspaces/${t.a.workspace}/entities/job/loop/history`, {
       as: readA(),
     });
-    expectPrototypesUntouched(before);
+    expectPrototypesUntouched(t.before);
     await sendPlainEventOfB('evt_b_after_loop');
   });
 });
@@ -209,20 +181,20 @@ describe('events stored before the refusal existed', () => {
       ],
     };
     const draft = toDraft(legacy, {
-      workspace: a.workspace,
+      workspace: t.a.workspace,
       id: 'unused',
       receivedAt: new Date().toISOString(),
       settings: {},
     });
-    await server.store.append(a.workspace, [draft]);
+    await t.server.store.append(t.a.workspace, [draft]);
 
     const history = await call(
-      server,
+      t.server,
       'GET',
-      `/api/v1/workspaces/${a.workspace}/entities/job/legacy/history`,
+      `/api/v1/workspaces/${t.a.workspace}/entities/job/legacy/history`,
       { as: readA() },
     );
-    expectPrototypesUntouched(before);
+    expectPrototypesUntouched(t.before);
     expect(history.status).toBe(200);
     // The reserved names are ordinary members of the rebuilt state, shown as stored.
     expect(JSON.parse(history.text).state).toEqual(
@@ -233,22 +205,22 @@ describe('events stored before the refusal existed', () => {
 
     for (const format of ['json', 'ndjson', 'csv']) {
       const exported = await call(
-        server,
+        t.server,
         'GET',
-        `/api/v1/workspaces/${a.workspace}/export?type=entities&target_type=job&format=${format}`,
+        `/api/v1/workspaces/${t.a.workspace}/export?type=entities&target_type=job&format=${format}`,
         { as: readA() },
       );
       expect(exported.status).toBe(200);
       expect(exported.text).toContain('mallory@evil.example');
-      expectPrototypesUntouched(before);
+      expectPrototypesUntouched(t.before);
     }
 
-    const verified = await call(server, 'GET', `/api/v1/workspaces/${a.workspace}/verify`, {
+    const verified = await call(t.server, 'GET', `/api/v1/workspaces/${t.a.workspace}/verify`, {
       as: readA(),
     });
     expect((verified.body as { ok: boolean }).ok).toBe(true);
     await sendPlainEventOfB('evt_b_after_legacy');
-    expectPrototypesUntouched(before);
+    expectPrototypesUntouched(t.before);
   });
 });
 
@@ -265,9 +237,9 @@ describe('query names', () => {
   ])('?%s is a 400 query_invalid (%s), never a 500 or a filter dropped', async (query, says) => {
     for (const path of ['events', 'export', 'export/count']) {
       const response = await call(
-        server,
+        t.server,
         'GET',
-        `/api/v1/workspaces/${a.workspace}/${path}?${query}`,
+        `/api/v1/workspaces/${t.a.workspace}/${path}?${query}`,
         { as: readA() },
       );
       expect({ path, status: response.status }).toEqual({ path, status: 400 });

@@ -3,8 +3,8 @@
  * after every step (and to restore after a failing one, so that a failure stays in its own
  * test), and the sealed body of one event as the export hands it out, byte for byte.
  */
-import { expect } from 'vitest';
-import { call, type Seeded, type Server } from './support.js';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
+import { call, seedWorkspace, startServer, type Seeded, type Server } from './support.js';
 
 const PROTOTYPES: ReadonlyArray<[string, object]> = [
   ['Object.prototype', Object.prototype],
@@ -90,4 +90,28 @@ export async function sealedBody(
   if (line === undefined) throw new Error(`event ${id} is not in the export of ${ws.workspace}`);
   const text = line.replace(CHAIN_SUFFIX, '}');
   return { text, parsed: JSON.parse(text) as { seq: number; received_at: string } };
+}
+
+export interface TwoTenants {
+  server: Server;
+  a: Seeded;
+  b: Seeded;
+  /** The built-in prototypes as this file found them. */
+  before: PrototypeSnapshot;
+}
+
+/**
+ * One real server (SQLite file, 127.0.0.1) holding two workspaces, for the whole file; the
+ * prototypes are restored after each test, so that a failure stays in its own test.
+ */
+export function useTwoTenants(): TwoTenants {
+  const tenants = { before: prototypeSnapshot() } as TwoTenants;
+  beforeAll(async () => {
+    tenants.server = await startServer({ rateLimit: false });
+    tenants.a = await seedWorkspace(tenants.server, 'tenant-a');
+    tenants.b = await seedWorkspace(tenants.server, 'tenant-b');
+  });
+  afterAll(() => tenants.server.close());
+  afterEach(() => restorePrototypes(tenants.before));
+  return tenants;
 }
