@@ -11,6 +11,7 @@ export * from './columns.js';
 export * from './limits.js';
 export * from './timestamp.js';
 export * from './validate.js';
+export * from './safe-keys.js';
 export * from './operation.js';
 export * from './categories.js';
 export * from './changes.js';

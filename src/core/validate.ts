@@ -46,8 +46,6 @@ import {
 } from './safe-keys.js';
 import { parseTimestamp } from './timestamp.js';
 
-export { childPath };
-
 const EVENT_FIELDS = [
   'id',
   'action',

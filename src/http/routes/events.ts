@@ -61,9 +61,10 @@ interface PageQuery {
 
 /** Each event may nest LIMITS.maxDepth levels; reported as json_too_deep before validation. */
 function checkEventDepth(body: unknown): void {
-  const members = typeof body === 'object' && body !== null ? body : undefined;
   const listed =
-    members === undefined ? undefined : ownValue(members as { events?: unknown }, 'events');
+    typeof body === 'object' && body !== null
+      ? ownValue(body as { events?: unknown }, 'events')
+      : undefined;
   const batch = Array.isArray(listed) ? (listed as unknown[]) : undefined;
   const events = batch ?? [body];
   const issues: Issue[] = [];
