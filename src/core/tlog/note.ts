@@ -197,11 +197,13 @@ export function formatVerifierKey(verifier: NoteVerifier, publicKey: Uint8Array)
 }
 
 function splitKey(text: string, what: string): { name: string; id: string; key: Buffer } {
-  const parts = text.split('+');
-  const [name, id, key64] = parts;
-  if (parts.length !== 3 || name === undefined || id === undefined || key64 === undefined) {
-    throw malformed(`a ${what} has three parts separated by "+"`);
-  }
+  // Only the first two plus signs separate: base64 has its own.
+  const first = text.indexOf('+');
+  const second = text.indexOf('+', first + 1);
+  if (first < 0 || second < 0) throw malformed(`a ${what} has three parts separated by "+"`);
+  const name = text.slice(0, first);
+  const id = text.slice(first + 1, second);
+  const key64 = text.slice(second + 1);
   if (!isValidKeyName(name)) throw malformed(`"${name}" is not a valid key name`);
   if (!/^[0-9a-f]{8}$/.test(id))
     throw malformed(`the key id of a ${what} is 8 lower-case hex digits`);
