@@ -323,8 +323,8 @@ export function verifyConsistency(
 ): boolean {
   if (!Number.isSafeInteger(oldSize) || !Number.isSafeInteger(newSize)) return false;
   if (oldSize < 0 || oldSize > newSize || !allHashes(proof, oldRoot, newRoot)) return false;
-  if (oldSize === 0) return proof.length === 0 && sameHash(oldRoot, EMPTY_ROOT);
   if (oldSize === newSize) return proof.length === 0 && sameHash(oldRoot, newRoot);
+  if (oldSize === 0) return proof.length === 0 && sameHash(oldRoot, EMPTY_ROOT);
   if (proof.length === 0) return false;
   // An old tree that is a complete subtree is itself the first node of the path.
   const path = isPowerOfTwo(oldSize) ? [oldRoot, ...proof] : [...proof];
