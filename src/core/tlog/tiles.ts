@@ -281,7 +281,7 @@ export function parseTilePath(path: string): TilePath {
   const index = Number(indexText.replaceAll('x', '').replaceAll('/', ''));
   const width = widthText === undefined ? TILE_WIDTH : Number(widthText);
   if (!Number.isSafeInteger(index) || formatTileIndex(index) !== indexText) {
-    throw bad(`"${path}": the tile index is not in its canonical form`);
+    throw bad(`"${path}": the tile index is not in its canonical form, or not below 2^53`);
   }
   if (
     widthText !== undefined &&
