@@ -7,9 +7,9 @@
  */
 import { TrailkeepError } from '../errors.js';
 import { HASH_SIZE } from './merkle.js';
+import { decodeBase64, parseDecimal, quote } from './text.js';
 import {
   SIGNATURE_COSIGNATURE_V1,
-  decodeBase64,
   openNote,
   signNote,
   type NoteSigner,
@@ -30,17 +30,6 @@ export interface TreeHead {
 
 function malformed(message: string): TrailkeepError {
   return new TrailkeepError('bad_request', `the checkpoint is malformed: ${message}`);
-}
-
-function isDecimal(text: string): boolean {
-  return /^(?:0|[1-9][0-9]*)$/.test(text);
-}
-
-/** A non-negative decimal with no leading zeros, as a safe integer, or undefined. */
-export function parseDecimal(text: string): number | undefined {
-  if (!isDecimal(text)) return undefined;
-  const value = Number(text);
-  return Number.isSafeInteger(value) ? value : undefined;
 }
 
 export function formatCheckpoint(head: TreeHead): string {
@@ -69,7 +58,9 @@ export function parseCheckpoint(text: string): TreeHead {
   if (lines.some((line) => line.length === 0)) throw malformed('it has an empty line');
   const size = parseDecimal(sizeText);
   if (size === undefined) {
-    throw malformed(`the size "${sizeText}" is not a decimal without leading zeros below 2^53`);
+    throw malformed(
+      `the size ${quote(sizeText)} is not a decimal without leading zeros below 2^53`,
+    );
   }
   const root = decodeBase64(rootText);
   if (root?.length !== HASH_SIZE) {
@@ -122,7 +113,7 @@ export function openCheckpoint(
   if (checkpoint.origin !== options.origin) {
     return {
       ok: false,
-      reason: `the checkpoint is for origin "${checkpoint.origin}", not "${options.origin}"`,
+      reason: `the checkpoint is for origin ${quote(checkpoint.origin)}, not ${quote(options.origin)}`,
     };
   }
   const isLog = (s: VerifiedSignature): boolean =>

@@ -94,6 +94,19 @@ describe('tlog-checkpoint', () => {
     expect(() => parseCheckpoint(text)).toThrow(message);
   });
 
+  it('quotes only the start of a huge field in its refusal', () => {
+    const huge = `o\n${'9'.repeat(1_000_000)}\nx\n`;
+    let message = '';
+    try {
+      parseCheckpoint(huge);
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toBe(
+      `the checkpoint is malformed: the size "${'9'.repeat(40)}…" is not a decimal without leading zeros below 2^53`,
+    );
+  });
+
   it('opens only with a log signature, for the expected origin, with cosignatures verified', () => {
     const head = { origin, size: 3, root: Buffer.alloc(32, 1), extensions: [] };
     const signed = signCheckpoint(head, [logSigner]);

@@ -175,6 +175,18 @@ describe('Merkle tree (RFC 9162)', () => {
     );
   });
 
+  it('refuses a proof longer than any tree could need without reading it', () => {
+    const long = Array.from({ length: 129 }, () => EMPTY_ROOT);
+    // Reading the last element would throw: the length alone must decide.
+    Object.defineProperty(long, 128, {
+      get: () => {
+        throw new Error('read');
+      },
+    });
+    expect(verifyInclusion(0, 2, EMPTY_ROOT, long, EMPTY_ROOT)).toBe(false);
+    expect(verifyConsistency(1, 3, long, EMPTY_ROOT, EMPTY_ROOT)).toBe(false);
+  });
+
   it('a consistency proof from 0 needs the empty root; equal sizes need equal roots', () => {
     const root = tree.root(5);
     expect(verifyConsistency(0, 5, [], EMPTY_ROOT, root)).toBe(true);

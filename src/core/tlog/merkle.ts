@@ -264,6 +264,9 @@ export function proveConsistency(oldSize: number, newSize: number, read: HashRea
   return runPlan(consistencyProofPlan(oldSize, newSize), read);
 }
 
+/** No proof in a tree of up to 2^64 leaves is longer: a longer one is refused unread. */
+const MAX_PROOF_HASHES = 128;
+
 function allHashes(...values: readonly (Uint8Array | readonly Uint8Array[])[]): boolean {
   return values.every((v) => (v instanceof Uint8Array ? isHash(v) : v.every(isHash)));
 }
@@ -288,7 +291,8 @@ export function verifyInclusion(
   root: Uint8Array,
 ): boolean {
   if (!Number.isSafeInteger(index) || !Number.isSafeInteger(size)) return false;
-  if (index < 0 || index >= size || !allHashes(leaf, proof, root)) return false;
+  if (index < 0 || index >= size || proof.length > MAX_PROOF_HASHES) return false;
+  if (!allHashes(leaf, proof, root)) return false;
   let fn = index;
   let sn = size - 1;
   let r: Buffer = Buffer.from(leaf);
@@ -322,7 +326,8 @@ export function verifyConsistency(
   newRoot: Uint8Array,
 ): boolean {
   if (!Number.isSafeInteger(oldSize) || !Number.isSafeInteger(newSize)) return false;
-  if (oldSize < 0 || oldSize > newSize || !allHashes(proof, oldRoot, newRoot)) return false;
+  if (oldSize < 0 || oldSize > newSize || proof.length > MAX_PROOF_HASHES) return false;
+  if (!allHashes(proof, oldRoot, newRoot)) return false;
   if (oldSize === newSize) return proof.length === 0 && sameHash(oldRoot, newRoot);
   if (oldSize === 0) return proof.length === 0 && sameHash(oldRoot, EMPTY_ROOT);
   if (proof.length === 0) return false;

@@ -198,6 +198,14 @@ describe('signed notes', () => {
     expect(!opened.ok && opened.reason).toContain(message);
   });
 
+  it('quote only the start of a huge key name', () => {
+    const name = 'n'.repeat(1_000_000);
+    expect(openNote(`${text}\n\u2014 ${name} AAAA\n`, [logVerifier])).toEqual({
+      ok: false,
+      reason: `the signature of "${'n'.repeat(40)}…" is not base64 of a key id and a signature`,
+    });
+  });
+
   it('refuse more than 100 signatures', () => {
     const line = note.slice(text.length + 1, -1);
     const many = `${text}\n${Array.from({ length: 101 }, () => `${line}\n`).join('')}`;

@@ -18,6 +18,7 @@ import {
   type KeyObject,
 } from 'node:crypto';
 import { TrailkeepError } from '../errors.js';
+import { decodeBase64, quote } from './text.js';
 
 /** Ed25519 signature over the note text. */
 export const SIGNATURE_ED25519 = 0x01;
@@ -85,15 +86,6 @@ function malformed(message: string): TrailkeepError {
   return new TrailkeepError('bad_request', message);
 }
 
-/** Standard base64 in its one canonical spelling (Buffer.from alone accepts almost anything). */
-export function decodeBase64(text: string): Buffer | undefined {
-  if (!/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(text)) {
-    return undefined;
-  }
-  const bytes = Buffer.from(text, 'base64');
-  return bytes.toString('base64') === text ? bytes : undefined;
-}
-
 /** Key names are non-empty, without Unicode spaces or plus signs. */
 export function isValidKeyName(name: string): boolean {
   return name.length > 0 && name.isWellFormed() && !/[\p{White_Space}+]/u.test(name);
@@ -150,7 +142,7 @@ export function cosignatureTime(signature: Uint8Array): number | undefined {
 }
 
 function makeVerifier(name: string, type: number, publicKey: Buffer): NoteVerifier {
-  if (!isValidKeyName(name)) throw malformed(`"${name}" is not a valid key name`);
+  if (!isValidKeyName(name)) throw malformed(`${quote(name)} is not a valid key name`);
   if (type !== SIGNATURE_ED25519 && type !== SIGNATURE_COSIGNATURE_V1) {
     throw malformed(`signature type 0x${type.toString(16).padStart(2, '0')} is not supported`);
   }
@@ -204,7 +196,7 @@ function splitKey(text: string, what: string): { name: string; id: string; key: 
   const name = text.slice(0, first);
   const id = text.slice(first + 1, second);
   const key64 = text.slice(second + 1);
-  if (!isValidKeyName(name)) throw malformed(`"${name}" is not a valid key name`);
+  if (!isValidKeyName(name)) throw malformed(`${quote(name)} is not a valid key name`);
   if (!/^[0-9a-f]{8}$/.test(id))
     throw malformed(`the key id of a ${what} is 8 lower-case hex digits`);
   const key = decodeBase64(key64);
@@ -296,7 +288,7 @@ export function parseSignatureLine(line: string): NoteSignature {
   if (!isValidKeyName(name)) throw malformed('a signature line names no valid key');
   const bytes = decodeBase64(rest.slice(space + 1));
   if (bytes === undefined || bytes.length < 5) {
-    throw malformed(`the signature of "${name}" is not base64 of a key id and a signature`);
+    throw malformed(`the signature of ${quote(name)} is not base64 of a key id and a signature`);
   }
   return { name, keyId: bytes.readUInt32BE(0), signature: bytes.subarray(4), line };
 }
@@ -393,7 +385,7 @@ export function openNote(note: string | Uint8Array, verifiers: readonly NoteVeri
   for (const sig of parsed.signatures) {
     const matches = verifiers.filter((v) => v.name === sig.name && v.keyId === sig.keyId);
     if (matches.length > 1) {
-      return { ok: false, reason: `two verifiers share key name "${sig.name}" and id` };
+      return { ok: false, reason: `two verifiers share key name ${quote(sig.name)} and id` };
     }
     const verifier = matches[0];
     if (verifier === undefined) {
@@ -403,7 +395,7 @@ export function openNote(note: string | Uint8Array, verifiers: readonly NoteVeri
     if (!verifier.verify(text, sig.signature)) {
       return {
         ok: false,
-        reason: `the signature by "${sig.name}" (${hexKeyId(sig.keyId)}) does not verify`,
+        reason: `the signature by ${quote(sig.name)} (${hexKeyId(sig.keyId)}) does not verify`,
       };
     }
     if (seen.has(verifier)) continue;

@@ -13,9 +13,10 @@
  * (and, through the chain, every event before it) to a signed, possibly witnessed checkpoint.
  */
 import { TrailkeepError } from '../errors.js';
-import { openCheckpoint, parseDecimal, type OpenedCheckpoint } from './checkpoint.js';
+import { openCheckpoint, type OpenedCheckpoint } from './checkpoint.js';
 import { HASH_SIZE, verifyInclusion } from './merkle.js';
-import { decodeBase64, type NoteVerifier } from './note.js';
+import { type NoteVerifier } from './note.js';
+import { decodeBase64, parseDecimal } from './text.js';
 
 export const TLOG_PROOF_HEADER = 'c2sp.org/tlog-proof@v1';
 /** A tree of up to 2^63 leaves needs at most 63 hashes. */

@@ -227,6 +227,13 @@ describe('tile paths', () => {
     expect(() => parseTilePath(path)).toThrow(message);
   });
 
+  it('refuse a huge path quickly, quoting only its start', () => {
+    const huge = `tile/0/${'x001/'.repeat(200_000)}000`;
+    expect(() => parseTilePath(huge)).toThrow(
+      /^"tile\/0\/x001\/[x0-9/]*…" is not a tlog-tiles path$/,
+    );
+  });
+
   it('accept only canonical spellings: whatever parses formats back to itself', () => {
     const paths = laidOut(
       ['tile/'],

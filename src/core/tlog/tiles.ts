@@ -9,6 +9,7 @@
  * length and the bytes.
  */
 import { TrailkeepError } from '../errors.js';
+import { quote } from './text.js';
 import {
   HASH_SIZE,
   MerkleFrontier,
@@ -24,6 +25,7 @@ export const TILE_WIDTH = 256;
 /** tlog-tiles allows tile levels 0 to 63. */
 const MAX_TILE_LEVEL = 63;
 const MAX_ENTRY_SIZE = 0xffff;
+const MAX_PATH = 64;
 
 /** A tile as published for one tree size: width 256 is a full tile, less a partial one. */
 export interface TileRef {
@@ -275,23 +277,25 @@ const TILE_PATH = /^tile\/(entries|0|[1-9][0-9]?)\/((?:x[0-9]{3}\/)*[0-9]{3})(?:
  * resource never has two names.
  */
 export function parseTilePath(path: string): TilePath {
-  const match = TILE_PATH.exec(path);
-  if (match === null) throw bad(`"${path}" is not a tlog-tiles path`);
+  // The longest real path (index 2^53, a partial width) is under 50 characters.
+  const match = path.length > MAX_PATH ? null : TILE_PATH.exec(path);
+  if (match === null) throw bad(`${quote(path)} is not a tlog-tiles path`);
   const [, levelText, indexText, widthText] = match as unknown as [string, string, string, string?];
   const index = Number(indexText.replaceAll('x', '').replaceAll('/', ''));
   const width = widthText === undefined ? TILE_WIDTH : Number(widthText);
   if (!Number.isSafeInteger(index) || formatTileIndex(index) !== indexText) {
-    throw bad(`"${path}": the tile index is not in its canonical form, or not below 2^53`);
+    throw bad(`${quote(path)}: the tile index is not in its canonical form, or not below 2^53`);
   }
   if (
     widthText !== undefined &&
     (width < 1 || width >= TILE_WIDTH || String(width) !== widthText)
   ) {
-    throw bad(`"${path}": a partial tile's width is 1 to 255 without leading zeros`);
+    throw bad(`${quote(path)}: a partial tile's width is 1 to 255 without leading zeros`);
   }
   if (levelText === 'entries') return { kind: 'entries', index, width };
   const level = Number(levelText);
-  if (level > MAX_TILE_LEVEL) throw bad(`"${path}": the tile level is above ${MAX_TILE_LEVEL}`);
+  if (level > MAX_TILE_LEVEL)
+    throw bad(`${quote(path)}: the tile level is above ${MAX_TILE_LEVEL}`);
   return { kind: 'tile', tile: { level, index, width } };
 }
 

@@ -9,14 +9,9 @@
  *   <signed checkpoint>
  */
 import { TrailkeepError } from '../errors.js';
-import { parseDecimal } from './checkpoint.js';
 import { HASH_SIZE } from './merkle.js';
-import {
-  MAX_NOTE_SIGNATURES,
-  decodeBase64,
-  parseSignatureLine,
-  type NoteSignature,
-} from './note.js';
+import { MAX_NOTE_SIGNATURES, parseSignatureLine, type NoteSignature } from './note.js';
+import { decodeBase64, parseDecimal } from './text.js';
 
 const MAX_PROOF_HASHES = 63;
 
