@@ -26,3 +26,33 @@ export function laidOut(...sections: Section[]): fc.Arbitrary<string> {
     )
     .map((parts) => parts.flat().join(''));
 }
+
+/**
+ * The canonical-form property: whatever `parse` accepts formats back to exactly the same text,
+ * so no object has two spellings; whatever it refuses, it refuses with a message matching
+ * `refusal`, never with a crash.
+ */
+export function expectCanonical<T>(
+  texts: fc.Arbitrary<string>,
+  parse: (text: string) => T,
+  format: (value: T) => string,
+  refusal: RegExp,
+): void {
+  fc.assert(
+    fc.property(texts, (text) => {
+      let value: T;
+      try {
+        value = parse(text);
+      } catch (error) {
+        if (!refusal.test((error as Error).message)) throw error;
+        return;
+      }
+      if (format(value) !== text) {
+        throw new Error(
+          `${JSON.stringify(text)} parses but formats as ${JSON.stringify(format(value))}`,
+        );
+      }
+    }),
+    { numRuns: 3000 },
+  );
+}

@@ -280,6 +280,38 @@ function half(n: number): number {
 }
 
 /**
+ * The walk both RFC 9162 verifiers share: fn is the node's index and sn the last index at the
+ * current level; each proof hash joins on the left (the node is a right child, or the rightmost
+ * node with no right sibling at this level, which is skipped up to where it has one) or on the
+ * right. True when the walk ends exactly at the root (sn reaches 0 with the last hash).
+ */
+function climb(
+  fn0: number,
+  sn0: number,
+  path: readonly Uint8Array[],
+  joinLeft: (hash: Uint8Array) => void,
+  joinRight: (hash: Uint8Array) => void,
+): boolean {
+  let fn = fn0;
+  let sn = sn0;
+  for (const p of path) {
+    if (sn === 0) return false;
+    if (isBit(fn) || fn === sn) {
+      joinLeft(p);
+      while (!isBit(fn) && fn !== 0) {
+        fn = half(fn);
+        sn = half(sn);
+      }
+    } else {
+      joinRight(p);
+    }
+    fn = half(fn);
+    sn = half(sn);
+  }
+  return sn === 0;
+}
+
+/**
  * RFC 9162 §2.1.3.2: whether `proof` shows that the leaf with hash `leaf` is at `index` in the
  * tree of `size` leaves whose root is `root`.
  */
@@ -293,24 +325,15 @@ export function verifyInclusion(
   if (!Number.isSafeInteger(index) || !Number.isSafeInteger(size)) return false;
   if (index < 0 || index >= size || proof.length > MAX_PROOF_HASHES) return false;
   if (!allHashes(leaf, proof, root)) return false;
-  let fn = index;
-  let sn = size - 1;
   let r: Buffer = Buffer.from(leaf);
-  for (const p of proof) {
-    if (sn === 0) return false;
-    if (isBit(fn) || fn === sn) {
-      r = nodeHash(p, r);
-      while (!isBit(fn) && fn !== 0) {
-        fn = half(fn);
-        sn = half(sn);
-      }
-    } else {
-      r = nodeHash(r, p);
-    }
-    fn = half(fn);
-    sn = half(sn);
-  }
-  return sn === 0 && r.equals(root);
+  const reachesRoot = climb(
+    index,
+    size - 1,
+    proof,
+    (p) => (r = nodeHash(p, r)),
+    (p) => (r = nodeHash(r, p)),
+  );
+  return reachesRoot && r.equals(root);
 }
 
 /**
@@ -341,22 +364,17 @@ export function verifyConsistency(
   }
   let fr: Buffer = Buffer.from(path[0]!);
   let sr: Buffer = Buffer.from(path[0]!);
-  for (const c of path.slice(1)) {
-    if (sn === 0) return false;
-    if (isBit(fn) || fn === sn) {
+  const reachesRoot = climb(
+    fn,
+    sn,
+    path.slice(1),
+    (c) => {
       fr = nodeHash(c, fr);
       sr = nodeHash(c, sr);
-      while (!isBit(fn) && fn !== 0) {
-        fn = half(fn);
-        sn = half(sn);
-      }
-    } else {
-      sr = nodeHash(sr, c);
-    }
-    fn = half(fn);
-    sn = half(sn);
-  }
-  return sn === 0 && fr.equals(oldRoot) && sr.equals(newRoot);
+    },
+    (c) => (sr = nodeHash(sr, c)),
+  );
+  return reachesRoot && fr.equals(oldRoot) && sr.equals(newRoot);
 }
 
 /**
