@@ -3,7 +3,7 @@
  * Tile (L, N) holds the node hashes at level 8·L with indexes N·256 … N·256+255; a partial tile
  * (the right edge of a tree whose size is not a multiple) holds the first W of them. The levels
  * between are recomputed by hashing, so a store that keeps just these hashes keeps the whole tree:
- * 256/255 of the leaf hashes, and any node is at most 255 hashes away.
+ * about 256/255 times the leaf hashes, and any other node is the hash of at most 128 of them.
  *
  * Entry bundles (tile/entries/N) hold the entries of leaves N·256 …, each as a big-endian uint16
  * length and the bytes.
