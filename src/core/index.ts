@@ -19,3 +19,5 @@ export * from './settings.js';
 export * from './draft.js';
 export * from './checkpoint.js';
 export * from './verify.js';
+// A namespace: its names (signCheckpoint, …) would clash with the JSON checkpoints above.
+export * as tlog from './tlog/index.js';
