@@ -136,7 +136,9 @@ describe('planAppend', () => {
     expect(error.message).toBe(
       'event id "r1" is already stored (seq 1) with a different occurred_at',
     );
-    expect(error.issues).toEqual([{ index: 1, path: '$.id', message: error.message }]);
+    expect(error.issues).toEqual([
+      { index: 1, path: '$.occurred_at', message: 'differs from event "r1" as stored (seq 1)' },
+    ]);
   });
 
   it('stores an id repeated in one batch once, and refuses the copies that differ', () => {
@@ -145,26 +147,28 @@ describe('planAppend', () => {
     expect(plan.fresh).toEqual([a]);
     expect(plan.answers.map((answer) => answer.created)).toEqual([true, false]);
 
-    // In one batch both copies are known: a field either one sets must agree.
+    // A later copy is compared on the fields it sets, as a later request would be.
     const timed = toDraft({ ...README, occurred_at: FIRST }, ctx(LATER));
+    const untimed = toDraft(README, ctx(LATER));
+    expect(planAppend([timed, untimed], new Map()).fresh).toEqual([timed]);
     const error = conflict(() =>
       planAppend(
         [
-          timed,
+          untimed,
           toDraft({ ...README, id: 'r2' }, ctx(LATER)),
-          toDraft(README, ctx(LATER)),
+          timed,
           toDraft({ ...README, actor: { type: 'user', id: 'v' }, outcome: 'failure' }, ctx(LATER)),
         ],
         new Map(),
       ),
     );
-    expect(error.message).toBe('2 events reuse an id with different content');
-    expect(error.issues.map((issue) => [issue.index, issue.message])).toEqual([
-      [2, 'event id "r1" appears at index 0 of this batch with a different occurred_at'],
-      [
-        3,
-        'event id "r1" appears at index 0 of this batch with a different actor, occurred_at and outcome',
-      ],
+    expect(error.message).toBe(
+      'event id "r1" appears at index 0 of this batch with a different occurred_at (and 1 more event reuses an id with different content)',
+    );
+    expect(error.issues.map((issue) => [issue.index, issue.path, issue.message])).toEqual([
+      [2, '$.occurred_at', 'differs from event "r1" at index 0 of this batch'],
+      [3, '$.actor', 'differs from event "r1" at index 0 of this batch'],
+      [3, '$.outcome', 'differs from event "r1" at index 0 of this batch'],
     ]);
   });
 });

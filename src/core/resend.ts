@@ -3,11 +3,9 @@
  * send of an id is a re-send, answered with the event as first stored, when it agrees with it on
  * every field the later sender set. A field the sender left out is filled in by the server
  * (occurred_at with the time of receipt, the category from the workspace's catalog, ...), which
- * may fill it differently the next time; such fields never conflict and the stored value stands.
- *
- * What a stored event's own sender set is not recorded (events stored before this rule could not
- * have it), so against a stored event only the later send's fields count. Within one batch both
- * copies are at hand, and a field that either of them sets must agree.
+ * may fill it differently the next time; such fields never conflict and the first value stands.
+ * What the first sender set is not recorded (events stored before this rule could not have it),
+ * so only the later send's fields count, within one batch as across requests.
  *
  * Both engines call `planAppend` under their per-workspace write lock with the stored events of
  * the batch's ids, and `appendedEvents` once the fresh drafts are sealed: the rule lives here.
@@ -23,10 +21,6 @@ import {
   type OptionalField,
   type StoredEvent,
 } from './event.js';
-
-function isStored(event: EventDraft | StoredEvent): event is StoredEvent {
-  return 'seq' in event;
-}
 
 function same(a: unknown, b: unknown): boolean {
   return a === b || canonicalJson(a) === canonicalJson(b);
@@ -63,9 +57,6 @@ function sameChanges(
  */
 export function differingFields(later: EventDraft, earlier: EventDraft | StoredEvent): string[] {
   const compared = new Set<OptionalField>(later.sent?.fields ?? OPTIONAL_FIELDS);
-  if (!isStored(earlier)) {
-    for (const field of earlier.sent?.fields ?? OPTIONAL_FIELDS) compared.add(field);
-  }
   const differing: string[] = [];
   if (later.action !== earlier.action) differing.push('action');
   if (!same(later.actor, earlier.actor)) differing.push('actor');
@@ -97,11 +88,21 @@ export interface AppendPlan {
   answers: Answer[];
 }
 
+/** The event a later draft repeats, and how messages refer to it. */
+interface Earlier {
+  event: EventDraft | StoredEvent;
+  answer: Answer;
+  /** `is already stored (seq 4)`, `appears at index 0 of this batch` */
+  where: string;
+  /** `as stored (seq 4)`, `at index 0 of this batch` */
+  at: string;
+}
+
 /**
  * Decides, for each draft of a batch, whether it is new or repeats an event (stored, or earlier
  * in the batch). `stored` holds the already stored events among the batch's ids. Throws
- * `event_id_conflict` naming every draft that reuses an id with different content, and the
- * fields that differ, so that the store writes nothing of the batch.
+ * `event_id_conflict` with one issue per differing field of each draft that reuses an id with
+ * different content (`path` names the field), so that the store writes nothing of the batch.
  */
 export function planAppend(
   drafts: readonly EventDraft[],
@@ -109,52 +110,55 @@ export function planAppend(
 ): AppendPlan {
   const fresh: EventDraft[] = [];
   const answers: Answer[] = [];
-  const conflicts: Issue[] = [];
-  const first = new Map<
-    string,
-    { index: number; answer: Answer; event: EventDraft | StoredEvent }
-  >();
+  const issues: Issue[] = [];
+  const summaries: string[] = [];
+  const first = new Map<string, Earlier>();
   drafts.forEach((draft, index) => {
-    const earlier = first.get(draft.id);
-    if (earlier !== undefined) {
-      const differing = differingFields(draft, earlier.event);
-      if (differing.length > 0) {
-        conflicts.push({
-          index,
-          path: '$.id',
-          message: `event id "${draft.id}" appears at index ${earlier.index} of this batch with a different ${listed(differing)}`,
-        });
-      }
-      answers.push({ ...earlier.answer, created: false });
-      return;
-    }
-    const existing = stored.get(draft.id);
+    let earlier = first.get(draft.id);
+    const existing = earlier === undefined ? stored.get(draft.id) : undefined;
     if (existing !== undefined) {
-      const differing = differingFields(draft, existing);
-      if (differing.length > 0) {
-        conflicts.push({
-          index,
-          path: '$.id',
-          message: `event id "${draft.id}" is already stored (seq ${existing.seq}) with a different ${listed(differing)}`,
-        });
-      }
-      const answer: Answer = { created: false, stored: existing };
-      first.set(draft.id, { index, answer, event: existing });
+      earlier = {
+        event: existing,
+        answer: { created: false, stored: existing },
+        where: `is already stored (seq ${existing.seq})`,
+        at: `as stored (seq ${existing.seq})`,
+      };
+      first.set(draft.id, earlier);
+    }
+    if (earlier === undefined) {
+      const answer: Answer = { created: true, fresh: fresh.length };
+      fresh.push(draft);
       answers.push(answer);
+      first.set(draft.id, {
+        event: draft,
+        answer,
+        where: `appears at index ${index} of this batch`,
+        at: `at index ${index} of this batch`,
+      });
       return;
     }
-    const answer: Answer = { created: true, fresh: fresh.length };
-    fresh.push(draft);
-    first.set(draft.id, { index, answer, event: draft });
-    answers.push(answer);
+    const differing = differingFields(draft, earlier.event);
+    if (differing.length > 0) {
+      summaries.push(
+        `event id "${draft.id}" ${earlier.where} with a different ${listed(differing)}`,
+      );
+      for (const field of differing) {
+        issues.push({
+          index,
+          path: `$.${field}`,
+          message: `differs from event "${draft.id}" ${earlier.at}`,
+        });
+      }
+    }
+    answers.push({ ...earlier.answer, created: false });
   });
-  if (conflicts.length > 0) {
+  if (summaries.length > 0) {
     throw new TrailkeepError(
       'event_id_conflict',
-      conflicts.length === 1
-        ? conflicts[0]!.message
-        : `${conflicts.length} events reuse an id with different content`,
-      { issues: conflicts },
+      summaries.length === 1
+        ? summaries[0]!
+        : `${summaries[0]!} (and ${summaries.length - 1} more ${summaries.length === 2 ? 'event reuses an id' : 'events reuse ids'} with different content)`,
+      { issues },
     );
   }
   return { fresh, answers };

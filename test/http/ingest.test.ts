@@ -9,8 +9,14 @@ let server: Server;
 let ws: Seeded;
 const EVENTS = '/api/v1/workspaces/acme/events';
 
+/** Added to the server's clock, so a test can send "a second later" without waiting. */
+let clockAhead = 0;
+
 beforeAll(async () => {
-  server = await startServer({ rateLimit: false });
+  server = await startServer(
+    { rateLimit: false },
+    { clock: () => new Date(Date.now() + clockAhead) },
+  );
   ws = await seedWorkspace(server, 'acme');
 });
 
@@ -71,6 +77,68 @@ describe('idempotent re-sends', () => {
     });
     expect(answer.status).toBe(409);
     expect((answer.body as { code: string }).code).toBe('event_id_conflict');
+    expect(await head()).toBe(before);
+  });
+});
+
+describe('re-sends of events the server completed', () => {
+  /** The README's example: the server fills in occurred_at, category, operation, outcome. */
+  const example = (id: string): Record<string, unknown> => ({
+    id,
+    action: 'job.created',
+    actor: { type: 'user', id: 'u' },
+  });
+
+  async function stored(id: string): Promise<Record<string, unknown>> {
+    const answer = await call(server, 'GET', `${EVENTS}/${id}`, { as: { key: ws.keys.read } });
+    expect(answer.status).toBe(200);
+    return answer.body as Record<string, unknown>;
+  }
+
+  test("the README's example sent twice, a second apart: 201, then 200 with the stored event", async () => {
+    const first = await call(server, 'POST', EVENTS, {
+      as: { key: ws.keys.ingest },
+      body: example('readme-1'),
+    });
+    expect(first.status).toBe(201);
+    const kept = await stored('readme-1');
+    expect(kept['occurred_at']).toBe(kept['received_at']);
+    clockAhead += 1000;
+    const again = await call(server, 'POST', EVENTS, {
+      as: { key: ws.keys.ingest },
+      body: example('readme-1'),
+    });
+    expect(again.status).toBe(200);
+    const [created] = (first.body as Appended).events;
+    expect(again.body).toEqual({ events: [{ ...created, created: false }] });
+    expect(await stored('readme-1')).toEqual(kept);
+  });
+
+  test('a field the sender set that differs is a 409 naming it, and stores nothing', async () => {
+    await call(server, 'POST', EVENTS, { as: { key: ws.keys.ingest }, body: example('readme-2') });
+    const before = await head();
+    const answer = await call(server, 'POST', EVENTS, {
+      as: { key: ws.keys.ingest },
+      body: { ...example('readme-2'), occurred_at: '2026-05-12T09:30:00Z', outcome: 'failure' },
+    });
+    expect(answer.status).toBe(409);
+    const problem = answer.body as { code: string; detail: string; issues: unknown[] };
+    expect(problem.code).toBe('event_id_conflict');
+    expect(problem.detail).toMatch(
+      /^event id "readme-2" is already stored \(seq \d+\) with a different occurred_at and outcome$/,
+    );
+    expect(problem.issues).toEqual([
+      {
+        index: 0,
+        path: '$.occurred_at',
+        message: expect.stringMatching(/^differs from event "readme-2" as stored/),
+      },
+      {
+        index: 0,
+        path: '$.outcome',
+        message: expect.stringMatching(/^differs from event "readme-2" as stored/),
+      },
+    ]);
     expect(await head()).toBe(before);
   });
 });

@@ -446,7 +446,7 @@ export function runStoreContract(options: StoreContractOptions): void {
           store.append(ws, [innocent, { ...stored, action: 'job.deleted' }]),
         );
         expect(error.code).toBe('event_id_conflict');
-        expect(error.issues).toEqual([{ index: 1, path: '$.id', message: expect.any(String) }]);
+        expect(error.issues).toEqual([{ index: 1, path: '$.action', message: expect.any(String) }]);
         expect(await store.head(ws)).toEqual(head);
         expect(await store.count(ws, MATCH_ALL, 100)).toBe(1);
         expect(await store.getEvent(ws, innocent.id)).toBeUndefined();
@@ -459,7 +459,7 @@ export function runStoreContract(options: StoreContractOptions): void {
           store.append(ws, [draft, makeDraft(ws), { ...draft, outcome: 'failure' }]),
         );
         expect(error.code).toBe('event_id_conflict');
-        expect(error.issues.map((i) => [i.index, i.path])).toEqual([[2, '$.id']]);
+        expect(error.issues.map((i) => [i.index, i.path])).toEqual([[2, '$.outcome']]);
         expect(await store.head(ws)).toEqual(EMPTY_HEAD);
       });
 
