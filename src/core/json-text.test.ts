@@ -319,7 +319,7 @@ describe('strictJsonText', () => {
     expect(error.code).toBe('invalid_utf8');
     expect(error.message).toBe('The line is not valid UTF-8 at byte offset 8 (bytes C3 28 22 7D)');
     expect(error.issues).toEqual([
-      { path: '$', message: 'is not valid UTF-8 at byte offset 8 (bytes C3 28 22 7D)' },
+      { path: '$', message: 'not valid UTF-8 at byte offset 8 (bytes C3 28 22 7D)' },
     ]);
   });
 

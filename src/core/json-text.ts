@@ -407,8 +407,8 @@ export function strictJsonText(bytes: Uint8Array, options: StrictJsonOptions): s
     const shown = Array.from(bytes.subarray(bad, bad + 4), (b) => b.toString(16).padStart(2, '0'))
       .join(' ')
       .toUpperCase();
-    const message = `is not valid UTF-8 at byte offset ${bad} (bytes ${shown})`;
-    throw new TrailkeepError('invalid_utf8', `${subject} ${message}`, {
+    const message = `not valid UTF-8 at byte offset ${bad} (bytes ${shown})`;
+    throw new TrailkeepError('invalid_utf8', `${subject} is ${message}`, {
       issues: [{ path: '$', message }],
     });
   }

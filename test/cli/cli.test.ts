@@ -87,6 +87,44 @@ describe('trailkeep ingest', () => {
     expect(JSON.parse(count.stdout).count).toEqual({ value: 120, capped: false });
   });
 
+  it('refuses invalid UTF-8, a repeated key and an unsafe integer, naming line and place', async () => {
+    const good = JSON.stringify(event(600));
+    const line2 = Buffer.from(JSON.stringify(event(601, { metadata: { note: 'caf#' } })));
+    const at = line2.indexOf('#');
+    const file = join(dir, 'altered.ndjson');
+    writeFileSync(
+      file,
+      Buffer.concat([
+        Buffer.from(`${good}\r\n`),
+        line2.subarray(0, at),
+        Buffer.from([0xe9]),
+        line2.subarray(at + 1),
+        Buffer.from('\n'),
+        Buffer.from(`${JSON.stringify(event(602)).slice(0, -1)},"metadata":{"a":1,"a":2}}\n`),
+        Buffer.from(
+          `${JSON.stringify(event(603)).slice(0, -1)},"metadata":{"n":9007199254740993}}\n`,
+        ),
+        Buffer.from(`${JSON.stringify(event(604)).slice(0, -1)},}\n`),
+      ]),
+    );
+    const result = await runCli(['ingest', '--workspace', 'acme', '--db', db, file]);
+    expect(result.code).toBe(2);
+    expect(result.stderr.split('\n')).toEqual([
+      `line 2: not valid UTF-8 at byte offset ${at} (bytes E9 22 7D 7D)`,
+      'line 3: $.metadata.a: appears twice in its object (JSON.parse would keep only the last)',
+      'line 4: $.metadata.n: is the integer 9007199254740993, beyond ±9007199254740991, which would not be kept exactly (send it as a string)',
+      `line 5: not valid JSON: a key in quotes is expected, not "}" at byte offset ${JSON.stringify(event(604)).length} ($)`,
+      'trailkeep: 4 of 5 lines are invalid; nothing was stored',
+      '',
+    ]);
+    const store = await openStore(db);
+    try {
+      expect(await store.getEvent('acme', 'evt_600')).toBeUndefined();
+    } finally {
+      await store.close();
+    }
+  });
+
   it('reads stdin, and a re-send of the same ids stores nothing new', async () => {
     const result = await runCli(['ingest', '--workspace', 'acme', '--db', db, '-'], {
       input: ndjson([event(1), event(2)]),

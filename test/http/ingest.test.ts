@@ -153,7 +153,9 @@ describe('nothing is silently altered', () => {
   const minimal = (id: string, rest = ''): string =>
     `{"id":"${id}","action":"job.created","actor":{"type":"user","id":"u"}${rest}}`;
 
-  async function post(body: string | Uint8Array): Promise<{ status: number; problem: Problem }> {
+  async function post(
+    body: string | Uint8Array<ArrayBuffer>,
+  ): Promise<{ status: number; problem: Problem }> {
     const response = await fetch(`${server.url}${EVENTS}`, {
       method: 'POST',
       headers: { authorization: `Bearer ${ws.keys.ingest}`, 'content-type': 'application/json' },
@@ -175,7 +177,7 @@ describe('nothing is silently altered', () => {
       text.subarray(at + 1),
     ]);
     const before = await head();
-    const answer = await post(body);
+    const answer = await post(new Uint8Array(body));
     expect(answer.status).toBe(400);
     expect(answer.problem.code).toBe('invalid_utf8');
     expect(answer.problem.detail).toBe(
