@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, describe, expect, test } from 'vitest';
-import { redactUrl, requestIdOf } from '../../src/http/app.js';
+import { requestIdOf } from '../../src/http/app.js';
+import { redactUrl } from '../../src/http/request-url.js';
 import { jsonTextDepth, valueDepth } from '../../src/http/body.js';
 import { AccountService } from '../../src/service/accounts.js';
 import {
