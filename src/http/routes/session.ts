@@ -4,7 +4,7 @@ import { TrailkeepError, isTrailkeepError } from '../../core/errors.js';
 import type { KeyScope, Role, UserRecord } from '../../store/store.js';
 import type { SessionRecord } from '../../store/store.js';
 import { auditContext, SESSION_COOKIE } from '../auth.js';
-import type { HttpContext } from '../context.js';
+import { isSecure, type HttpContext } from '../context.js';
 import { SESSION_INFO, WORKSPACE_ACCESS } from '../schemas.js';
 
 /** The role a key acts with, for clients that show one role per workspace. */
@@ -20,10 +20,6 @@ async function sessionInfo(
     csrf_token: session.csrf_token,
     workspaces: await ctx.accounts.workspacesOf(user.id),
   };
-}
-
-function isSecure(request: FastifyRequest, ctx: HttpContext): boolean {
-  return ctx.secureCookies || request.protocol === 'https';
 }
 
 function clearSessionCookie(request: FastifyRequest, reply: FastifyReply, ctx: HttpContext): void {
