@@ -428,6 +428,20 @@ describe('the viewer', () => {
     expect(problems).toEqual([]);
   });
 
+  it('signs in from /login?next=/\\evil.example and stays on this origin', async () => {
+    const { page, problems } = await open();
+    await page.goto(`${server.baseUrl}/login?next=/\\evil.example`);
+    await page.getByRole('button', { name: 'Sign in' }).waitFor();
+    await page.getByLabel('Email').fill(PEOPLE.owner);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    // `/`, which opens the first workspace the person can read.
+    await page.waitForURL(`${server.baseUrl}/w/${WORKSPACE}`);
+    await settled(page);
+    expect(new URL(page.url()).origin).toBe(server.baseUrl);
+    expect(problems).toEqual([]);
+  });
+
   it('shows a member the no-access page and nothing of the log', async () => {
     const { page, problems } = await signIn(PEOPLE.member);
     await page.getByRole('heading', { name: "You don't have access to this audit log" }).waitFor();

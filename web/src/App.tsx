@@ -8,7 +8,7 @@ import { AuditPage } from './pages/AuditPage.js';
 import { HistoryPage } from './pages/HistoryPage.js';
 import { LoginPage } from './pages/LoginPage.js';
 import { navigate, useLocation } from './router.js';
-import { auditPath, loginPath, parseRoute } from './routes.js';
+import { auditPath, loginPath, parseRoute, safeNext } from './routes.js';
 import { NoAccessView } from './views/NoAccessView.js';
 import { Shell } from './views/Shell.js';
 import { StatusPanel } from './views/StatusPanel.js';
@@ -20,11 +20,6 @@ type SessionState =
   | { readonly state: 'signed_in'; readonly session: Session };
 
 const READING_ROLES: ReadonlySet<string> = new Set(['owner', 'admin', 'auditor']);
-
-function safeNext(next: string): string {
-  // Only same-site paths: a crafted ?next= must not send anyone elsewhere.
-  return next.startsWith('/') && !next.startsWith('//') ? next : '/';
-}
 
 export function App() {
   const location = useLocation();
