@@ -76,7 +76,7 @@ function hasUnsafeCharacter(text: string): boolean {
 }
 
 /**
- * Where to go after signing in: a path on this origin, else `/`. `/\\evil.example`,
+ * Where to go after signing in: a path on this origin, else `/`. `/\evil.example`,
  * `/%2F%2Fevil.example` and `/\t/evil.example` all read as `//evil.example` to someone (a
  * browser, a decoder), and a cross-origin address would make history.replaceState throw.
  */
