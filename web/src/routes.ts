@@ -5,6 +5,8 @@
 export type Route =
   | { readonly page: 'login'; readonly next: string }
   | { readonly page: 'home' }
+  /** The invitation link; its secret is in the fragment, which no server ever receives. */
+  | { readonly page: 'invite' }
   | {
       readonly page: 'audit';
       readonly workspace: string;
@@ -35,6 +37,7 @@ export function parseRoute(pathname: string, search: string): Route {
   const params = new URLSearchParams(search);
   if (pathname === '/' || pathname === '') return { page: 'home' };
   if (pathname === '/login') return { page: 'login', next: params.get('next') ?? '/' };
+  if (pathname === '/invite') return { page: 'invite' };
   const parts = pathname.split('/').slice(1).map(decode);
   if (parts.some((part) => part === null || part === '')) return { page: 'not_found' };
   const [root, workspace, sub, type, id, ...extra] = parts as string[];
