@@ -354,6 +354,14 @@ export const MEMBER = {
   additionalProperties: false,
 } as const;
 
+/** A person's display name, used for an account that accepting an invitation creates. */
+export const DISPLAY_NAME = {
+  type: 'string',
+  minLength: 1,
+  maxLength: 200,
+  description: 'Display name, for an account created by accepting',
+} as const;
+
 const INVITATION_PROPERTIES = {
   id: { type: 'string', description: 'inv_...' },
   email: { type: 'string', description: 'The address invited, as typed (normalized)' },

@@ -167,7 +167,7 @@ export function App() {
           <StatusPanel
             kind="empty"
             title="You are not in any workspace yet"
-            detail="Ask a workspace owner to add you, then sign in again."
+            detail="Ask a workspace owner or admin to invite you; your invitations appear here."
           />
         ) : (
           <StatusPanel kind="loading" title="Opening your workspace…" />

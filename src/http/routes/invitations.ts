@@ -11,6 +11,7 @@ import type { InvitationRecord, UserRecord } from '../../store/store.js';
 import { auditContext, granted } from '../auth.js';
 import type { HttpContext } from '../context.js';
 import {
+  DISPLAY_NAME,
   INVITATION,
   MY_INVITATION,
   SESSION_INFO,
@@ -195,12 +196,7 @@ export function invitationRoutes(app: FastifyInstance, ctx: HttpContext): void {
               description:
                 "When not signed in: the password of the invited address's account, or the one to create it with",
             },
-            name: {
-              type: 'string',
-              minLength: 1,
-              maxLength: 200,
-              description: 'Display name, for an account created now',
-            },
+            name: DISPLAY_NAME,
           },
           additionalProperties: false,
         },

@@ -5,7 +5,7 @@ import { ROLES } from '../../service/accounts.js';
 import type { Membership, Role } from '../../store/store.js';
 import { auditContext, granted } from '../auth.js';
 import type { HttpContext } from '../context.js';
-import { CREATED_INVITATION, MEMBER, WS_PARAMS, paramsWith } from '../schemas.js';
+import { CREATED_INVITATION, DISPLAY_NAME, MEMBER, WS_PARAMS, paramsWith } from '../schemas.js';
 import { createdInvitationView } from './invitations.js';
 
 export function memberView(m: Membership): Omit<Membership, 'workspace'> {
@@ -64,12 +64,7 @@ export function memberRoutes(app: FastifyInstance, ctx: HttpContext): void {
           properties: {
             email: { type: 'string', minLength: 3, maxLength: 320 },
             role: ROLE,
-            name: {
-              type: 'string',
-              minLength: 1,
-              maxLength: 200,
-              description: 'Display name for the account, should accepting create one',
-            },
+            name: DISPLAY_NAME,
           },
           additionalProperties: false,
         },

@@ -55,28 +55,26 @@ export async function getInvitationByTokenHash(
   return result.rows[0];
 }
 
-export async function listInvitations(
+/** Open invitations by workspace or by email, newest first. */
+async function listOpen(
   db: Queryable,
-  workspace: string,
+  column: 'workspace' | 'email',
+  value: string,
 ): Promise<InvitationRecord[]> {
   const result = await db.query<InvitationRecord>(
-    `SELECT ${INVITATION_COLUMNS} FROM invitations WHERE workspace = $1 AND status = 'invited'
+    `SELECT ${INVITATION_COLUMNS} FROM invitations WHERE ${column} = $1 AND status = 'invited'
      ORDER BY created_at DESC, id COLLATE "C"`,
-    [workspace],
+    [value],
   );
   return result.rows;
 }
 
-export async function listInvitationsForEmail(
-  db: Queryable,
-  email: string,
-): Promise<InvitationRecord[]> {
-  const result = await db.query<InvitationRecord>(
-    `SELECT ${INVITATION_COLUMNS} FROM invitations WHERE email = $1 AND status = 'invited'
-     ORDER BY created_at DESC, id COLLATE "C"`,
-    [email],
-  );
-  return result.rows;
+export function listInvitations(db: Queryable, workspace: string): Promise<InvitationRecord[]> {
+  return listOpen(db, 'workspace', workspace);
+}
+
+export function listInvitationsForEmail(db: Queryable, email: string): Promise<InvitationRecord[]> {
+  return listOpen(db, 'email', email);
 }
 
 export async function acceptInvitation(

@@ -1,4 +1,5 @@
 import { useState, type FormEvent } from 'react';
+import { AuthCard, PasswordField } from './AuthCard.js';
 
 export interface InviteViewProps {
   /** The link has no secret (cut off when copied). */
@@ -20,66 +21,42 @@ export function InviteView({ missing, signedInAs, busy, error, onAccept }: Invit
     else onAccept(name.trim() === '' ? { password } : { password, name: name.trim() });
   };
   return (
-    <main className="login" id="main">
-      <form className="login__card" onSubmit={submit} aria-labelledby="invite-title">
-        <div className="login__brand">
-          <span className="topbar__logo" aria-hidden="true">
-            T
-          </span>
-          <span className="topbar__name">Trailkeep</span>
-        </div>
-        <h1 id="invite-title">Accept your invitation</h1>
-        {missing ? (
-          <p className="form-error" role="alert">
-            This link is incomplete: copy the whole invitation link, including the part after #.
+    <AuthCard title="Accept your invitation" error={error} onSubmit={submit}>
+      {missing ? (
+        <p className="form-error" role="alert">
+          This link is incomplete: copy the whole invitation link, including the part after #.
+        </p>
+      ) : signedInAs !== null ? (
+        <p>
+          You are signed in as <strong>{signedInAs}</strong>. Accepting adds you to the workspace
+          that invited this address.
+        </p>
+      ) : (
+        <>
+          <p className="invite__note">
+            If you already have an account for the invited address, enter its password. Otherwise
+            choose a password (at least 12 characters) for your new account.
           </p>
-        ) : signedInAs !== null ? (
-          <p>
-            You are signed in as <strong>{signedInAs}</strong>. Accepting adds you to the workspace
-            that invited this address.
-          </p>
-        ) : (
-          <>
-            <p className="invite__note">
-              If you already have an account for the invited address, enter its password. Otherwise
-              choose a password (at least 12 characters) for your new account.
-            </p>
-            <label className="field">
-              <span className="field__label">
-                Name <span className="field__note">(for a new account, optional)</span>
-              </span>
-              <input
-                type="text"
-                name="name"
-                autoComplete="name"
-                value={name}
-                onChange={(event) => setName(event.target.value)}
-              />
-            </label>
-            <label className="field">
-              <span className="field__label">Password</span>
-              <input
-                type="password"
-                name="password"
-                autoComplete="current-password"
-                required
-                value={password}
-                onChange={(event) => setPassword(event.target.value)}
-              />
-            </label>
-          </>
-        )}
-        {error !== null && (
-          <p className="form-error" role="alert">
-            {error}
-          </p>
-        )}
-        {!missing && (
-          <button type="submit" className="button button--primary" disabled={busy}>
-            {busy ? 'Accepting…' : 'Accept invitation'}
-          </button>
-        )}
-      </form>
-    </main>
+          <label className="field">
+            <span className="field__label">
+              Name <span className="field__note">(for a new account, optional)</span>
+            </span>
+            <input
+              type="text"
+              name="name"
+              autoComplete="name"
+              value={name}
+              onChange={(event) => setName(event.target.value)}
+            />
+          </label>
+          <PasswordField value={password} autoComplete="current-password" onChange={setPassword} />
+        </>
+      )}
+      {!missing && (
+        <button type="submit" className="button button--primary" disabled={busy}>
+          {busy ? 'Accepting…' : 'Accept invitation'}
+        </button>
+      )}
+    </AuthCard>
   );
 }
