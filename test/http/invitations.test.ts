@@ -280,6 +280,28 @@ describe('accepting', () => {
     expect(await server.accounts.role('acme', memberId)).toBe('auditor');
   });
 
+  test('guessing an account password through a link is throttled like sign-in', async () => {
+    const email = 'guarded@elsewhere.test';
+    await server.accounts.addMember('globex', { email, role: 'member', password: PASSWORD });
+    const created = (await invite(email, 'auditor')).body as Created;
+    const statuses = [];
+    for (let i = 0; i < 6; i++) {
+      const answer = await call(server, 'POST', '/api/v1/invitations/accept', {
+        body: { token: created.token, password: `guess number ${i}` },
+      });
+      statuses.push(answer.status);
+    }
+    expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
+    // The failures are audited where the account's own admins look: not in acme.
+    const acmeFailures = await call(
+      server,
+      'GET',
+      '/api/v1/workspaces/acme/events?action=trailkeep.login.failed&limit=100',
+      { as: { key: acme.keys.read } },
+    );
+    expect(acmeFailures.text).not.toContain(email);
+  });
+
   test('signed in as someone else, the link is refused and stays open', async () => {
     const created = (await invite('third@nowhere.test', 'member')).body as Created;
     const other = await login(server, globex.people.auditor);
