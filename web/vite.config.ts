@@ -20,7 +20,9 @@ export default defineConfig({
     // Keep the stylesheet a file even when small: the CSP forbids inline styles.
     assetsInlineLimit: 0,
     cssCodeSplit: false,
-    sourcemap: true,
+    // Not published: a source map hands anyone the viewer's source with its comments. The
+    // server also refuses *.map paths should a development build end up in web/dist.
+    sourcemap: false,
   },
   server: {
     proxy: { '/api': process.env.TRAILKEEP_API ?? 'http://127.0.0.1:8080' },

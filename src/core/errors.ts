@@ -23,6 +23,7 @@ export const ERRORS = {
   not_found: { status: 404, title: 'Not found' },
   workspace_not_found: { status: 404, title: 'No such workspace' },
   event_not_found: { status: 404, title: 'No such event' },
+  invitation_invalid: { status: 404, title: 'No such open invitation' },
   event_id_conflict: {
     status: 409,
     title: 'An event with this id was already stored with different content',

@@ -18,6 +18,7 @@ import { MAX_BODY_BYTES, registerJsonParser } from './body.js';
 import type { HttpContext } from './context.js';
 import { collectRoutes, openApiRoute } from './openapi.js';
 import { problemErrorHandler } from './problem.js';
+import { redactUrl } from './request-url.js';
 import { healthRoutes } from './routes/health.js';
 import { API_ROUTES } from './routes/index.js';
 import { addSecurityHeaders, registerViewer } from './viewer.js';
@@ -52,14 +53,6 @@ export function requestIdOf(request: IncomingMessage): string {
   const incoming = request.headers['x-request-id'];
   if (typeof incoming === 'string' && REQUEST_ID.test(incoming)) return incoming;
   return `req_${randomBase62(20)}`;
-}
-
-/** Query-string values that may be credentials are masked before a URL is logged. */
-export function redactUrl(url: string): string {
-  return url.replace(
-    /([?&](?:api_?key|key|token|access_token)=)[^&#]*/gi,
-    (_match, name: string) => `${name}[REDACTED]`,
-  );
 }
 
 function loggerOptions(logger: AppOptions['logger']): NonNullable<FastifyServerOptions['logger']> {
@@ -121,7 +114,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     void reply.header('x-request-id', request.id);
     await authenticate(request, reply, ctx);
   });
-  addSecurityHeaders(app);
+  addSecurityHeaders(app, ctx);
 
   const routes = collectRoutes(app);
   healthRoutes(app, ctx);

@@ -22,11 +22,10 @@ import type { ApiKeyRecord, KeyScope, Role, SessionRecord, UserRecord } from '..
 import { LOG_READER_ROLES, MANAGER_ROLES, type ActingRole } from '../service/accounts.js';
 import { keyActor, type AuditContext } from '../service/self-audit.js';
 import type { HttpContext } from './context.js';
+import { credentialParameter, isApiPath } from './request-url.js';
 
 export const SESSION_COOKIE = 'tk_session';
 export const CSRF_HEADER = 'x-csrf-token';
-/** Query parameters that look like someone put a credential in a URL. */
-export const KEY_QUERY_PARAMETERS = ['api_key', 'apikey', 'key', 'token', 'access_token'];
 
 /**
  * What a route needs:
@@ -78,17 +77,18 @@ function bearerToken(request: FastifyRequest): string | undefined {
   return match[1];
 }
 
+/**
+ * Decided on the raw URL, parsed the most lenient way (request-url.ts), not on `request.query`:
+ * what Fastify's parser makes of `?key[]=` or `?a;key=` is not what every client, proxy or
+ * future parser does, and the point is that no spelling of a credential goes unnoticed.
+ */
 function refuseKeysInQueryString(request: FastifyRequest): void {
-  const query = request.query as Record<string, unknown> | undefined;
-  if (!query) return;
-  for (const name of Object.keys(query)) {
-    if (KEY_QUERY_PARAMETERS.includes(name.toLowerCase())) {
-      throw new TrailkeepError(
-        'key_in_query_string',
-        `Credentials are not accepted in the query string (parameter "${name}"): URLs end up in logs and browser history. Send "Authorization: Bearer <key>" instead, and revoke a key that was sent in a URL.`,
-      );
-    }
-  }
+  const name = credentialParameter(request.url);
+  if (name === undefined) return;
+  throw new TrailkeepError(
+    'key_in_query_string',
+    `Credentials are not accepted in the query string (parameter "${name.slice(0, 100)}"): URLs end up in logs and browser history. Send "Authorization: Bearer <key>" instead, and revoke a key that was sent in a URL.`,
+  );
 }
 
 async function resolvePrincipal(
@@ -158,9 +158,9 @@ export async function authenticate(
   ctx: HttpContext,
 ): Promise<void> {
   const access = (request.routeOptions.config as { access?: Access }).access;
-  if (access === undefined) return; // not an API route: static files, the not-found handler
-  refuseKeysInQueryString(request);
-  if (access === 'public') return;
+  // Unknown API paths are refused too: their URLs are logged like any other.
+  if (access !== undefined || isApiPath(request.url)) refuseKeysInQueryString(request);
+  if (access === undefined || access === 'public') return; // static files, the viewer, 404s
   const principal = await resolvePrincipal(request, ctx);
   request.principal = principal;
   if (principal) {

@@ -1,4 +1,5 @@
 /** What every route plugin gets: the services and the process's limits. */
+import type { FastifyRequest } from 'fastify';
 import type { AccountService } from '../service/accounts.js';
 import type { LogService } from '../service/log-service.js';
 import type { SelfAudit } from '../service/self-audit.js';
@@ -17,6 +18,15 @@ export interface HttpContext {
   secureCookies: boolean;
   /** Largest accepted request body in bytes. */
   bodyLimit: number;
+}
+
+/**
+ * Whether this request is treated as HTTPS: it came over TLS (as told by X-Forwarded-Proto
+ * only with --trust-proxy), or the operator said TLS ends in front (--secure-cookies). Decides
+ * the Secure flag of cookies and HSTS together, so one never comes without the other.
+ */
+export function isSecure(request: FastifyRequest, ctx: HttpContext): boolean {
+  return ctx.secureCookies || request.protocol === 'https';
 }
 
 declare module 'fastify' {

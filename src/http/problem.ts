@@ -7,6 +7,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { ERRORS, TrailkeepError, isTrailkeepError, type Issue } from '../core/errors.js';
 import type { ErrorCode } from '../core/errors.js';
+import { redactKeys } from './request-url.js';
 
 export const PROBLEM_TYPE_BASE = 'https://trailkeep.dev/problems/';
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
@@ -141,7 +142,7 @@ export function problemErrorHandler(
   if (mapped.status >= 500) {
     request.log.error({ err: error }, 'request failed');
   } else {
-    request.log.info({ code: mapped.code, detail: mapped.message }, 'request refused');
+    request.log.info({ code: mapped.code, detail: redactKeys(mapped.message) }, 'request refused');
   }
   if (mapped.code === 'internal') {
     return sendProblem(

@@ -354,6 +354,69 @@ export const MEMBER = {
   additionalProperties: false,
 } as const;
 
+/** A person's display name, used for an account that accepting an invitation creates. */
+export const DISPLAY_NAME = {
+  type: 'string',
+  minLength: 1,
+  maxLength: 200,
+  description: 'Display name, for an account created by accepting',
+} as const;
+
+const INVITATION_PROPERTIES = {
+  id: { type: 'string', description: 'inv_...' },
+  email: { type: 'string', description: 'The address invited, as typed (normalized)' },
+  role: { type: 'string', enum: [...ROLES] },
+  status: {
+    type: 'string',
+    enum: ['invited'],
+    description: 'Open: the person becomes a member when they accept',
+  },
+  created_at: { type: 'string', format: 'date-time' },
+  expires_at: { type: 'string', format: 'date-time' },
+} as const;
+
+export const INVITATION = {
+  type: 'object',
+  description:
+    'An open invitation. The same whether or not the address has an account: no user id.',
+  required: ['id', 'email', 'role', 'status', 'created_at', 'expires_at'],
+  properties: INVITATION_PROPERTIES,
+  additionalProperties: false,
+} as const;
+
+export const CREATED_INVITATION = {
+  type: 'object',
+  required: [...INVITATION.required, 'token', 'accept_path'],
+  properties: {
+    ...INVITATION_PROPERTIES,
+    token: {
+      type: 'string',
+      description:
+        'The secret of the invitation link, shown this once: give it to the person (POST /api/v1/invitations/accept)',
+    },
+    accept_path: {
+      type: 'string',
+      description:
+        "The viewer's page for the link, on this server: /invite#<token> (the part after # never reaches a server or its logs)",
+    },
+  },
+  additionalProperties: false,
+} as const;
+
+export const MY_INVITATION = {
+  type: 'object',
+  description: 'An open invitation addressed to the signed-in person',
+  required: ['id', 'workspace', 'workspace_name', 'role', 'expires_at'],
+  properties: {
+    id: str,
+    workspace: str,
+    workspace_name: str,
+    role: { type: 'string', enum: [...ROLES] },
+    expires_at: { type: 'string', format: 'date-time' },
+  },
+  additionalProperties: false,
+} as const;
+
 export const WORKSPACE_ACCESS = {
   type: 'object',
   required: ['id', 'name', 'role'],
@@ -421,6 +484,9 @@ export const COMPONENTS: Record<string, JsonSchema> = {
   ApiKey: API_KEY,
   CreatedApiKey: CREATED_API_KEY,
   Member: MEMBER,
+  Invitation: INVITATION,
+  CreatedInvitation: CREATED_INVITATION,
+  MyInvitation: MY_INVITATION,
   WorkspaceAccess: WORKSPACE_ACCESS,
   SessionInfo: SESSION_INFO,
   Health: HEALTH,

@@ -10,7 +10,9 @@ import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { TrailkeepError } from '../core/errors.js';
+import { isSecure, type HttpContext } from './context.js';
 import { sendProblem } from './problem.js';
+import { isApiPath, isSourceMapPath, redactUrl } from './request-url.js';
 
 export const CONTENT_SECURITY_POLICY = [
   "default-src 'self'",
@@ -46,19 +48,27 @@ description is at <a href="/openapi.json">/openapi.json</a>.</p>
 </html>
 `;
 
-/** Paths that belong to the API: they never fall back to the viewer. */
-export function isApiPath(url: string): boolean {
-  const path = url.split('?')[0] ?? url;
-  return (
-    path === '/api' || path.startsWith('/api/') || path === '/openapi.json' || path === '/healthz'
-  );
+/** A year: browsers keep to HTTPS for that long after one answer over it. */
+export const STRICT_TRANSPORT_SECURITY = 'max-age=31536000; includeSubDomains';
+
+/**
+ * An API answer: the router matched an API route (whatever spelling of the path it decoded to
+ * get there, e.g. `/%61pi/v1/...`), or the normalized path is under the API.
+ */
+export function isApiRequest(request: FastifyRequest): boolean {
+  const config = request.routeOptions.config as { access?: unknown } | undefined;
+  return config?.access !== undefined || isApiPath(request.url);
 }
 
-export function addSecurityHeaders(app: FastifyInstance): void {
+export function addSecurityHeaders(app: FastifyInstance, ctx: HttpContext): void {
   app.addHook('onSend', async (request, reply, payload) => {
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) void reply.header(name, value);
     // Audit data must not linger in shared or browser caches.
-    if (isApiPath(request.url)) void reply.header('cache-control', 'no-store');
+    if (isApiRequest(request)) void reply.header('cache-control', 'no-store');
+    // Cookies marked Secure are only safe if the browser never falls back to plain HTTP.
+    if (isSecure(request, ctx)) {
+      void reply.header('strict-transport-security', STRICT_TRANSPORT_SECURITY);
+    }
     return payload;
   });
 }
@@ -92,6 +102,8 @@ export async function registerViewer(
       wildcard: true,
       index: ['index.html'],
       cacheControl: false,
+      // A source map left in web/dist (a development build) is not published.
+      allowedPath: (_path, _root, request) => !isSourceMapPath(request.url),
       // Hashed asset names change with their content; index.html must always be revalidated.
       setHeaders: (res, path) => {
         res.setHeader(
@@ -103,10 +115,17 @@ export async function registerViewer(
   }
 
   app.setNotFoundHandler(async (request: FastifyRequest, reply: FastifyReply) => {
-    if (isApiPath(request.url) || (request.method !== 'GET' && request.method !== 'HEAD')) {
+    if (
+      isApiRequest(request) ||
+      isSourceMapPath(request.url) ||
+      (request.method !== 'GET' && request.method !== 'HEAD')
+    ) {
       return sendProblem(
         reply,
-        new TrailkeepError('not_found', `No route ${request.method} ${request.url.split('?')[0]}`),
+        new TrailkeepError(
+          'not_found',
+          `No route ${request.method} ${redactUrl(request.url.split('?')[0] ?? '')}`,
+        ),
       );
     }
     if (built) {

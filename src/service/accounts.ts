@@ -8,6 +8,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { TrailkeepError } from '../core/errors.js';
 import type {
   ApiKeyRecord,
+  InvitationRecord,
   KeyScope,
   Membership,
   Role,
@@ -36,6 +37,8 @@ export const LOG_READER_ROLES: readonly Role[] = ['owner', 'admin', 'auditor'];
 export const MANAGER_ROLES: readonly Role[] = ['owner', 'admin'];
 
 export const DEFAULT_SESSION_TTL_MS = 12 * 60 * 60 * 1000;
+/** How long an invitation link works. */
+export const INVITATION_TTL_MS = 7 * 24 * 60 * 60 * 1000;
 const WORKSPACE_ID = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 const EMAIL = /^[^\s@]{1,200}@[^\s@]{1,200}$/;
 const MAX_NAME_LENGTH = 200;
@@ -91,6 +94,27 @@ export interface AddedMember {
   newAccount: boolean;
 }
 
+export interface InviteRequest {
+  email: string;
+  role: Role;
+  /** The display name for an account created by accepting, when the person gives none. */
+  name?: string | undefined;
+  /** The user or key id inviting. */
+  invitedBy: string | null;
+}
+
+export interface CreatedInvitation {
+  invitation: InvitationRecord;
+  /** The secret of the invitation link: shown once to the inviter, stored only as a hash. */
+  token: string;
+}
+
+export interface AcceptedInvitation {
+  invitation: InvitationRecord;
+  membership: Membership;
+  user: UserRecord;
+}
+
 /** Who asks for a role change: decides what they may grant. The CLI acts as an owner. */
 export type ActingRole = 'owner' | 'admin';
 
@@ -121,6 +145,13 @@ export function normalizeEmail(email: string): string {
     throw new TrailkeepError('bad_request', `"${email}" is not an email address`);
   }
   return normalized;
+}
+
+function invalidInvitation(): TrailkeepError {
+  return new TrailkeepError(
+    'invitation_invalid',
+    'This invitation is not open: it was used, withdrawn, replaced or has expired; ask to be invited again',
+  );
 }
 
 function sha256Hex(text: string): string {
@@ -423,6 +454,10 @@ export class AccountService {
       throw new TrailkeepError('unauthenticated', 'The email or password is wrong');
     }
     this.throttle.recordSuccess(email);
+    return this.openSession(user);
+  }
+
+  private async openSession(user: UserRecord): Promise<SignedIn> {
     const token = randomToken();
     const created = this.clock();
     const session: SessionRecord = {
@@ -465,6 +500,164 @@ export class AccountService {
     const user = await this.store.getUserByEmail(normalizeEmail(email));
     if (!user) throw new TrailkeepError('not_found', `No account for ${email}`);
     await this.store.setPassword(user.id, await hashPassword(password, this.scrypt));
+  }
+
+  // Invitations
+
+  /**
+   * Invites an email address to a workspace. Nothing here depends on whether an account exists
+   * for the address (only this workspace's own members are looked at), so the answer tells the
+   * inviter nothing about other workspaces; and nobody joins until they accept.
+   */
+  async invite(workspace: string, request: InviteRequest): Promise<CreatedInvitation> {
+    await this.requireWorkspace(workspace);
+    const email = normalizeEmail(request.email);
+    if (!isRole(request.role)) {
+      throw new TrailkeepError('bad_request', `"${String(request.role)}" is not a role`);
+    }
+    const name = request.name === undefined ? null : checkName(request.name, 'name');
+    const members = await this.store.listMembers(workspace);
+    if (members.some((m) => m.email.toLowerCase() === email)) {
+      throw new TrailkeepError(
+        'already_exists',
+        `${email} is already a member of "${workspace}"; change the role instead`,
+      );
+    }
+    const token = randomToken();
+    const now = this.clock();
+    const invitation: InvitationRecord = {
+      id: `inv_${randomBase62(16)}`,
+      workspace,
+      email,
+      role: request.role,
+      name,
+      token_hash: sha256Hex(token),
+      invited_by: request.invitedBy,
+      created_at: now.toISOString(),
+      expires_at: new Date(now.getTime() + INVITATION_TTL_MS).toISOString(),
+      status: 'invited',
+      closed_at: null,
+      accepted_by: null,
+    };
+    const { status: _status, closed_at: _closed, accepted_by: _by, ...created } = invitation;
+    await this.store.createInvitation(created);
+    return { invitation, token };
+  }
+
+  /** A workspace's invitations that can still be accepted, newest first. */
+  async listInvitations(workspace: string): Promise<InvitationRecord[]> {
+    await this.requireWorkspace(workspace);
+    return (await this.store.listInvitations(workspace)).filter((i) => this.isOpen(i));
+  }
+
+  /** Withdraws an open invitation of this workspace; its link stops working at once. */
+  async revokeInvitation(workspace: string, id: string): Promise<InvitationRecord> {
+    const invitation = await this.store.getInvitation(id);
+    if (
+      !this.isOpen(invitation) ||
+      invitation.workspace !== workspace ||
+      !(await this.store.closeInvitation(id, 'revoked', this.now()))
+    ) {
+      throw new TrailkeepError('not_found', `No open invitation "${id}" in "${workspace}"`);
+    }
+    return { ...invitation, status: 'revoked', closed_at: this.now() };
+  }
+
+  /** The open invitations addressed to this person's email, with their workspaces. */
+  async invitationsFor(
+    user: UserRecord,
+  ): Promise<Array<{ invitation: InvitationRecord; workspace: Workspace }>> {
+    const result = [];
+    for (const invitation of await this.store.listInvitationsForEmail(user.email.toLowerCase())) {
+      const workspace = await this.store.getWorkspace(invitation.workspace);
+      if (workspace && this.isOpen(invitation)) result.push({ invitation, workspace });
+    }
+    return result;
+  }
+
+  /** A signed-in person accepts an invitation addressed to their email. */
+  async acceptInvitation(id: string, user: UserRecord): Promise<AcceptedInvitation> {
+    const invitation = await this.store.getInvitation(id);
+    if (!this.isOpen(invitation) || invitation.email !== user.email.toLowerCase()) {
+      throw invalidInvitation();
+    }
+    return this.join(invitation, user);
+  }
+
+  /** The open invitation whose link holds this secret. */
+  async invitationByToken(token: string): Promise<InvitationRecord> {
+    const invitation =
+      token.length > 0 && token.length <= 200
+        ? await this.store.getInvitationByTokenHash(sha256Hex(token))
+        : undefined;
+    if (!this.isOpen(invitation)) throw invalidInvitation();
+    return invitation;
+  }
+
+  /**
+   * Accepts with the secret of an invitation link (found by invitationByToken). A signed-in person accepts for themselves
+   * (the invitation must be addressed to their email). Otherwise the password decides: the
+   * password of the account that has the invited email, checked like a sign-in (throttled),
+   * or, when there is none, the password of the account created now. Either way the person is
+   * signed in, so the link works the same whether or not an account existed.
+   */
+  async acceptInvitationWithToken(
+    invitation: InvitationRecord,
+    request: { password?: string | undefined; name?: string | undefined },
+    as: { user?: UserRecord | undefined; ip: string },
+  ): Promise<AcceptedInvitation & { signedIn?: SignedIn; newAccount: boolean }> {
+    if (as.user !== undefined) {
+      if (invitation.email !== as.user.email.toLowerCase()) {
+        throw new TrailkeepError(
+          'forbidden',
+          'This invitation was sent to another email address: sign out, then open the link again',
+        );
+      }
+      return { ...(await this.join(invitation, as.user)), newAccount: false };
+    }
+    if (request.password === undefined) {
+      throw new TrailkeepError(
+        'bad_request',
+        'Send "password": the password of your account, or the one to create it with',
+      );
+    }
+    // Before anything depends on whether the account exists.
+    checkPasswordPolicy(request.password);
+    const existing = await this.store.getUserByEmail(invitation.email);
+    let signedIn: SignedIn;
+    if (existing) {
+      signedIn = await this.login(invitation.email, request.password, as.ip);
+    } else {
+      const name = request.name ?? invitation.name;
+      const user = await this.store.createUser({
+        id: `usr_${randomBase62(16)}`,
+        email: invitation.email,
+        name: name === null ? null : checkName(name, 'name'),
+        password_hash: await hashPassword(request.password, this.scrypt),
+      });
+      signedIn = await this.openSession(user);
+    }
+    const joined = await this.join(invitation, signedIn.user);
+    return { ...joined, signedIn, newAccount: existing === undefined };
+  }
+
+  private async join(invitation: InvitationRecord, user: UserRecord): Promise<AcceptedInvitation> {
+    const at = this.now();
+    const membership = await this.store.acceptInvitation(invitation.id, user.id, at);
+    if (!membership) throw invalidInvitation();
+    return {
+      invitation: { ...invitation, status: 'accepted', closed_at: at, accepted_by: user.id },
+      membership,
+      user,
+    };
+  }
+
+  private isOpen(invitation: InvitationRecord | undefined): invitation is InvitationRecord {
+    return (
+      invitation !== undefined &&
+      invitation.status === 'invited' &&
+      Date.parse(invitation.expires_at) > this.clock().getTime()
+    );
   }
 
   private decoyHash(): Promise<string> {

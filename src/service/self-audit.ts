@@ -6,7 +6,7 @@
  */
 import type { Actor, EventInput, Target } from '../core/event.js';
 import type { JsonObject } from '../core/json.js';
-import type { ApiKeyRecord, Membership, Role } from '../store/store.js';
+import type { ApiKeyRecord, InvitationRecord, Membership, Role } from '../store/store.js';
 import type { LogService } from './log-service.js';
 
 /** Who did it and from where; the HTTP layer fills it from the request. */
@@ -20,6 +20,8 @@ export interface AuditContext {
 export const SELF_AUDIT_ACTIONS = [
   'trailkeep.key.created',
   'trailkeep.key.revoked',
+  'trailkeep.invitation.created',
+  'trailkeep.invitation.revoked',
   'trailkeep.member.added',
   'trailkeep.member.role_changed',
   'trailkeep.login.succeeded',
@@ -47,6 +49,11 @@ function userTarget(member: { user_id: string; email: string }): Target {
   return { type: 'user', id: member.user_id, name: member.email };
 }
 
+/** The address the inviter typed, never an account id: the invitation says nothing of one. */
+function invitationTarget(invitation: InvitationRecord): Target {
+  return { type: 'invitation', id: invitation.id, name: invitation.email };
+}
+
 export class SelfAudit {
   constructor(private readonly log: LogService) {}
 
@@ -70,13 +77,50 @@ export class SelfAudit {
     });
   }
 
-  async memberAdded(workspace: string, ctx: AuditContext, member: Membership): Promise<void> {
+  /** With `invitation` when the person joined by accepting it (they are then the actor). */
+  async memberAdded(
+    workspace: string,
+    ctx: AuditContext,
+    member: Membership,
+    invitation?: InvitationRecord,
+  ): Promise<void> {
     await this.record(workspace, ctx, {
       action: 'trailkeep.member.added',
       category: 'members',
       operation: 'create',
       targets: [userTarget(member)],
       changes: [{ field: 'role', new: member.role }],
+      ...(invitation === undefined
+        ? {}
+        : { metadata: { invitation: invitation.id, invited_role: invitation.role } }),
+    });
+  }
+
+  async invitationCreated(
+    workspace: string,
+    ctx: AuditContext,
+    invitation: InvitationRecord,
+  ): Promise<void> {
+    await this.record(workspace, ctx, {
+      action: 'trailkeep.invitation.created',
+      category: 'members',
+      operation: 'create',
+      targets: [invitationTarget(invitation)],
+      changes: [{ field: 'role', new: invitation.role }],
+      metadata: { expires_at: invitation.expires_at },
+    });
+  }
+
+  async invitationRevoked(
+    workspace: string,
+    ctx: AuditContext,
+    invitation: InvitationRecord,
+  ): Promise<void> {
+    await this.record(workspace, ctx, {
+      action: 'trailkeep.invitation.revoked',
+      category: 'members',
+      operation: 'delete',
+      targets: [invitationTarget(invitation)],
     });
   }
 

@@ -1,8 +1,8 @@
 /**
  * Moves everything from one store to another (`trailkeep copy`, e.g. SQLite -> PostgreSQL):
- * workspaces, people, memberships, API keys, the service secrets, and every event with its
- * original seq, received_at and hashes, so the chain verifies on the target and checkpoints
- * signed before the move still hold.
+ * workspaces, people, memberships, open invitations, API keys, the service secrets, and every
+ * event with its original seq, received_at and hashes, so the chain verifies on the target and
+ * checkpoints signed before the move still hold.
  *
  * Events travel through `scanChain` -> `importEvents`: the raw rows the hashes were computed
  * over, never re-sealed. Each source row is verified on the way, so a broken source chain is
@@ -47,6 +47,7 @@ export async function copyStore(
   for (const workspace of workspaces) {
     await copyMemberships(from, to, workspace.id);
     await copyApiKeys(from, to, workspace.id);
+    await copyInvitations(from, to, workspace.id);
   }
 
   const total = plans.reduce((sum, plan) => sum + (plan.end.seq - plan.start.seq), 0);
@@ -154,6 +155,15 @@ async function copyApiKeys(from: Store, to: Store, workspace: string): Promise<v
     if (key.revoked_at !== null && existing?.revoked_at == null) {
       await to.revokeApiKey(workspace, key.id, key.revoked_at);
     }
+  }
+}
+
+/** Open invitations (links already handed out keep working after the move). */
+async function copyInvitations(from: Store, to: Store, workspace: string): Promise<void> {
+  for (const invitation of [...(await from.listInvitations(workspace))].reverse()) {
+    if ((await to.getInvitation(invitation.id)) !== undefined) continue;
+    const { status: _status, closed_at: _closed, accepted_by: _by, ...open } = invitation;
+    await to.createInvitation(open);
   }
 }
 

@@ -123,6 +123,37 @@ export interface SessionRecord {
   expires_at: string;
 }
 
+/** `invited` is open; every other status is final. Expiry is read from `expires_at`. */
+export type InvitationStatus = 'invited' | 'accepted' | 'declined' | 'revoked';
+
+/**
+ * An offer of a role in a workspace to whoever holds an email address. The person becomes a
+ * member only by accepting it, so adding someone never tells the inviter whether an account
+ * exists for the address, and nobody joins a workspace without consenting.
+ */
+export interface InvitationRecord {
+  /** `inv_...`: a public handle (listings, audit, accepting while signed in). */
+  id: string;
+  workspace: string;
+  /** Normalized (trimmed, lower case). */
+  email: string;
+  role: Role;
+  /** The display name for an account created by accepting, when the person gives none. */
+  name: string | null;
+  /** sha256 of the secret token of the invitation link, hex. */
+  token_hash: string;
+  /** The user or key id that invited; null from the CLI. */
+  invited_by: string | null;
+  created_at: string;
+  expires_at: string;
+  status: InvitationStatus;
+  /** When it stopped being open (accepted, declined, revoked or replaced). */
+  closed_at: string | null;
+  accepted_by: string | null;
+}
+
+export type NewInvitation = Omit<InvitationRecord, 'status' | 'closed_at' | 'accepted_by'>;
+
 export interface Store {
   readonly engine: 'sqlite' | 'postgres';
 
@@ -193,6 +224,28 @@ export interface Store {
   getMembership(workspace: string, userId: string): Promise<Membership | undefined>;
   listMembers(workspace: string): Promise<Membership[]>;
   listMembershipsOfUser(userId: string): Promise<Membership[]>;
+
+  // Invitations
+  /**
+   * Stores an open invitation. Any other invitation still open for the same workspace and email
+   * is revoked in the same transaction: the newest link is the only one that works.
+   */
+  createInvitation(invitation: NewInvitation): Promise<void>;
+  getInvitation(id: string): Promise<InvitationRecord | undefined>;
+  getInvitationByTokenHash(tokenHash: string): Promise<InvitationRecord | undefined>;
+  /** A workspace's open invitations (expired ones too), newest first. */
+  listInvitations(workspace: string): Promise<InvitationRecord[]>;
+  /** The open invitations (expired ones too) for an email, in every workspace, newest first. */
+  listInvitationsForEmail(email: string): Promise<InvitationRecord[]>;
+  /**
+   * In one transaction: closes the invitation as accepted by `userId` and makes them a member
+   * with its role (a person who is a member already keeps their role). Undefined, changing
+   * nothing, when the invitation is not open or expired at `at`; so of two concurrent
+   * acceptances exactly one succeeds.
+   */
+  acceptInvitation(id: string, userId: string, at: string): Promise<Membership | undefined>;
+  /** Closes an open invitation; false when it was not open. */
+  closeInvitation(id: string, status: 'declined' | 'revoked', at: string): Promise<boolean>;
 
   // API keys
   createApiKey(key: Omit<ApiKeyRecord, 'revoked_at' | 'last_used_at'>): Promise<void>;

@@ -7,7 +7,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
-import { redactUrl, requestIdOf } from '../../src/http/app.js';
+import { requestIdOf } from '../../src/http/app.js';
+import { redactUrl } from '../../src/http/request-url.js';
 import { AccountService } from '../../src/service/accounts.js';
 import {
   apiKeyMatches,

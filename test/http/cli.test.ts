@@ -8,6 +8,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { isLoopbackHost } from '../../src/cli/commands/serve.js';
 import { openStore } from '../../src/store/open.js';
 import { streamEvents } from '../../src/store/stored-text.js';
 import {
@@ -213,6 +214,40 @@ describe('init, keys and users', () => {
 });
 
 describe('serve', () => {
+  test('listening beyond loopback without --trust-proxy warns once about sign-in throttling', async () => {
+    // 192.0.2.1 (TEST-NET-1) is on no interface: the warning comes before listening, which then
+    // fails, so the test never listens beyond loopback.
+    const db = `sqlite:${join(dir, 'warn.db')}`;
+    const warned = await cli('serve', '--db', db, '--host', '192.0.2.1', '--port', '0');
+    expect(warned.code).not.toBe(0);
+    const warnings = warned.stderr.split('\n').filter((line) => line.includes('warning'));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(
+      /^trailkeep: warning: listening on 192\.0\.2\.1 without --trust-proxy: .*20 failed sign-ins by anyone lock sign-in for everyone/,
+    );
+    const trusted = await cli(
+      'serve',
+      '--db',
+      db,
+      '--host',
+      '192.0.2.1',
+      '--port',
+      '0',
+      '--trust-proxy',
+    );
+    expect(trusted.code).not.toBe(0);
+    expect(trusted.stderr).not.toContain('warning');
+    expect(isLoopbackHost('127.0.0.1')).toBe(true);
+    expect(isLoopbackHost('127.8.9.10')).toBe(true);
+    expect(isLoopbackHost('::1')).toBe(true);
+    expect(isLoopbackHost('[::1]')).toBe(true);
+    expect(isLoopbackHost('::ffff:127.0.0.1')).toBe(true);
+    expect(isLoopbackHost('LOCALHOST')).toBe(true);
+    for (const host of ['0.0.0.0', '::', '10.0.0.5', 'audit.example.com', '[::]']) {
+      expect(isLoopbackHost(host), host).toBe(false);
+    }
+  });
+
   test('a first start prints credentials that work: sign in, send, read back; members get 403', async () => {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
@@ -226,6 +261,7 @@ describe('serve', () => {
     running.push(server);
     const out = server.stdout();
     expect(out).toContain(`${url}/`);
+    expect(server.stderr()).not.toContain('warning');
     const password = /Password: +(\S+)/.exec(out)?.[1];
     const key = /Ingest key: +(tk_ingest_\S+)/.exec(out)?.[1];
     expect(out).toContain('owner@localhost');

@@ -46,6 +46,11 @@ test('it describes the agreed routes, each with responses and a problem default'
     'GET /api/v1/workspaces/{ws}/members',
     'POST /api/v1/workspaces/{ws}/members',
     'PATCH /api/v1/workspaces/{ws}/members/{user_id}',
+    'GET /api/v1/workspaces/{ws}/invitations',
+    'DELETE /api/v1/workspaces/{ws}/invitations/{id}',
+    'GET /api/v1/invitations',
+    'POST /api/v1/invitations/{id}/accept',
+    'POST /api/v1/invitations/accept',
     'GET /healthz',
     'GET /openapi.json',
   ];

@@ -76,6 +76,19 @@ const SESSION_ONLY: Expectation = {
   admin_key: [401, 'unauthenticated'],
   none: [401, 'unauthenticated'],
 };
+/** Routes for people: keys are refused, nobody is unauthenticated. */
+function peopleOnly(ok: Outcome): Expectation {
+  return {
+    owner: ok,
+    admin: ok,
+    auditor: ok,
+    member: ok,
+    ingest: [403, 'forbidden'],
+    read: [403, 'forbidden'],
+    admin_key: [403, 'forbidden'],
+    none: [401, 'unauthenticated'],
+  };
+}
 function all(status: number): Expectation {
   return Object.fromEntries(EVERYONE.map((w) => [w, status])) as Expectation;
 }
@@ -194,6 +207,37 @@ const rows: Row[] = [
       path: `/api/v1/workspaces/acme/members/${targetUserId}`,
       body: { role: 'member' },
     }),
+  },
+  {
+    method: 'GET',
+    template: `${P}/invitations`,
+    expect: manage(200),
+  },
+  {
+    method: 'DELETE',
+    template: `${P}/invitations/{id}`,
+    expect: manage(204),
+    prepare: async (n) => {
+      const created = await server.accounts.invite('acme', {
+        email: `withdrawn${n}@acme.test`,
+        role: 'auditor',
+        invitedBy: null,
+      });
+      return { path: `/api/v1/workspaces/acme/invitations/${created.invitation.id}` };
+    },
+  },
+  { method: 'GET', template: '/api/v1/invitations', expect: peopleOnly(200) },
+  {
+    method: 'POST',
+    template: '/api/v1/invitations/{id}/accept',
+    expect: peopleOnly([404, 'invitation_invalid']),
+    prepare: () => ({ path: '/api/v1/invitations/inv_unknown/accept' }),
+  },
+  {
+    method: 'POST',
+    template: '/api/v1/invitations/accept',
+    expect: { ...peopleOnly([404, 'invitation_invalid']), none: [404, 'invitation_invalid'] },
+    prepare: () => ({ body: { token: 'not-a-token', password: 'correct horse battery staple' } }),
   },
   // Last: it ends the session it is called with.
   { method: 'DELETE', template: '/api/v1/session', expect: all(204) },

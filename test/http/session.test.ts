@@ -223,20 +223,37 @@ describe('self-audit', () => {
     );
     expect(revoked?.actor).toMatchObject({ type: 'api_token' });
 
-    const added = await call(server, 'POST', '/api/v1/workspaces/acme/members', {
+    const invited = await call(server, 'POST', '/api/v1/workspaces/acme/members', {
       as: { session },
       body: { email: 'newcomer@acme.test', role: 'member' },
     });
-    expect(added.status).toBe(201);
-    const userId = (added.body as { user_id: string; password: string }).user_id;
-    expect((added.body as { password: string }).password).toMatch(/^[0-9A-Za-z]{20}$/);
+    expect(invited.status).toBe(201);
+    const invitation = invited.body as { id: string; token: string };
+    const invitedEvent = (await selfAudit('trailkeep.invitation.created')).find(
+      (e) => e.targets[0]?.id === invitation.id,
+    );
+    expect(invitedEvent).toMatchObject({
+      category: 'members',
+      actor: { id: adminId },
+      targets: [{ type: 'invitation', id: invitation.id, name: 'newcomer@acme.test' }],
+      changes: [{ field: 'role', new: 'member' }],
+      context: { ip: '127.0.0.1' },
+    });
+    // The link's secret never reaches the log.
+    expect(JSON.stringify(invitedEvent)).not.toContain(invitation.token);
+    const accepted = await call(server, 'POST', '/api/v1/invitations/accept', {
+      body: { token: invitation.token, password: 'newcomer password 1' },
+    });
+    expect(accepted.status).toBe(200);
+    const userId = (accepted.body as { user: { id: string } }).user.id;
     const memberEvent = (await selfAudit('trailkeep.member.added')).find(
       (e) => e.targets[0]?.id === userId,
     );
     expect(memberEvent).toMatchObject({
       category: 'members',
-      actor: { id: adminId },
+      actor: { type: 'user', id: userId, email: 'newcomer@acme.test' },
       changes: [{ field: 'role', new: 'member' }],
+      metadata: { invitation: invitation.id },
       context: { ip: '127.0.0.1' },
     });
 

@@ -20,6 +20,8 @@ beforeAll(async () => {
     '<!doctype html><html><head><script type="module" src="/assets/app.js"></script></head><body><div id="root"></div></body></html>',
   );
   writeFileSync(join(webRoot, 'assets', 'app.js'), 'console.log("viewer");');
+  // As a development build would leave it: the server must not publish it.
+  writeFileSync(join(webRoot, 'assets', 'app.js.map'), '{"version":3,"sourcesContent":["secret"]}');
   built = await startServer({ webRoot });
   unbuilt = await startServer();
 });
@@ -66,6 +68,46 @@ describe('a built viewer', () => {
     expect(api.headers.get('cache-control')).toBe('no-store');
     const post = await call(built, 'POST', '/w/acme', { body: {} });
     expect(post.status).toBe(404);
+  });
+
+  test('source maps are not served, however the path is spelled', async () => {
+    for (const path of ['/assets/app.js.map', '/assets/app.js%2Emap', '/assets/APP.js.map']) {
+      const answer = await call(built, 'GET', path);
+      expect(answer.status, path).toBe(404);
+      expect(answer.text, path).not.toContain('sourcesContent');
+      expect(answer.headers.get('content-type'), path).toMatch(/^application\/problem\+json/);
+    }
+  });
+});
+
+describe('Strict-Transport-Security', () => {
+  test('sent with Secure cookies, on every kind of answer; not over plain HTTP', async () => {
+    const secure = await startServer({ webRoot, secureCookies: true });
+    const proxied = await startServer({ webRoot, trustProxy: true });
+    try {
+      for (const path of ['/', '/assets/app.js', '/api/v1/session', '/api/v1/nothing']) {
+        const answer = await call(secure, 'GET', path);
+        expect(answer.headers.get('strict-transport-security'), path).toBe(
+          'max-age=31536000; includeSubDomains',
+        );
+        const plain = await call(built, 'GET', path);
+        expect(plain.headers.get('strict-transport-security'), path).toBeNull();
+      }
+      const overTls = await call(proxied, 'GET', '/', {
+        headers: { 'x-forwarded-proto': 'https' },
+      });
+      expect(overTls.headers.get('strict-transport-security')).toContain('max-age=');
+      const overHttp = await call(proxied, 'GET', '/', {
+        headers: { 'x-forwarded-proto': 'http' },
+      });
+      expect(overHttp.headers.get('strict-transport-security')).toBeNull();
+      // Without --trust-proxy the header is the client's word and decides nothing.
+      const spoofed = await call(built, 'GET', '/', { headers: { 'x-forwarded-proto': 'https' } });
+      expect(spoofed.headers.get('strict-transport-security')).toBeNull();
+    } finally {
+      await secure.close();
+      await proxied.close();
+    }
   });
 });
 

@@ -895,6 +895,91 @@ export function runStoreContract(options: StoreContractOptions): void {
         );
       });
 
+      test('invitations: open until accepted once, into a membership, in one step', async () => {
+        const ws = await workspace();
+        const other = await workspace();
+        const email = `${randomUUID()}@example.com`;
+        const invite = (id: string, at: string, workspace = ws) => ({
+          id,
+          workspace,
+          email,
+          role: 'auditor' as const,
+          name: 'Sam',
+          token_hash: randomUUID().replace(/-/g, ''),
+          invited_by: 'usr_admin',
+          created_at: at,
+          expires_at: '2026-05-20T09:00:00.000Z',
+        });
+        const first = invite(`inv_${randomUUID()}`, '2026-05-12T09:00:00.000Z');
+        await store.createInvitation(first);
+        const open = { ...first, status: 'invited', closed_at: null, accepted_by: null };
+        expect(await store.getInvitation(first.id)).toEqual(open);
+        expect(await store.getInvitationByTokenHash(first.token_hash)).toEqual(open);
+        expect(await store.listInvitations(ws)).toEqual([open]);
+        expect(await store.listInvitations(other)).toEqual([]);
+
+        // A second invitation for the same address replaces the first; another workspace's not.
+        const elsewhere = invite(`inv_${randomUUID()}`, '2026-05-12T09:30:00.000Z', other);
+        await store.createInvitation(elsewhere);
+        const second = invite(`inv_${randomUUID()}`, '2026-05-12T10:00:00.000Z');
+        await store.createInvitation(second);
+        expect(await store.getInvitation(first.id)).toMatchObject({
+          status: 'revoked',
+          closed_at: second.created_at,
+        });
+        expect((await store.listInvitations(ws)).map((i) => i.id)).toEqual([second.id]);
+        expect((await store.listInvitationsForEmail(email)).map((i) => i.id)).toEqual([
+          second.id,
+          elsewhere.id,
+        ]);
+
+        const id = `u_${randomUUID()}`;
+        await store.createUser({ id, email, name: null, password_hash: 'h' });
+        expect(await store.acceptInvitation(first.id, id, '2026-05-13T00:00:00.000Z')).toBe(
+          undefined,
+        );
+        expect(await store.getMembership(ws, id)).toBeUndefined();
+        // Expired at `at`: nothing happens.
+        expect(await store.acceptInvitation(second.id, id, '2026-05-21T00:00:00.000Z')).toBe(
+          undefined,
+        );
+        expect(await store.getMembership(ws, id)).toBeUndefined();
+
+        const twice = await Promise.all([
+          store.acceptInvitation(second.id, id, '2026-05-13T00:00:00.000Z'),
+          store.acceptInvitation(second.id, id, '2026-05-13T00:00:00.000Z'),
+        ]);
+        expect(twice.filter((m) => m !== undefined)).toHaveLength(1);
+        expect(await store.getMembership(ws, id)).toMatchObject({ user_id: id, role: 'auditor' });
+        expect(await store.getInvitation(second.id)).toMatchObject({
+          status: 'accepted',
+          accepted_by: id,
+          closed_at: '2026-05-13T00:00:00.000Z',
+        });
+        expect(await store.listInvitations(ws)).toEqual([]);
+
+        // A member keeps their role when accepting; declined and revoked are final.
+        await store.setMembership(other, id, 'owner');
+        const kept = await store.acceptInvitation(elsewhere.id, id, '2026-05-13T00:00:00.000Z');
+        expect(kept?.role).toBe('owner');
+        const third = invite(`inv_${randomUUID()}`, '2026-05-14T00:00:00.000Z');
+        await store.createInvitation(third);
+        expect(await store.closeInvitation(third.id, 'declined', '2026-05-14T01:00:00.000Z')).toBe(
+          true,
+        );
+        expect(await store.closeInvitation(third.id, 'revoked', '2026-05-14T02:00:00.000Z')).toBe(
+          false,
+        );
+        expect(await store.acceptInvitation(third.id, id, '2026-05-14T03:00:00.000Z')).toBe(
+          undefined,
+        );
+        expect(await store.getInvitation(third.id)).toMatchObject({ status: 'declined' });
+        const unknown = await rejection(
+          store.createInvitation(invite(`inv_${randomUUID()}`, '2026-05-14T00:00:00.000Z', 'nope')),
+        );
+        expect(unknown.code).toBe('workspace_not_found');
+      });
+
       test('sessions: create, read, delete', async () => {
         const id = `u_${randomUUID()}`;
         await store.createUser({ id, email: `${id}@example.com`, name: null, password_hash: 'h' });

@@ -132,6 +132,22 @@ describe('copyStore: SQLite to PostgreSQL', () => {
       });
       if (revoked !== null) await source.revokeApiKey('jobs', id, revoked);
     }
+    for (const [id, email] of [
+      ['inv_1', 'kim@example.com'],
+      ['inv_2', 'lee@example.com'],
+    ] as const) {
+      await source.createInvitation({
+        id,
+        workspace: 'jobs',
+        email,
+        role: 'auditor',
+        name: null,
+        token_hash: `token-hash-of-${id}`,
+        invited_by: 'usr_1',
+        created_at: id === 'inv_1' ? '2026-01-03T00:00:00.000Z' : '2026-01-04T00:00:00.000Z',
+        expires_at: '2099-01-01T00:00:00.000Z',
+      });
+    }
     await source.ensureSecret('cursor_key', 'c3VwZXItc2VjcmV0LWN1cnNvci1rZXktMzItYnl0ZXMhIQ==');
     await seedEvents(source, 'jobs', 120);
     await seedEvents(source, 'devplatform', 40);
@@ -163,6 +179,9 @@ describe('copyStore: SQLite to PostgreSQL', () => {
       expect(strip(await target.listMembers(ws))).toEqual(strip(await source.listMembers(ws)));
     }
     expect(await target.listApiKeys('jobs')).toEqual(await source.listApiKeys('jobs'));
+    // Links already handed out keep working after the move.
+    expect(await target.listInvitations('jobs')).toEqual(await source.listInvitations('jobs'));
+    expect(await target.listInvitations('jobs')).toHaveLength(2);
     expect((await target.getApiKeyByPrefix('tk_read_key_2'))?.revoked_at).toBe(
       '2026-02-02T00:00:00.000Z',
     );

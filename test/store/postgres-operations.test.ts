@@ -131,6 +131,29 @@ describe('PostgreSQL: the least-privilege service role', () => {
         expect(first?.event.seq).toBe(1);
         expect((await app.getEvent('acme', 'old'))?.seq).toBe(2);
         expect(await app.head('acme')).toMatchObject({ seq: 2 });
+        // People join by invitation: the role invites, replaces and accepts.
+        await app.createUser({
+          id: 'usr_app',
+          email: 'kim@example.com',
+          name: null,
+          password_hash: 'h',
+        });
+        for (const id of ['inv_app_1', 'inv_app_2']) {
+          await app.createInvitation({
+            id,
+            workspace: 'acme',
+            email: 'kim@example.com',
+            role: 'auditor',
+            name: null,
+            token_hash: `hash-${id}`,
+            invited_by: null,
+            created_at: '2026-01-01T00:00:00.000Z',
+            expires_at: '2099-01-01T00:00:00.000Z',
+          });
+        }
+        expect(
+          await app.acceptInvitation('inv_app_2', 'usr_app', '2026-01-02T00:00:00.000Z'),
+        ).toMatchObject({ role: 'auditor' });
       } finally {
         await app.close();
       }

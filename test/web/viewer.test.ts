@@ -12,6 +12,7 @@ import {
   PASSWORD,
   PEOPLE,
   DEMO_WORKSPACE,
+  OTHER_WORKSPACE,
   WORKSPACE,
   XSS,
   startViewerServer,
@@ -428,6 +429,20 @@ describe('the viewer', () => {
     expect(problems).toEqual([]);
   });
 
+  it('signs in from /login?next=/\\evil.example and stays on this origin', async () => {
+    const { page, problems } = await open();
+    await page.goto(`${server.baseUrl}/login?next=/\\evil.example`);
+    await page.getByRole('button', { name: 'Sign in' }).waitFor();
+    await page.getByLabel('Email').fill(PEOPLE.owner);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    // `/`, which opens the first workspace the person can read.
+    await page.waitForURL(`${server.baseUrl}/w/${WORKSPACE}`);
+    await settled(page);
+    expect(new URL(page.url()).origin).toBe(server.baseUrl);
+    expect(problems).toEqual([]);
+  });
+
   it('shows a member the no-access page and nothing of the log', async () => {
     const { page, problems } = await signIn(PEOPLE.member);
     await page.getByRole('heading', { name: "You don't have access to this audit log" }).waitFor();
@@ -519,4 +534,52 @@ describe('the viewer', () => {
     expect(overflow).toBeLessThanOrEqual(0);
     expect(problems).toEqual([]);
   });
+
+  it('joins by invitation: a new person with the link, then a signed-in person from the notice', async () => {
+    const invited = await inviteByApi(PEOPLE.admin, WORKSPACE, 'nina@new.test', 'auditor');
+    const { page, problems } = await open();
+    await page.goto(`${server.baseUrl}${invited.accept_path}`);
+    await page.getByRole('heading', { name: 'Accept your invitation' }).waitFor();
+    // The secret leaves the address bar once read.
+    expect(new URL(page.url()).hash).toBe('');
+    await page.getByLabel('Name').fill('Nina New');
+    await page.getByLabel('Password').fill('nina password 12');
+    await page.getByRole('button', { name: 'Accept invitation' }).click();
+    await page.waitForURL(`${server.baseUrl}/w/${WORKSPACE}`);
+    await settled(page);
+
+    // Invited to a second workspace: the signed-in person sees it and says yes.
+    await inviteByApi(PEOPLE.owner, OTHER_WORKSPACE, 'nina@new.test', 'auditor');
+    await page.reload();
+    const notice = page.getByRole('region', { name: 'Invitations' });
+    await notice.getByText('You are invited to Beta Platform as auditor.').waitFor();
+    await notice.getByRole('button', { name: 'Accept' }).click();
+    await page.waitForURL(`${server.baseUrl}/w/${OTHER_WORKSPACE}`);
+    await settled(page);
+    expect(await notice.count()).toBe(0);
+    expect(problems).toEqual([]);
+  });
 });
+
+/** Signs `email` in over the API and invites `invitee`: what an admin does from any client. */
+async function inviteByApi(
+  email: string,
+  workspace: string,
+  invitee: string,
+  role: string,
+): Promise<{ accept_path: string }> {
+  const signIn = await fetch(`${server.baseUrl}/api/v1/session`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email, password: PASSWORD }),
+  });
+  const { csrf_token } = (await signIn.json()) as { csrf_token: string };
+  const cookie = (signIn.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+  const invited = await fetch(`${server.baseUrl}/api/v1/workspaces/${workspace}/members`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', cookie, 'x-csrf-token': csrf_token },
+    body: JSON.stringify({ email: invitee, role }),
+  });
+  expect(invited.status).toBe(201);
+  return (await invited.json()) as { accept_path: string };
+}

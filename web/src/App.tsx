@@ -3,12 +3,14 @@
  * person may read. A member (no reading role) gets the no-access page before anything is fetched.
  */
 import { useCallback, useEffect, useState, type ReactNode } from 'react';
-import { ApiProblem, api, type Session } from './api.js';
+import { ApiProblem, api, type MyInvitation, type Session } from './api.js';
 import { AuditPage } from './pages/AuditPage.js';
 import { HistoryPage } from './pages/HistoryPage.js';
+import { InvitePage } from './pages/InvitePage.js';
 import { LoginPage } from './pages/LoginPage.js';
 import { navigate, useLocation } from './router.js';
-import { auditPath, loginPath, parseRoute } from './routes.js';
+import { auditPath, loginPath, parseRoute, safeNext } from './routes.js';
+import { InvitationsNotice } from './views/InvitationsNotice.js';
 import { NoAccessView } from './views/NoAccessView.js';
 import { Shell } from './views/Shell.js';
 import { StatusPanel } from './views/StatusPanel.js';
@@ -20,11 +22,6 @@ type SessionState =
   | { readonly state: 'signed_in'; readonly session: Session };
 
 const READING_ROLES: ReadonlySet<string> = new Set(['owner', 'admin', 'auditor']);
-
-function safeNext(next: string): string {
-  // Only same-site paths: a crafted ?next= must not send anyone elsewhere.
-  return next.startsWith('/') && !next.startsWith('//') ? next : '/';
-}
 
 export function App() {
   const location = useLocation();
@@ -60,9 +57,46 @@ export function App() {
     });
   }, [session]);
 
+  // Open invitations for the signed-in person, asked once per session.
+  const [invitations, setInvitations] = useState<readonly MyInvitation[]>([]);
+  const [accepting, setAccepting] = useState(false);
+  const [invitationError, setInvitationError] = useState<string | null>(null);
+  const userId = session.state === 'signed_in' ? session.session.user.id : null;
+  useEffect(() => {
+    if (userId === null) return;
+    const controller = new AbortController();
+    api.invitations(controller.signal).then(
+      (value) => setInvitations(value.invitations),
+      () => setInvitations([]),
+    );
+    return () => controller.abort();
+  }, [userId, attempt]);
+
+  const acceptInvitation = useCallback(
+    (id: string) => {
+      if (session.state !== 'signed_in') return;
+      setAccepting(true);
+      setInvitationError(null);
+      api
+        .acceptInvitation(id, session.session.csrf_token)
+        .then(async ({ workspace }) => {
+          // The new workspace is in the session's list before its page opens.
+          setSession({ state: 'signed_in', session: await api.session() });
+          setAccepting(false);
+          setInvitations((open) => open.filter((i) => i.id !== id));
+          navigate(auditPath(workspace.id));
+        })
+        .then(undefined, (error: unknown) => {
+          setAccepting(false);
+          setInvitationError(error instanceof ApiProblem ? error.message : 'Accepting failed.');
+        });
+    },
+    [session],
+  );
+
   // Anyone signed out is asked to sign in, and comes back to the address they asked for.
   useEffect(() => {
-    if (session.state === 'signed_out' && route.page !== 'login') {
+    if (session.state === 'signed_out' && route.page !== 'login' && route.page !== 'invite') {
       navigate(loginPath(here), { replace: true });
     }
   }, [session, route.page, here]);
@@ -89,6 +123,18 @@ export function App() {
       />
     );
   }
+  const accepted = (value: Session) => {
+    setSession({ state: 'signed_in', session: value });
+    navigate('/');
+  };
+  if (route.page === 'invite') {
+    return (
+      <InvitePage
+        session={session.state === 'signed_in' ? session.session : null}
+        onAccepted={accepted}
+      />
+    );
+  }
   if (session.state === 'signed_out') {
     return <LoginPage onSignedIn={(value) => setSession({ state: 'signed_in', session: value })} />;
   }
@@ -103,6 +149,12 @@ export function App() {
       onSwitchWorkspace={(id) => navigate(auditPath(id))}
       onSignOut={signOut}
     >
+      <InvitationsNotice
+        invitations={invitations}
+        busy={accepting}
+        error={invitationError}
+        onAccept={acceptInvitation}
+      />
       {content}
     </Shell>
   );
@@ -115,7 +167,7 @@ export function App() {
           <StatusPanel
             kind="empty"
             title="You are not in any workspace yet"
-            detail="Ask a workspace owner to add you, then sign in again."
+            detail="Ask a workspace owner or admin to invite you; your invitations appear here."
           />
         ) : (
           <StatusPanel kind="loading" title="Opening your workspace…" />

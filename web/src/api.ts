@@ -23,6 +23,15 @@ export interface Session {
   readonly workspaces: readonly WorkspaceAccess[];
 }
 
+/** An open invitation addressed to the signed-in person. */
+export interface MyInvitation {
+  readonly id: string;
+  readonly workspace: string;
+  readonly workspace_name: string;
+  readonly role: Role;
+  readonly expires_at: string;
+}
+
 export interface EventPage {
   readonly events: readonly StoredEvent[];
   readonly next_cursor: string | null;
@@ -175,6 +184,27 @@ export const api = {
     }),
 
   signOut: (csrf: string) => request<undefined>('/session', { method: 'DELETE', csrf }),
+
+  invitations: (signal: AbortSignal) =>
+    request<{ invitations: MyInvitation[] }>('/invitations', { signal }),
+
+  acceptInvitation: (id: string, csrf: string) =>
+    request<{ workspace: WorkspaceAccess }>(`/invitations/${encodeURIComponent(id)}/accept`, {
+      method: 'POST',
+      csrf,
+    }),
+
+  /** With the link's secret: signed in (csrf), or with a password (signs in). */
+  acceptInvitationLink: (
+    token: string,
+    proof: { readonly csrf: string } | { readonly password: string; readonly name?: string },
+  ) =>
+    request<Session>('/invitations/accept', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify('csrf' in proof ? { token } : { token, ...proof }),
+      ...('csrf' in proof ? { csrf: proof.csrf } : {}),
+    }),
 
   /** A page of events: the cursor alone carries the filter; q is sent only for a first page. */
   events: (workspace: string, q: string, cursor: string | null, signal: AbortSignal) =>

@@ -28,8 +28,14 @@ export function useLocation(): { pathname: string; search: string } {
 
 export function navigate(to: string, options: { replace?: boolean } = {}): void {
   if (to === snapshot()) return;
-  if (options.replace === true) window.history.replaceState(null, '', to);
-  else window.history.pushState(null, '', to);
+  try {
+    if (options.replace === true) window.history.replaceState(null, '', to);
+    else window.history.pushState(null, '', to);
+  } catch {
+    // Another origin (the History API throws rather than leave it): go home instead of
+    // leaving the page stuck between two views.
+    window.history.replaceState(null, '', '/');
+  }
   window.dispatchEvent(new Event(NAVIGATED));
   window.scrollTo({ top: 0 });
 }

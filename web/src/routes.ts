@@ -5,6 +5,8 @@
 export type Route =
   | { readonly page: 'login'; readonly next: string }
   | { readonly page: 'home' }
+  /** The invitation link; its secret is in the fragment, which no server ever receives. */
+  | { readonly page: 'invite' }
   | {
       readonly page: 'audit';
       readonly workspace: string;
@@ -35,6 +37,7 @@ export function parseRoute(pathname: string, search: string): Route {
   const params = new URLSearchParams(search);
   if (pathname === '/' || pathname === '') return { page: 'home' };
   if (pathname === '/login') return { page: 'login', next: params.get('next') ?? '/' };
+  if (pathname === '/invite') return { page: 'invite' };
   const parts = pathname.split('/').slice(1).map(decode);
   if (parts.some((part) => part === null || part === '')) return { page: 'not_found' };
   const [root, workspace, sub, type, id, ...extra] = parts as string[];
@@ -62,4 +65,40 @@ export function historyPath(workspace: string, type: string, id: string): string
 
 export function loginPath(next: string): string {
   return next === '/' ? '/login' : `/login?${new URLSearchParams({ next }).toString()}`;
+}
+
+/** Stands in for the viewer's own origin: only whether a path leaves it matters. */
+const HERE = 'https://viewer.invalid';
+/** Backslashes (browsers read them as slashes) and control characters (browsers drop them). */
+function hasUnsafeCharacter(text: string): boolean {
+  for (const char of text) {
+    const code = char.charCodeAt(0);
+    if (char === '\\' || code < 0x20 || code === 0x7f) return true;
+  }
+  return false;
+}
+
+/**
+ * Where to go after signing in: a path on this origin, else `/`. `/\evil.example`,
+ * `/%2F%2Fevil.example` and `/\t/evil.example` all read as `//evil.example` to someone (a
+ * browser, a decoder), and a cross-origin address would make history.replaceState throw.
+ */
+export function safeNext(next: string): string {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(next);
+  } catch {
+    return '/';
+  }
+  for (const text of [next, decoded]) {
+    if (!text.startsWith('/') || text.startsWith('//') || hasUnsafeCharacter(text)) return '/';
+  }
+  let url: URL;
+  try {
+    url = new URL(next, HERE);
+  } catch {
+    return '/';
+  }
+  if (url.origin !== HERE || url.pathname === '/login') return '/';
+  return `${url.pathname}${url.search}${url.hash}`;
 }

@@ -5,10 +5,12 @@
  * acknowledged event is already durable), then the store is closed. A second signal exits at once.
  */
 import type { Command } from 'commander';
+import ipaddr from 'ipaddr.js';
 import { isTrailkeepError } from '../../core/errors.js';
 import { buildApp } from '../../http/app.js';
 import { AccountService, type InitWorkspaceResult } from '../../service/accounts.js';
 import { LogService } from '../../service/log-service.js';
+import { DEFAULT_LOGIN_THROTTLE } from '../../service/throttle.js';
 import type { Store } from '../../store/store.js';
 import { CliExit, withDb } from '../context.js';
 
@@ -56,6 +58,29 @@ async function firstStart(
 }
 
 const DEFAULT_DEMO_EVENTS = 10_000;
+
+/** Whether only this machine can reach `host` (a name other than localhost may be anything). */
+export function isLoopbackHost(host: string): boolean {
+  const bare = host.replace(/^\[(.*)\]$/, '$1');
+  if (bare.toLowerCase() === 'localhost') return true;
+  return ipaddr.isValid(bare) && ipaddr.process(bare).range() === 'loopback';
+}
+
+/**
+ * Sign-in throttling counts failures per client address. Reachable from other machines without
+ * --trust-proxy, a reverse proxy in front makes every client the proxy's one address, and a
+ * handful of failed sign-ins by anyone locks everyone out. The operator must hear it at start.
+ */
+export function proxyWarning(host: string, trustProxy: boolean): string | undefined {
+  if (trustProxy || isLoopbackHost(host)) return undefined;
+  const { ipFailures, maxLockMs } = DEFAULT_LOGIN_THROTTLE;
+  return (
+    `trailkeep: warning: listening on ${host} without --trust-proxy: sign-in throttling counts ` +
+    `failures per client address, so behind a reverse proxy (where every client has the ` +
+    `proxy's address) ${ipFailures} failed sign-ins by anyone lock sign-in for everyone, for up ` +
+    `to ${maxLockMs / 60_000} minutes. Pass --trust-proxy when a proxy forwards to this server.`
+  );
+}
 
 /**
  * The first-run experience: the demo's workspaces (one per vocabulary of the design), with the
@@ -145,6 +170,8 @@ async function serve(options: ServeOptions): Promise<void> {
       secureCookies: options.secureCookies ?? false,
       ...(options.webRoot === undefined ? {} : { webRoot: options.webRoot }),
     });
+    const warning = proxyWarning(options.host, options.trustProxy ?? false);
+    if (warning !== undefined) process.stderr.write(`${warning}\n`);
     await app.listen({ host: options.host, port: options.port });
     const address = app.server.address();
     const boundPort = typeof address === 'object' && address !== null ? address.port : options.port;

@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import type { HttpContext } from '../context.js';
 import { eventRoutes } from './events.js';
 import { exportRoutes } from './export.js';
+import { invitationRoutes } from './invitations.js';
 import { keyRoutes } from './keys.js';
 import { memberRoutes } from './members.js';
 import { sessionRoutes } from './session.js';
@@ -21,4 +22,5 @@ export const API_ROUTES: readonly RouteModule[] = [
   exportRoutes,
   keyRoutes,
   memberRoutes,
+  invitationRoutes,
 ];

@@ -1,11 +1,12 @@
-/** Members and their roles. */
+/** Members and their roles; people join by invitation (invitations.ts). */
 import type { FastifyInstance } from 'fastify';
 import { TrailkeepError } from '../../core/errors.js';
 import { ROLES } from '../../service/accounts.js';
 import type { Membership, Role } from '../../store/store.js';
 import { auditContext, granted } from '../auth.js';
 import type { HttpContext } from '../context.js';
-import { MEMBER, WS_PARAMS, paramsWith } from '../schemas.js';
+import { CREATED_INVITATION, DISPLAY_NAME, MEMBER, WS_PARAMS, paramsWith } from '../schemas.js';
+import { createdInvitationView } from './invitations.js';
 
 export function memberView(m: Membership): Omit<Membership, 'workspace'> {
   return {
@@ -19,11 +20,10 @@ export function memberView(m: Membership): Omit<Membership, 'workspace'> {
 
 const ROLE = { type: 'string', enum: [...ROLES] } as const;
 
-interface AddMemberBody {
+interface InviteBody {
   email: string;
   role: Role;
   name?: string;
-  password?: string;
 }
 
 export function memberRoutes(app: FastifyInstance, ctx: HttpContext): void {
@@ -48,12 +48,12 @@ export function memberRoutes(app: FastifyInstance, ctx: HttpContext): void {
     }),
   );
 
-  app.post<{ Params: { ws: string }; Body: AddMemberBody }>(
+  app.post<{ Params: { ws: string }; Body: InviteBody }>(
     '/workspaces/:ws/members',
     {
       config: {
         access: 'workspace:manage',
-        summary: 'Add a person (creating their account when new)',
+        summary: 'Invite a person by email; they become a member when they accept',
         tag: 'members',
       },
       schema: {
@@ -64,27 +64,11 @@ export function memberRoutes(app: FastifyInstance, ctx: HttpContext): void {
           properties: {
             email: { type: 'string', minLength: 3, maxLength: 320 },
             role: ROLE,
-            name: { type: 'string', minLength: 1, maxLength: 200 },
-            password: { type: 'string', minLength: 12, maxLength: 1024 },
+            name: DISPLAY_NAME,
           },
           additionalProperties: false,
         },
-        response: {
-          201: {
-            type: 'object',
-            required: ['user_id', 'email', 'role'],
-            properties: {
-              user_id: { type: 'string' },
-              email: { type: 'string' },
-              role: ROLE,
-              password: {
-                type: 'string',
-                description: 'Only when the account is new and no password was given: shown once',
-              },
-            },
-            additionalProperties: false,
-          },
-        },
+        response: { 201: CREATED_INVITATION },
       },
     },
     async (request, reply) => {
@@ -92,15 +76,15 @@ export function memberRoutes(app: FastifyInstance, ctx: HttpContext): void {
       if (request.body.role === 'owner' && actingAs !== 'owner') {
         throw new TrailkeepError('forbidden', 'Only an owner can add another owner');
       }
-      const added = await ctx.accounts.addMember(workspace, request.body);
-      await ctx.audit.memberAdded(workspace, auditContext(request), added.membership);
-      const { membership } = added;
-      return reply.code(201).send({
-        user_id: membership.user_id,
-        email: membership.email,
-        role: membership.role,
-        ...(added.generatedPassword === undefined ? {} : { password: added.generatedPassword }),
+      const audit = auditContext(request);
+      const created = await ctx.accounts.invite(workspace, {
+        email: request.body.email,
+        role: request.body.role,
+        name: request.body.name,
+        invitedBy: audit.actor.id,
       });
+      await ctx.audit.invitationCreated(workspace, audit, created.invitation);
+      return reply.code(201).send(createdInvitationView(created));
     },
   );
 

@@ -1,16 +1,17 @@
 /** Sign-in, the current session, sign-out, and the caller's workspaces. */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { TrailkeepError, isTrailkeepError } from '../../core/errors.js';
+import type { SignedIn } from '../../service/accounts.js';
 import type { KeyScope, Role, UserRecord } from '../../store/store.js';
 import type { SessionRecord } from '../../store/store.js';
 import { auditContext, SESSION_COOKIE } from '../auth.js';
-import type { HttpContext } from '../context.js';
+import { isSecure, type HttpContext } from '../context.js';
 import { SESSION_INFO, WORKSPACE_ACCESS } from '../schemas.js';
 
 /** The role a key acts with, for clients that show one role per workspace. */
 const KEY_ROLES: Record<KeyScope, Role> = { admin: 'admin', read: 'auditor', ingest: 'member' };
 
-async function sessionInfo(
+export async function sessionInfo(
   ctx: HttpContext,
   user: UserRecord,
   session: SessionRecord,
@@ -22,10 +23,6 @@ async function sessionInfo(
   };
 }
 
-function isSecure(request: FastifyRequest, ctx: HttpContext): boolean {
-  return ctx.secureCookies || request.protocol === 'https';
-}
-
 function clearSessionCookie(request: FastifyRequest, reply: FastifyReply, ctx: HttpContext): void {
   void reply.clearCookie(SESSION_COOKIE, {
     path: '/',
@@ -33,6 +30,53 @@ function clearSessionCookie(request: FastifyRequest, reply: FastifyReply, ctx: H
     sameSite: 'lax',
     secure: isSecure(request, ctx),
   });
+}
+
+/** A wrong password is audited where someone can act on it: the account's own workspaces. */
+export async function auditFailedSignIn(
+  request: FastifyRequest,
+  ctx: HttpContext,
+  error: unknown,
+  email: string,
+): Promise<void> {
+  if (!isTrailkeepError(error) || error.code !== 'unauthenticated') return;
+  const user = await ctx.accounts.store.getUserByEmail(email.trim().toLowerCase());
+  if (!user) return;
+  const workspaces = (await ctx.accounts.workspacesOf(user.id)).map((w) => w.id);
+  await ctx.audit.login(
+    workspaces,
+    { ...auditContext(request), actor: { type: 'user', id: user.id, email: user.email } },
+    user,
+    'failure',
+    'wrong password',
+  );
+}
+
+/** Audits the sign-in in each of the person's workspaces and sets the session cookie. */
+export async function startSession(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  ctx: HttpContext,
+  signedIn: SignedIn,
+): Promise<Record<string, unknown>> {
+  const { user, session, token } = signedIn;
+  const info = await sessionInfo(ctx, user, session);
+  const actor = { type: 'user' as const, id: user.id, email: user.email };
+  await ctx.audit.login(
+    (await ctx.accounts.workspacesOf(user.id)).map((w) => w.id),
+    { ...auditContext(request), actor: user.name ? { ...actor, name: user.name } : actor },
+    user,
+    'success',
+  );
+  const maxAge = Math.max(0, Math.floor((Date.parse(session.expires_at) - Date.now()) / 1000));
+  void reply.setCookie(SESSION_COOKIE, token, {
+    path: '/',
+    httpOnly: true,
+    sameSite: 'lax',
+    secure: isSecure(request, ctx),
+    maxAge,
+  });
+  return info;
 }
 
 const NOT_SIGNED_IN = 'Not signed in: POST /api/v1/session with { "email", "password" }';
@@ -61,40 +105,10 @@ export function sessionRoutes(app: FastifyInstance, ctx: HttpContext): void {
       try {
         signedIn = await ctx.accounts.login(email, password, request.ip);
       } catch (error) {
-        if (isTrailkeepError(error) && error.code === 'unauthenticated') {
-          // Audited where someone can act on it: the workspaces of the account being guessed.
-          const user = await ctx.accounts.store.getUserByEmail(email.trim().toLowerCase());
-          if (user) {
-            const workspaces = (await ctx.accounts.workspacesOf(user.id)).map((w) => w.id);
-            await ctx.audit.login(
-              workspaces,
-              { ...auditContext(request), actor: { type: 'user', id: user.id, email: user.email } },
-              user,
-              'failure',
-              'wrong password',
-            );
-          }
-        }
+        await auditFailedSignIn(request, ctx, error, email);
         throw error;
       }
-      const { user, session, token } = signedIn;
-      const info = await sessionInfo(ctx, user, session);
-      const actor = { type: 'user' as const, id: user.id, email: user.email };
-      await ctx.audit.login(
-        (await ctx.accounts.workspacesOf(user.id)).map((w) => w.id),
-        { ...auditContext(request), actor: user.name ? { ...actor, name: user.name } : actor },
-        user,
-        'success',
-      );
-      const maxAge = Math.max(0, Math.floor((Date.parse(session.expires_at) - Date.now()) / 1000));
-      void reply.setCookie(SESSION_COOKIE, token, {
-        path: '/',
-        httpOnly: true,
-        sameSite: 'lax',
-        secure: isSecure(request, ctx),
-        maxAge,
-      });
-      return info;
+      return startSession(request, reply, ctx, signedIn);
     },
   );
 

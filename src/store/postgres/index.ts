@@ -5,11 +5,12 @@
 import type { ChainHead, EventDraft, StoredEvent } from '../../core/event.js';
 import type { JsonObject } from '../../core/json.js';
 import type { Filter } from '../../core/query/filter.js';
-import type { PageRequest, Store } from '../store.js';
+import type { NewInvitation, PageRequest, Store } from '../store.js';
 import { createPool, describeTarget, poolSettings, type Pool, type PoolOptions } from './driver.js';
 import { migrateSchema } from './migrations.js';
 import { PartitionKeeper } from './partitions.js';
 import { createAppRole, type AppRoleOptions } from './roles.js';
+import * as invitations from './invitations.js';
 import * as people from './people.js';
 import * as read from './read.js';
 import { appendDrafts, importSealedEvents } from './write.js';
@@ -165,6 +166,28 @@ class PostgresStore implements Store {
   }
   listMembershipsOfUser(userId: string): ReturnType<Store['listMembershipsOfUser']> {
     return people.listMembershipsOfUser(this.pool, userId);
+  }
+
+  createInvitation(invitation: NewInvitation): Promise<void> {
+    return invitations.createInvitation(this.pool, invitation);
+  }
+  getInvitation(id: string): ReturnType<Store['getInvitation']> {
+    return invitations.getInvitation(this.pool, id);
+  }
+  getInvitationByTokenHash(tokenHash: string): ReturnType<Store['getInvitationByTokenHash']> {
+    return invitations.getInvitationByTokenHash(this.pool, tokenHash);
+  }
+  listInvitations(workspace: string): ReturnType<Store['listInvitations']> {
+    return invitations.listInvitations(this.pool, workspace);
+  }
+  listInvitationsForEmail(email: string): ReturnType<Store['listInvitationsForEmail']> {
+    return invitations.listInvitationsForEmail(this.pool, email);
+  }
+  acceptInvitation(id: string, userId: string, at: string): ReturnType<Store['acceptInvitation']> {
+    return invitations.acceptInvitation(this.pool, id, userId, at);
+  }
+  closeInvitation(id: string, status: 'declined' | 'revoked', at: string): Promise<boolean> {
+    return invitations.closeInvitation(this.pool, id, status, at);
   }
 
   createApiKey(...args: Parameters<Store['createApiKey']>): Promise<void> {

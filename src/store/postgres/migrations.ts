@@ -285,6 +285,32 @@ DROP INDEX event_targets_by_entity;
 CREATE INDEX event_targets_by_id ON event_targets (workspace, id, type, occurred_at, seq);
 `,
   },
+  {
+    version: 3,
+    name: 'invitations',
+    // People join a workspace by accepting an invitation, never by being added outright; the
+    // link's token is kept only as its sha256.
+    sql: `
+CREATE TABLE invitations (
+  workspace text NOT NULL REFERENCES workspaces (id),
+  id text NOT NULL UNIQUE,
+  email text NOT NULL,
+  role text NOT NULL CHECK (role IN ('owner', 'admin', 'auditor', 'member')),
+  name text,
+  token_hash text NOT NULL UNIQUE,
+  invited_by text,
+  created_at text NOT NULL,
+  expires_at text NOT NULL,
+  status text NOT NULL CHECK (status IN ('invited', 'accepted', 'declined', 'revoked')),
+  closed_at text,
+  accepted_by text REFERENCES users (id),
+  PRIMARY KEY (workspace, id)
+);
+CREATE INDEX invitations_open_by_workspace ON invitations (workspace, email)
+  WHERE status = 'invited';
+CREATE INDEX invitations_open_by_email ON invitations (email) WHERE status = 'invited';
+`,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

@@ -96,7 +96,7 @@ export async function updateWorkspaceSettings(
   }
 }
 
-async function requireWorkspace(db: Queryable, id: string): Promise<void> {
+export async function requireWorkspace(db: Queryable, id: string): Promise<void> {
   const result = await db.query('SELECT 1 FROM workspaces WHERE id = $1', [id]);
   if (result.rows.length === 0) {
     throw new TrailkeepError('workspace_not_found', `workspace "${id}" does not exist`);

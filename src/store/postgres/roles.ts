@@ -22,6 +22,7 @@ export const APP_ROLE_GRANTS: Readonly<Record<string, readonly string[]>> = {
   memberships: ['SELECT', 'INSERT', 'UPDATE'],
   api_keys: ['SELECT', 'INSERT', 'UPDATE'],
   sessions: ['SELECT', 'INSERT', 'DELETE'],
+  invitations: ['SELECT', 'INSERT', 'UPDATE'],
   secrets: ['SELECT', 'INSERT'],
   trailkeep_migrations: ['SELECT'],
 };

@@ -8,13 +8,14 @@ import type { ChainHead, EventDraft, StoredEvent } from '../../core/event.js';
 import { EMPTY_HEAD } from '../../core/event.js';
 import type { JsonObject } from '../../core/json.js';
 import type { Filter } from '../../core/query/filter.js';
-import type { PageRequest, Store } from '../store.js';
+import type { NewInvitation, PageRequest, Store } from '../store.js';
 import { ActorKeys, appendDrafts, importSealed, readHead } from './append.js';
 import { SORT_BUDGET } from './compile-filter.js';
 import { SqliteContext } from './context.js';
 import { openSqliteDatabase, type SqliteDatabase } from './driver.js';
 import { migrateSchema, recordedVersion, refuseNewerSchema } from './migrate.js';
 import { ACTOR_INDEX_VERSION } from './schema.js';
+import * as invitations from './invitations.js';
 import * as people from './people.js';
 import * as read from './read.js';
 
@@ -195,6 +196,28 @@ class SqliteStore implements Store {
   }
   listMembershipsOfUser(userId: string): ReturnType<Store['listMembershipsOfUser']> {
     return run(() => people.listMembershipsOfUser(this.context, userId));
+  }
+
+  createInvitation(invitation: NewInvitation): Promise<void> {
+    return run(() => invitations.createInvitation(this.context, invitation));
+  }
+  getInvitation(id: string): ReturnType<Store['getInvitation']> {
+    return run(() => invitations.getInvitation(this.context, id));
+  }
+  getInvitationByTokenHash(tokenHash: string): ReturnType<Store['getInvitationByTokenHash']> {
+    return run(() => invitations.getInvitationByTokenHash(this.context, tokenHash));
+  }
+  listInvitations(workspace: string): ReturnType<Store['listInvitations']> {
+    return run(() => invitations.listInvitations(this.context, workspace));
+  }
+  listInvitationsForEmail(email: string): ReturnType<Store['listInvitationsForEmail']> {
+    return run(() => invitations.listInvitationsForEmail(this.context, email));
+  }
+  acceptInvitation(id: string, userId: string, at: string): ReturnType<Store['acceptInvitation']> {
+    return run(() => invitations.acceptInvitation(this.context, id, userId, at));
+  }
+  closeInvitation(id: string, status: 'declined' | 'revoked', at: string): Promise<boolean> {
+    return run(() => invitations.closeInvitation(this.context, id, status, at));
   }
 
   createApiKey(...args: Parameters<Store['createApiKey']>): Promise<void> {

@@ -174,6 +174,31 @@ CREATE TRIGGER actors_search_insert AFTER INSERT ON actors BEGIN
 END;
 `,
   },
+  {
+    version: 3,
+    name: 'invitations',
+    // People join a workspace by accepting an invitation, never by being added outright; the
+    // link's token is kept only as its sha256. Open invitations are found by workspace and by
+    // email (a person signing in sees theirs).
+    sql: `
+CREATE TABLE invitations (
+  id TEXT PRIMARY KEY,
+  ws INTEGER NOT NULL REFERENCES workspaces (wsk),
+  email TEXT NOT NULL,
+  role TEXT NOT NULL CHECK (role IN ('owner', 'admin', 'auditor', 'member')),
+  name TEXT,
+  token_hash TEXT NOT NULL UNIQUE,
+  invited_by TEXT,
+  created_at TEXT NOT NULL,
+  expires_at TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('invited', 'accepted', 'declined', 'revoked')),
+  closed_at TEXT,
+  accepted_by TEXT REFERENCES users (id)
+) STRICT;
+CREATE INDEX invitations_open_by_workspace ON invitations (ws, email) WHERE status = 'invited';
+CREATE INDEX invitations_open_by_email ON invitations (email) WHERE status = 'invited';
+`,
+  },
 ];
 
 /** The version that added `actors_search`. */

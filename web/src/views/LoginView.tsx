@@ -1,4 +1,5 @@
 import { useState, type FormEvent } from 'react';
+import { AuthCard, PasswordField } from './AuthCard.js';
 
 export interface LoginViewProps {
   readonly busy: boolean;
@@ -14,46 +15,22 @@ export function LoginView({ busy, error, onSubmit }: LoginViewProps) {
     onSubmit(email.trim(), password);
   };
   return (
-    <main className="login" id="main">
-      <form className="login__card" onSubmit={submit} aria-labelledby="login-title">
-        <div className="login__brand">
-          <span className="topbar__logo" aria-hidden="true">
-            T
-          </span>
-          <span className="topbar__name">Trailkeep</span>
-        </div>
-        <h1 id="login-title">Sign in to the audit log</h1>
-        <label className="field">
-          <span className="field__label">Email</span>
-          <input
-            type="email"
-            name="email"
-            autoComplete="username"
-            required
-            value={email}
-            onChange={(event) => setEmail(event.target.value)}
-          />
-        </label>
-        <label className="field">
-          <span className="field__label">Password</span>
-          <input
-            type="password"
-            name="password"
-            autoComplete="current-password"
-            required
-            value={password}
-            onChange={(event) => setPassword(event.target.value)}
-          />
-        </label>
-        {error !== null && (
-          <p className="form-error" role="alert">
-            {error}
-          </p>
-        )}
-        <button type="submit" className="button button--primary" disabled={busy}>
-          {busy ? 'Signing in…' : 'Sign in'}
-        </button>
-      </form>
-    </main>
+    <AuthCard title="Sign in to the audit log" error={error} onSubmit={submit}>
+      <label className="field">
+        <span className="field__label">Email</span>
+        <input
+          type="email"
+          name="email"
+          autoComplete="username"
+          required
+          value={email}
+          onChange={(event) => setEmail(event.target.value)}
+        />
+      </label>
+      <PasswordField value={password} autoComplete="current-password" onChange={setPassword} />
+      <button type="submit" className="button button--primary" disabled={busy}>
+        {busy ? 'Signing in…' : 'Sign in'}
+      </button>
+    </AuthCard>
   );
 }
