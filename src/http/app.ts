@@ -20,6 +20,7 @@ import { collectRoutes, openApiRoute } from './openapi.js';
 import { problemErrorHandler } from './problem.js';
 import { healthRoutes } from './routes/health.js';
 import { API_ROUTES } from './routes/index.js';
+import { registerUrlChecks } from './url-input.js';
 import { addSecurityHeaders, registerViewer } from './viewer.js';
 
 export const API_PREFIX = '/api/v1';
@@ -121,6 +122,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     void reply.header('x-request-id', request.id);
     await authenticate(request, reply, ctx);
   });
+  registerUrlChecks(app);
   addSecurityHeaders(app);
 
   const routes = collectRoutes(app);

@@ -6,7 +6,14 @@ import type { ChainHead, EventDraft, StoredEvent } from '../../core/event.js';
 import type { JsonObject } from '../../core/json.js';
 import type { Filter } from '../../core/query/filter.js';
 import type { PageRequest, Store } from '../store.js';
-import { createPool, describeTarget, poolSettings, type Pool, type PoolOptions } from './driver.js';
+import {
+  createPool,
+  describeTarget,
+  inTransaction,
+  poolSettings,
+  type Pool,
+  type PoolOptions,
+} from './driver.js';
 import { migrateSchema } from './migrations.js';
 import { PartitionKeeper } from './partitions.js';
 import { createAppRole, type AppRoleOptions } from './roles.js';
@@ -83,6 +90,14 @@ class PostgresStore implements Store {
 
   async ping(): Promise<void> {
     await this.pool.query('SELECT 1');
+  }
+
+  async probeWrite(): Promise<void> {
+    // A transaction that takes a transaction id commits a WAL record and, being durable,
+    // waits for its flush; it needs no table (the service role may not delete secrets).
+    await inTransaction(this.pool, (client) => client.query('SELECT txid_current()'), {
+      durable: true,
+    });
   }
 
   createWorkspace(
