@@ -59,8 +59,20 @@ function checkNumbers(request: FastifyRequest): void {
   }
 }
 
+/** Runs a check as a callback-style hook (the checks are synchronous). */
+function hook(check: (request: FastifyRequest) => void) {
+  return (request: FastifyRequest, _reply: unknown, done: (error?: Error) => void): void => {
+    try {
+      check(request);
+      done();
+    } catch (error) {
+      done(error as Error);
+    }
+  };
+}
+
 export function registerUrlChecks(app: FastifyInstance): void {
-  app.addHook('onRequest', async (request) => checkUrl(request));
+  app.addHook('onRequest', hook(checkUrl));
   // After validation, which is where the schema's coercion makes the numbers.
-  app.addHook('preHandler', async (request) => checkNumbers(request));
+  app.addHook('preHandler', hook(checkNumbers));
 }

@@ -180,6 +180,7 @@ async function planEntityExport(
   const all = await rebuildEntities(log, workspace, entityType, filter);
   const states = limit === undefined ? all : all.slice(0, limit);
   let rows = 0;
+  // eslint-disable-next-line @typescript-eslint/require-await -- in memory already; the plan's chunks are async for event exports
   async function* records(): AsyncGenerator<EntityState> {
     for (const s of states) {
       rows += 1;
