@@ -80,7 +80,8 @@ export function translateSqliteError(error: unknown): unknown {
   if (code.startsWith('SQLITE_IOERR') || code.startsWith('SQLITE_CANTOPEN')) {
     return new TrailkeepError(
       'store_io_error',
-      `the SQLite database failed to read or write (${code}): ${message}`,
+      `the SQLite database failed to read or write (${code}: ${message}); check the disk, ` +
+        "its free space and the server process's file size limit",
       { retryAfter: 5, cause: error },
     );
   }
