@@ -238,6 +238,12 @@ function translateResourceError(error: unknown, code: string | undefined, messag
         `PostgreSQL failed to read or write: ${message}`,
         { ...options, retryAfter: 5 },
       );
+    case '25006': // read_only_sql_transaction: a standby, or default_transaction_read_only
+      return new TrailkeepError(
+        'store_io_error',
+        `PostgreSQL refuses to write (the database is read-only, a standby?): ${message}`,
+        { ...options, retryAfter: 5 },
+      );
     case '22021': // character_not_in_repertoire (a NUL)
     case '22P05': // untranslatable_character
       return new TrailkeepError(

@@ -93,11 +93,21 @@ class PostgresStore implements Store {
   }
 
   async probeWrite(): Promise<void> {
-    // A transaction that takes a transaction id commits a WAL record and, being durable,
-    // waits for its flush; it needs no table (the service role may not delete secrets).
-    await inTransaction(this.pool, (client) => client.query('SELECT txid_current()'), {
-      durable: true,
-    });
+    // The INSERT meets every refusal an append meets before touching a row (a read-only
+    // database, a standby); after the first probe it conflicts and writes nothing, but taking
+    // a transaction id still makes the durable COMMIT write and flush WAL. The service role
+    // may insert secrets but never delete them, so the one row stays.
+    await inTransaction(
+      this.pool,
+      async (client) => {
+        await client.query('SELECT txid_current()');
+        await client.query(
+          `INSERT INTO secrets (name, value) VALUES ('write_probe', 'see Store.probeWrite')
+           ON CONFLICT (name) DO NOTHING`,
+        );
+      },
+      { durable: true },
+    );
   }
 
   createWorkspace(
