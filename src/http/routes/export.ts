@@ -172,7 +172,14 @@ export function exportRoutes(app: FastifyInstance, ctx: HttpContext): void {
           throw error;
         } finally {
           await chunks.return?.();
-          await recordDownload(completed);
+          // An export that cannot be recorded is not delivered as complete either.
+          await recordDownload(completed).catch((error: unknown) => {
+            request.log.error(
+              { err: error, rows: plan.rows() },
+              'export could not be recorded in the audit log; the response was aborted',
+            );
+            throw error;
+          });
         }
       }
       void reply
