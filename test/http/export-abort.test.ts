@@ -152,18 +152,21 @@ describe('over HTTP', () => {
 });
 
 describe('the CLI', () => {
-  it('exits 2 with one line when a read fails mid-stream to stdout', async () => {
-    const result = await runCli([
+  const exportTo = (out: string, format = 'csv') =>
+    runCli([
       'export',
       '--db',
       `sqlite:${file}`,
       '--workspace',
       'acme',
       '--format',
-      'ndjson',
+      format,
       '--out',
-      '-',
+      out,
     ]);
+
+  it('exits 2 with one line when a read fails mid-stream to stdout', async () => {
+    const result = await exportTo('-', 'ndjson');
     expect(result.code).toBe(2);
     const lines = result.stderr.trimEnd().split('\n');
     expect(lines).toHaveLength(1);
@@ -180,15 +183,7 @@ describe('the CLI', () => {
 
   it('removes the partial file it was writing', async () => {
     const out = join(dir, 'partial.csv');
-    const result = await runCli([
-      'export',
-      '--db',
-      `sqlite:${file}`,
-      '--workspace',
-      'acme',
-      '--out',
-      out,
-    ]);
+    const result = await exportTo(out);
     expect(result.code).toBe(2);
     expect(result.stderr.trimEnd().split('\n')).toEqual([
       expect.stringMatching(
