@@ -5,6 +5,7 @@
  */
 export const ERRORS = {
   validation_failed: { status: 400, title: 'The request holds invalid events' },
+  forbidden_key: { status: 400, title: 'A name in the request is reserved' },
   bad_request: { status: 400, title: 'The request is malformed' },
   query_invalid: { status: 400, title: 'The query could not be understood' },
   cursor_invalid: { status: 400, title: 'The cursor is not valid for this question' },

@@ -1,11 +1,17 @@
 /**
  * The JSON body parser. Nesting depth is measured on the raw text, before JSON.parse or anything
  * else builds objects from it, so a pathological body costs one linear scan and nothing more.
- * Prototype-poisoning keys (`__proto__`, `constructor.prototype`) are refused by Fastify's own
- * secure parser, which does the actual parsing.
+ * Keys named `__proto__`, `constructor` or `prototype`, at any depth, are refused with
+ * `forbidden_key` and the JSON path of each (see src/core/safe-keys.ts). Fastify's secure
+ * parser could refuse some of them itself, but only as "not valid JSON" and without saying
+ * where, and it lets a bare `constructor` through; so parsing is plain JSON.parse (which makes
+ * every key an own member, `__proto__` included, and never calls a setter) followed by one
+ * walk. The events route refuses the same names again in validation, where the SDK and the CLI
+ * meet the same rule.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { TrailkeepError } from '../core/errors.js';
+import { TrailkeepError, type Issue } from '../core/errors.js';
+import { RESERVED_KEYS_RULE, findReservedKeys, ownValue } from '../core/safe-keys.js';
 
 /** An event may nest 16 levels (the event object itself is level 1). */
 export const MAX_EVENT_DEPTH = 16;
@@ -59,8 +65,49 @@ export function valueDepth(value: unknown, stopAbove = Infinity, level = 0): num
   return deepest;
 }
 
+/**
+ * Text that may hold a reserved key: one of the names, or a `\u` escape that could spell one.
+ * Most bodies hold neither and are never walked.
+ */
+const MAY_HOLD_RESERVED = /__proto__|constructor|prototype|\\u/;
+
+/** `$.events[3].metadata.x` in a batch body -> event 3, `$.metadata.x`. */
+const IN_BATCH = /^\$\.events\[(\d+)\](.*)$/;
+
+/**
+ * The body's reserved keys as a forbidden_key error, or undefined when it has none. Inside a
+ * batch each issue names its event by index, as validation does: a sender (the SDK) drops the
+ * events named and sends the rest again, so an issue without an index would cost the whole
+ * batch.
+ */
+export function reservedKeysError(text: string, value: unknown): TrailkeepError | undefined {
+  if (!MAY_HOLD_RESERVED.test(text)) return undefined;
+  const paths = findReservedKeys(value);
+  if (paths.length === 0) return undefined;
+  const batch =
+    typeof value === 'object' &&
+    value !== null &&
+    Array.isArray(ownValue(value as { events?: unknown }, 'events'));
+  const issues: Issue[] = paths.map((path) => {
+    const message = `is a reserved name; ${RESERVED_KEYS_RULE}`;
+    const inEvent = batch ? IN_BATCH.exec(path) : null;
+    return inEvent === null
+      ? { path, message }
+      : { index: Number(inEvent[1]), path: `$${inEvent[2]}`, message };
+  });
+  const first = issues[0]!;
+  const more = issues.length - 1;
+  return new TrailkeepError(
+    'forbidden_key',
+    `${first.index === undefined ? '' : `event ${first.index}: `}${first.path} ${first.message}` +
+      (more > 0 ? ` (and ${more} more)` : ''),
+    { issues },
+  );
+}
+
 export function registerJsonParser(app: FastifyInstance, bodyLimit: number): void {
-  const secureParse = app.getDefaultJsonParser('error', 'error');
+  // 'ignore': the reserved names are refused below, with their paths.
+  const parse = app.getDefaultJsonParser('ignore', 'ignore');
   // JSON only: a text/plain body is answered 415, not parsed into a string.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser(
@@ -77,7 +124,10 @@ export function registerJsonParser(app: FastifyInstance, bodyLimit: number): voi
         );
         return;
       }
-      void secureParse(request, text, done);
+      void parse(request, text, (error, value) => {
+        if (error) done(error);
+        else done(reservedKeysError(text, value) ?? null, value);
+      });
     },
   );
 }

@@ -156,6 +156,34 @@ describe('the real server, one workspace', () => {
     });
   });
 
+  it('refuses only the event with a reserved key (forbidden_key), and stores the others', async () => {
+    const client = clientFor(server);
+    await client.record({ ...jobEvent('job_ok_3'), id: 'evt_clean_1' });
+    await client.record({
+      ...jobEvent('job_poison'),
+      id: 'evt_poison',
+      metadata: JSON.parse('{"nested":{"constructor":{"prototype":{"x":1}}}}') as Record<
+        string,
+        never
+      >,
+    });
+    await client.record({ ...jobEvent('job_ok_4'), id: 'evt_clean_2' });
+    const error = await client.flush().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(ValidationError);
+    const refusal = error as ValidationError;
+    expect(refusal.code).toBe('forbidden_key');
+    expect(refusal.rejected.map((r) => r.event.id)).toEqual(['evt_poison']);
+    expect(refusal.issues[0]).toMatchObject({ index: 1, path: '$.metadata.nested.constructor' });
+    await client.close();
+
+    const reader = clientFor(server, { apiKey: server.keys.read });
+    expect((await reader.getEvent('evt_clean_1')).targets[0]?.id).toBe('job_ok_3');
+    expect((await reader.getEvent('evt_clean_2')).targets[0]?.id).toBe('job_ok_4');
+  });
+
   it('refuses a read with an ingest key as an AuthError', async () => {
     const client = clientFor(server);
     await expect(client.getEvent('evt_valid_1')).rejects.toMatchObject({

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  canonicalKey,
   parseTerms,
   printTerms,
   readControls,
@@ -133,5 +134,18 @@ describe('withControl', () => {
         },
       ),
     );
+  });
+});
+
+describe('canonicalKey', () => {
+  it.each(['constructor', '__proto__', 'toString', 'hasOwnProperty'])(
+    'reads %s as the key typed, never as a member of an object',
+    (key) => {
+      expect(canonicalKey({ key, value: 'x', negated: false })).toBe(key.toLowerCase());
+    },
+  );
+
+  it('still resolves aliases', () => {
+    expect(canonicalKey({ key: 'Resource_Type', value: 'x', negated: false })).toBe('target_type');
   });
 });
