@@ -1,13 +1,23 @@
 /**
  * Turns a validated EventInput into the EventDraft a store seals into the chain: the server's
  * defaults are filled in, the time is normalized, the category and operation are resolved and
- * changes are computed and redacted. Everything here ends up hashed, so the draft holds no
- * `undefined` anywhere: its canonical JSON is exactly its JSON.
+ * changes are computed and redacted. Everything but `sent` (what the sender set, for telling a
+ * re-send from a conflict) ends up hashed, so the draft holds no `undefined` anywhere: its
+ * canonical JSON is exactly its JSON.
  */
 import { categorize, categoryCatalog } from './categories.js';
 import { diffObjects, redactChanges, type ResourceSchema } from './changes.js';
 import { TrailkeepError } from './errors.js';
-import type { Actor, EventContext, EventDraft, EventInput, Target } from './event.js';
+import {
+  OPTIONAL_FIELDS,
+  type Actor,
+  type EventContext,
+  type EventDraft,
+  type EventInput,
+  type OptionalField,
+  type Sent,
+  type Target,
+} from './event.js';
 import { deriveOperation } from './operation.js';
 import type { WorkspaceSettings } from './settings.js';
 import { ownValue as own } from './safe-keys.js';
@@ -73,6 +83,18 @@ function copyContext(context: EventContext | undefined): EventContext {
   return copy;
 }
 
+/** The optional fields the sender set (validation already dropped those sent as null). */
+function sent(input: EventInput, schema: ResourceSchema | undefined): Sent {
+  const given = (field: OptionalField): boolean =>
+    field === 'changes'
+      ? own(input, 'changes') !== undefined ||
+        own(input, 'before') !== undefined ||
+        own(input, 'after') !== undefined
+      : own(input, field) !== undefined;
+  const fields = OPTIONAL_FIELDS.filter(given);
+  return schema === undefined ? { fields } : { fields, schema };
+}
+
 export function toDraft(input: EventInput, ctx: DraftContext): EventDraft {
   const targets = (own(input, 'targets') ?? []).map(copyTarget);
   const primaryType = targets[0]?.type;
@@ -114,5 +136,6 @@ export function toDraft(input: EventInput, ctx: DraftContext): EventDraft {
     received_at: ctx.receivedAt,
     targets,
     workspace: ctx.workspace,
+    sent: sent(input, schema),
   };
 }

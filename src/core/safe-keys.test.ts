@@ -83,7 +83,7 @@ describe('validation', () => {
     expect(error.issues.length).toBeGreaterThan(1);
   });
 
-  it('accepts the names as values, and names that merely contain them', () => {
+  it('refuses the names exactly: as values and inside longer names they are accepted', () => {
     const [input] = validateEvents(
       [
         event(
@@ -93,6 +93,12 @@ describe('validation', () => {
       { now },
     );
     expect(input?.changes).toEqual([{ field: 'my_prototype.constructors', new: '__proto__' }]);
+    const error = refusal(() =>
+      validateEvents([event(',"changes":[{"field":"my_prototype.constructor","new":1}]')], {
+        now,
+      }),
+    );
+    expect(error.code).toBe('forbidden_key');
   });
 });
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApp, type AppOptions } from '../../src/http/app.js';
 import { AccountService } from '../../src/service/accounts.js';
-import { LogService } from '../../src/service/log-service.js';
+import { LogService, type ServiceOptions } from '../../src/service/log-service.js';
 import { openStore } from '../../src/store/open.js';
 import type { KeyScope, Role, Store } from '../../src/store/store.js';
 
@@ -31,11 +31,12 @@ export async function startServer(
     /** A store URL (an empty PostgreSQL database); default a new SQLite file. */
     db?: string;
   } = {},
+  service: ServiceOptions = {},
 ): Promise<Server> {
   const dir = mkdtempSync(join(tmpdir(), 'trailkeep-http-'));
   const { db, ...appOptions } = options;
   const store = await openStore(db ?? `sqlite:${join(dir, 'trailkeep.db')}`);
-  const log = await LogService.open(store);
+  const log = await LogService.open(store, service);
   const accounts = new AccountService(store, { scrypt: TEST_SCRYPT });
   const app = await buildApp({
     log,
