@@ -36,6 +36,8 @@ export const ERRORS = {
   internal: { status: 500, title: 'Internal error' },
   overloaded: { status: 503, title: 'The store is saturated; retry later' },
   store_unavailable: { status: 503, title: 'The database cannot be reached' },
+  store_full: { status: 503, title: 'The database has no room left to write' },
+  store_io_error: { status: 503, title: 'The database failed to read or write' },
   schema_too_new: { status: 500, title: 'The database schema is newer than this Trailkeep' },
   integrity_broken: { status: 500, title: 'The chain does not verify' },
 } as const satisfies Record<string, { status: number; title: string }>;

@@ -21,6 +21,7 @@ import { problemErrorHandler } from './problem.js';
 import { redactUrl } from './request-url.js';
 import { healthRoutes } from './routes/health.js';
 import { API_ROUTES } from './routes/index.js';
+import { registerUrlChecks } from './url-input.js';
 import { addSecurityHeaders, registerViewer } from './viewer.js';
 
 export const API_PREFIX = '/api/v1';
@@ -114,6 +115,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     void reply.header('x-request-id', request.id);
     await authenticate(request, reply, ctx);
   });
+  registerUrlChecks(app);
   addSecurityHeaders(app, ctx);
 
   const routes = collectRoutes(app);

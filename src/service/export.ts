@@ -21,6 +21,8 @@ import {
 } from '../core/export-format.js';
 import type { Filter } from '../core/query/filter.js';
 import { matchesFilter } from '../core/query/evaluate.js';
+import { inParameter, queryError } from '../core/query/query-error.js';
+import { unsearchableCharacter } from '../core/query/values.js';
 import { eventFromText, streamEvents } from '../store/stored-text.js';
 import type { BoundedCount, LogService, QueryRequest } from './log-service.js';
 
@@ -46,6 +48,8 @@ export interface ExportPlan {
   chunks(): AsyncIterable<string>;
   /** Rows written so far (final once `chunks` is exhausted). */
   rows(): number;
+  /** Rows of the whole question before any `limit`, when the plan already knows (entities). */
+  total?: number;
 }
 
 /** Entity rows are encoded in groups, so a chunk is not one tiny write per row. */
@@ -62,8 +66,11 @@ export function parseFormat(format: string | undefined): ExportFormat {
 
 function parseLimit(limit: number | undefined): number | undefined {
   if (limit === undefined) return undefined;
-  if (!Number.isInteger(limit) || limit <= 0) {
-    throw new TrailkeepError('bad_request', `limit must be a positive integer, got ${limit}`);
+  if (!Number.isInteger(limit) || limit <= 0 || limit >= Number.MAX_SAFE_INTEGER) {
+    throw new TrailkeepError(
+      'bad_request',
+      `limit must be a positive integer below 2^53, got ${limit}`,
+    );
   }
   return limit;
 }
@@ -113,17 +120,17 @@ export async function planExport(
 
 /**
  * The text of an event export, one chunk per stored batch. JSON and NDJSON splice the stored
- * text (see eventJsonText); only CSV parses each body to spread it over columns.
+ * text (see eventJsonText); only CSV parses each body to spread it over columns. The header
+ * travels with the first batch, so the first chunk costs the first read: a store that fails
+ * there fails before a byte is sent, as a plain error response rather than a cut file.
  */
 async function* eventChunks(
   format: ExportFormat,
   batches: AsyncIterable<readonly StoredText[]>,
 ): AsyncGenerator<string> {
-  if (format === 'csv') yield '\uFEFF' + csvRecord(EVENT_COLUMNS);
-  else if (format === 'json') yield '[';
+  let text = format === 'csv' ? '\uFEFF' + csvRecord(EVENT_COLUMNS) : format === 'json' ? '[' : '';
   let first = true;
   for await (const batch of batches) {
-    let text = '';
     for (const stored of batch) {
       if (format === 'csv') text += eventCsvRecord(eventFromText(stored));
       else if (format === 'ndjson') text += `${eventJsonText(stored)}\n`;
@@ -133,16 +140,14 @@ async function* eventChunks(
       }
     }
     yield text;
+    text = '';
   }
-  if (format === 'json') yield first ? ']\n' : '\n]\n';
+  if (format === 'json') text += first ? ']\n' : '\n]\n';
+  if (text !== '') yield text;
 }
 
-function planEntityExport(
-  log: LogService,
-  workspace: string,
-  request: ExportRequest,
-  format: ExportFormat,
-): ExportPlan {
+/** The entity kind an entity export asks for, checked like any filter value. */
+function entityKind(request: ExportRequest): string {
   const entityType = request.entityType?.trim().toLowerCase();
   if (!entityType) {
     throw new TrailkeepError(
@@ -150,17 +155,34 @@ function planEntityExport(
       'An entity export needs target_type, e.g. target_type=job',
     );
   }
+  const bad = unsearchableCharacter(entityType);
+  if (bad !== undefined) {
+    const { problem, hint } = bad.rejection;
+    throw queryError(problem, inParameter('target_type', request.entityType ?? ''), hint);
+  }
+  return entityType;
+}
+
+/**
+ * Entity states are rebuilt in memory before the first byte anyway (they are sorted by their
+ * last change), so the plan does it up front: a failure is an error response, and the cut
+ * is known for the header like an event export's.
+ */
+async function planEntityExport(
+  log: LogService,
+  workspace: string,
+  request: ExportRequest,
+  format: ExportFormat,
+): Promise<ExportPlan> {
+  const entityType = entityKind(request);
   const filter = log.resolveFilter(workspace, { q: request.q, params: request.params });
   const limit = parseLimit(request.limit);
+  const all = await rebuildEntities(log, workspace, entityType, filter);
+  const states = limit === undefined ? all : all.slice(0, limit);
   let rows = 0;
-  let truncated = false;
-  const states = async (): Promise<EntityState[]> => {
-    const result = await rebuildEntities(log, workspace, entityType, filter);
-    truncated = limit !== undefined && result.length > limit;
-    return limit === undefined ? result : result.slice(0, limit);
-  };
+  // eslint-disable-next-line @typescript-eslint/require-await -- in memory already; the plan's chunks are async for event exports
   async function* records(): AsyncGenerator<EntityState> {
-    for (const s of await states()) {
+    for (const s of states) {
       rows += 1;
       yield s;
     }
@@ -171,9 +193,8 @@ function planEntityExport(
     filename: exportFileName(workspace, filter, format, entityType),
     contentType: CONTENT_TYPES[format],
     filter,
-    get truncated() {
-      return truncated;
-    },
+    truncated: states.length < all.length,
+    total: all.length,
     chunks: () => encodeEntities(format, records()),
     rows: () => rows,
   };
@@ -221,9 +242,7 @@ export async function countExport(
 ): Promise<BoundedCount> {
   const plan = await planExport(log, workspace, { ...request, limit: undefined });
   if (plan.kind === 'events') return log.count(workspace, plan.filter);
-  const entityType = request.entityType?.trim().toLowerCase() ?? '';
-  const n = (await rebuildEntities(log, workspace, entityType, plan.filter)).length;
-  return { value: n, capped: false };
+  return { value: plan.total ?? 0, capped: false };
 }
 
 async function* encodeEntities(

@@ -9,7 +9,7 @@ import { signCheckpoint, verifyCheckpointSignature } from '../core/checkpoint.js
 import type { SignedCheckpoint } from '../core/checkpoint.js';
 import { checkCursor, cursorFilter, decodeCursor, encodeCursor } from '../core/cursor.js';
 import { toDraft } from '../core/draft.js';
-import { TrailkeepError } from '../core/errors.js';
+import { TrailkeepError, isTrailkeepError } from '../core/errors.js';
 import type { ChainHead, EventInput, StoredEvent } from '../core/event.js';
 import type { Filter, Position } from '../core/query/filter.js';
 import { combineFilters, filterFromParams, parseFilter, printFilter } from '../core/query/index.js';
@@ -43,6 +43,15 @@ export interface QueryRequest {
   limit?: number | undefined;
   withCount?: boolean | undefined;
 }
+
+/** Why the store could not write, from the first failure until a write succeeds again. */
+export interface WriteProblem {
+  error: TrailkeepError;
+  since: string;
+}
+
+/** Failures that mean the store cannot take writes now, whatever is sent (see /healthz). */
+const CANNOT_WRITE: ReadonlySet<string> = new Set(['store_full', 'store_io_error']);
 
 export interface BoundedCount {
   value: number;
@@ -90,6 +99,7 @@ export class LogService {
   private readonly clock: () => Date;
   private readonly newId: () => string;
   private readonly knownWorkspaces = new Set<string>();
+  private writeFailure: WriteProblem | undefined;
 
   private constructor(
     readonly store: Store,
@@ -162,8 +172,40 @@ export class LogService {
         settings,
       }),
     );
-    const events = await this.store.append(workspace, drafts);
+    const events = await this.tracked(() => this.store.append(workspace, drafts));
     return { events, created: events.filter((e) => e.created).length };
+  }
+
+  /** Why the store cannot write, while the last write failed for want of space or an I/O error. */
+  writeProblem(): WriteProblem | undefined {
+    return this.writeFailure;
+  }
+
+  /**
+   * Tries a tiny durable write (see Store.probeWrite) and returns the write problem that is
+   * left: undefined once the store writes again. What a health check runs after a failure, so
+   * that a server taken out of rotation for it comes back without needing an append.
+   */
+  async probeWrite(): Promise<WriteProblem | undefined> {
+    await this.tracked(() => this.store.probeWrite()).catch(() => undefined);
+    return this.writeFailure;
+  }
+
+  /** Runs a write, remembering whether the store could not take it. */
+  private async tracked<T>(write: () => Promise<T>): Promise<T> {
+    try {
+      const result = await write();
+      this.writeFailure = undefined;
+      return result;
+    } catch (error) {
+      if (isTrailkeepError(error) && CANNOT_WRITE.has(error.code)) {
+        this.writeFailure = {
+          error,
+          since: this.writeFailure?.since ?? this.clock().toISOString(),
+        };
+      }
+      throw error;
+    }
   }
 
   /** Records one event on behalf of Trailkeep itself (its own audit trail). */

@@ -163,6 +163,12 @@ export interface Store {
   close(): Promise<void>;
   /** Cheap round trip to the database, for health checks. */
   ping(): Promise<void>;
+  /**
+   * Commits a tiny durable write that leaves nothing behind, for health checks after a write
+   * failed: it fails as an append would on a full disk or a broken device (`store_full`,
+   * `store_io_error`).
+   */
+  probeWrite(): Promise<void>;
 
   // Workspaces
   createWorkspace(ws: Omit<Workspace, 'created_at'> & { created_at?: string }): Promise<Workspace>;

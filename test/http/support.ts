@@ -27,18 +27,22 @@ export interface Server {
 }
 
 export async function startServer(
-  options: Partial<Omit<AppOptions, 'log' | 'accounts'>> = {},
+  options: Partial<Omit<AppOptions, 'log' | 'accounts'>> & {
+    /** A store URL (an empty PostgreSQL database); default a new SQLite file. */
+    db?: string;
+  } = {},
   service: ServiceOptions = {},
 ): Promise<Server> {
   const dir = mkdtempSync(join(tmpdir(), 'trailkeep-http-'));
-  const store = await openStore(`sqlite:${join(dir, 'trailkeep.db')}`);
+  const { db, ...appOptions } = options;
+  const store = await openStore(db ?? `sqlite:${join(dir, 'trailkeep.db')}`);
   const log = await LogService.open(store, service);
   const accounts = new AccountService(store, { scrypt: TEST_SCRYPT });
   const app = await buildApp({
     log,
     accounts,
     webRoot: join(dir, 'no-viewer'),
-    ...options,
+    ...appOptions,
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();

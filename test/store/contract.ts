@@ -1000,5 +1000,16 @@ export function runStoreContract(options: StoreContractOptions): void {
     test('ping answers', async () => {
       await expect(store.ping()).resolves.toBeUndefined();
     });
+
+    test('probeWrite commits, again and again, and changes nothing the service reads', async () => {
+      const { ws, events } = await seeded(3);
+      const before = await store.head(ws);
+      expect(await store.ensureSecret('probe_neighbour', 'kept')).toBe('kept');
+      await expect(store.probeWrite()).resolves.toBeUndefined();
+      await expect(store.probeWrite()).resolves.toBeUndefined();
+      expect(await store.head(ws)).toEqual(before);
+      expect(before.seq).toBe(events.length);
+      expect(await store.ensureSecret('probe_neighbour', 'other')).toBe('kept');
+    });
   });
 }

@@ -2,13 +2,13 @@
  * `trailkeep export`: the same rows as `trailkeep query` shows, as CSV, JSON or NDJSON, streamed
  * to a file (default: a name with the workspace and the range) or stdout with `--out -`.
  */
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, rmSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
 import { planExport } from '../../service/export.js';
 import { STREAMING_READS } from '../../store/open.js';
-import { positiveInt, printJson, withDb, withServices } from '../context.js';
+import { CliExit, positiveInt, printJson, withDb, withServices } from '../context.js';
 import { createProgress } from '../progress.js';
 
 interface ExportOptions {
@@ -20,6 +20,27 @@ interface ExportOptions {
   limit?: number;
   out?: string;
   json?: boolean;
+}
+
+/**
+ * A failed export must not look like a short one: the file is removed (its rows are a prefix
+ * of the answer, nothing says where it stops), and the one-line error says how far it got.
+ */
+function exportFailed(error: unknown, rows: number, file: string | undefined): CliExit {
+  // A file that was never created (it already existed: 'wx') is not ours to remove.
+  const created = file !== undefined && !isErrno(error, 'EEXIST');
+  if (created) rmSync(file, { force: true });
+  const reason = error instanceof Error ? error.message : String(error);
+  const where = created
+    ? `; ${file} was removed`
+    : file === undefined
+      ? '; stdout is incomplete'
+      : '';
+  return new CliExit(2, `trailkeep: the export failed after ${rows} rows: ${reason}${where}`);
+}
+
+function isErrno(error: unknown, code: string): boolean {
+  return error instanceof Error && (error as NodeJS.ErrnoException).code === code;
 }
 
 export function register(program: Command): void {
@@ -71,9 +92,14 @@ export function register(program: Command): void {
             }
           }
           const sink = toStdout ? process.stdout : createWriteStream(file, { flags: 'wx' });
-          await pipeline(Readable.from(withProgress(), { objectMode: false }), sink, {
-            end: !toStdout,
-          });
+          try {
+            await pipeline(Readable.from(withProgress(), { objectMode: false }), sink, {
+              end: !toStdout,
+            });
+          } catch (error) {
+            progress?.stop();
+            throw exportFailed(error, plan.rows(), toStdout ? undefined : file);
+          }
           progress?.update(plan.rows());
           progress?.stop();
           if (plan.truncated) {

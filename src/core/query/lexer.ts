@@ -2,9 +2,11 @@
  * Text -> raw terms. Terms are separated by whitespace; a term is an optional `-`, then either
  * `key:value` or a word; a value or word may be double-quoted, with `\"` and `\\` as the only
  * escapes. Anything else that looks like a slip (a quote in the middle of a value, text glued to
- * a closing quote, a lone `-`) is an error: a question must never be half-understood.
+ * a closing quote, a lone `-`) is an error: a question must never be half-understood. So is a
+ * control character or a lone surrogate anywhere in a term (see `unsearchableCharacter`).
  */
 import { atPosition, queryError } from './query-error.js';
+import { unsearchableCharacter } from './values.js';
 
 export interface RawTerm {
   /** Offset of the term's first character (its `-` when negated). */
@@ -53,14 +55,16 @@ export function lexTerm(text: string, start: number): RawTerm {
       'a "-" negates the term glued to it; to search for "-" itself, quote it: "-"',
     );
   }
-  const make = (keyText: string | null, value: string | null, end: number): RawTerm => ({
-    position: start,
-    text: text.slice(start, end),
-    negated,
-    keyText,
-    value,
-    end,
-  });
+  const make = (keyText: string | null, value: string | null, end: number): RawTerm => {
+    const typed = text.slice(start, end);
+    // Checked on the term as typed, so a control character inside quotes is caught as well.
+    const bad = unsearchableCharacter(typed);
+    if (bad !== undefined) {
+      const { problem, hint } = bad.rejection;
+      throw queryError(problem, atPosition(start + bad.index, typed), hint);
+    }
+    return { position: start, text: typed, negated, keyText, value, end };
+  };
 
   if (text.charAt(i) === '"') {
     const quoted = readQuoted(text, i, start);

@@ -16,7 +16,13 @@ import {
   type Rejection,
 } from './query-error.js';
 import { parseTimeBound, type TimeBound } from './time.js';
-import { allowsEmptyValue, CLAUSE_KEY_OF, MAX_VALUE_LENGTH, VALUE_RULES } from './values.js';
+import {
+  allowsEmptyValue,
+  CLAUSE_KEY_OF,
+  MAX_VALUE_LENGTH,
+  unsearchableCharacter,
+  VALUE_RULES,
+} from './values.js';
 import { TrailkeepError } from '../errors.js';
 
 export type LocateTerm = (term: QueryTerm) => ProblemLocation;
@@ -90,6 +96,9 @@ export function normalizeTerms(terms: readonly QueryTerm[], locate: LocateTerm):
       throw queryError(rejection.problem, locate(term), rejection.hint);
     };
     checkLength(term.value, locate(term));
+    // Query text was checked by the lexer; HTTP parameters and built trees arrive here unchecked.
+    const bad = unsearchableCharacter(term.value);
+    if (bad !== undefined) fail(bad.rejection);
     if (term.kind === 'word') {
       if (term.value === '') fail({ problem: 'Empty search word' });
       add('text', undefined, term.negated, term.value.toLowerCase());

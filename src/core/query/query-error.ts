@@ -9,16 +9,27 @@ export interface ProblemLocation {
   readonly extra: Readonly<Record<string, unknown>>;
 }
 
+/**
+ * Text quoted for a message. JSON leaves DEL and the C1 controls as they are, and they would
+ * print as nothing; they are spelled out like the C0 ones.
+ */
+function quote(text: string): string {
+  return JSON.stringify(text).replace(
+    /[\u007f-\u009f]/g,
+    (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
+
 export function atPosition(position: number, term: string): ProblemLocation {
   return {
-    where: `at position ${position} (term ${JSON.stringify(term)})`,
+    where: `at position ${position} (term ${quote(term)})`,
     extra: { position, term },
   };
 }
 
 export function inParameter(parameter: string, value: string): ProblemLocation {
   return {
-    where: `in parameter ${JSON.stringify(parameter)} (value ${JSON.stringify(value)})`,
+    where: `in parameter ${quote(parameter)} (value ${quote(value)})`,
     extra: { parameter, value },
   };
 }

@@ -1,7 +1,9 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isTrailkeepError, type TrailkeepError } from '../errors.js';
 import { fieldTerm, queryAst, wordTerm } from './ast.js';
 import { normalizeQuery, parseFilter } from './normalize.js';
+import { filterFromParams } from './params.js';
 
 const KNOWN_KEYS =
   'known keys: action, category, actor, actor_type, username, email, target_type, target_id, ' +
@@ -9,6 +11,10 @@ const KNOWN_KEYS =
   'resource_id, resource_target, crud, date_from, date_to, build_reason)';
 const DATE_HINT =
   'write YYYY-MM-DD (a whole day in UTC) or a full ISO time with a zone, as in 2026-05-12T09:30:00Z';
+
+const CONTROL_HINT =
+  'a query cannot hold control characters (tabs and line breaks only separate terms); remove it';
+const SURROGATE_HINT = 'half of a UTF-16 pair is not valid Unicode, and no stored text holds one';
 
 function failure(run: () => unknown): TrailkeepError {
   try {
@@ -129,6 +135,55 @@ const FAILURES: FailureCase[] = [
     position: 9,
     term: 'target:"a\\nb"',
   },
+  // characters no query may hold, quoted or not, in a word, a key or a value
+  {
+    input: 'alex\u0000smith',
+    message: `Control character U+0000 at position 4 (term "alex\\u0000smith"); ${CONTROL_HINT}`,
+    position: 4,
+    term: 'alex\u0000smith',
+  },
+  {
+    input: 'x actor:"ab\u0000c"',
+    message: `Control character U+0000 at position 11 (term "actor:\\"ab\\u0000c\\""); ${CONTROL_HINT}`,
+    position: 11,
+    term: 'actor:"ab\u0000c"',
+  },
+  {
+    input: 'target:"a\tb"',
+    message: `Control character U+0009 at position 9 (term "target:\\"a\\tb\\""); ${CONTROL_HINT}`,
+    position: 9,
+    term: 'target:"a\tb"',
+  },
+  {
+    input: '-meta.note:"line\nbreak"',
+    message: `Control character U+000A at position 16 (term "-meta.note:\\"line\\nbreak\\""); ${CONTROL_HINT}`,
+    position: 16,
+    term: '-meta.note:"line\nbreak"',
+  },
+  {
+    input: 'ok since:2026\u007f',
+    message: `Control character U+007F at position 13 (term "since:2026\\u007f"); ${CONTROL_HINT}`,
+    position: 13,
+    term: 'since:2026\u007f',
+  },
+  {
+    input: 'act\u0085or:x',
+    message: `Control character U+0085 at position 3 (term "act\\u0085or:x"); ${CONTROL_HINT}`,
+    position: 3,
+    term: 'act\u0085or:x',
+  },
+  {
+    input: 'actor:ab\ud800c',
+    message: `Lone surrogate U+D800 at position 8 (term "actor:ab\\ud800c"); ${SURROGATE_HINT}`,
+    position: 8,
+    term: 'actor:ab\ud800c',
+  },
+  {
+    input: '"\udc00"',
+    message: `Lone surrogate U+DC00 at position 1 (term "\\"\\udc00\\""); ${SURROGATE_HINT}`,
+    position: 1,
+    term: '"\udc00"',
+  },
   // values
   {
     input: 'action:"job created"',
@@ -248,6 +303,56 @@ describe('query failures', () => {
     expect(error.status).toBe(400);
     expect(error.message).toBe(message);
     expect(error.extra).toEqual({ position, term });
+  });
+
+  it('refuses a control character or a lone surrogate in any term, and only there', () => {
+    const bad = fc.oneof(
+      fc.integer({ min: 0, max: 0x1f }).filter((c) => ![9, 10, 11, 12, 13].includes(c)),
+      fc.integer({ min: 0x7f, max: 0x9f }),
+      fc.integer({ min: 0xd800, max: 0xdfff }),
+    );
+    const safe = fc.string({
+      unit: fc.constantFrom('a', 'Z', '.', 'é', '😀', ':', '*'),
+      maxLength: 6,
+    });
+    fc.assert(
+      fc.property(
+        safe,
+        bad,
+        safe,
+        fc.constantFrom(
+          ['', ''],
+          ['actor:', ''],
+          ['target:"', '"'],
+          ['-', ''],
+          ['x -meta.k:"', '" y'],
+          ['"', '"'],
+        ),
+        (before, unit, after, [prefix, suffix]) => {
+          const text = `${prefix}${before}${String.fromCharCode(unit)}${after}${suffix}`;
+          const error = failure(() => parseFilter(text));
+          expect(error.message).toMatch(/^(Control character|Lone surrogate) U\+[0-9A-F]{4} at/);
+          expect(error.extra['position']).toBe(prefix.length + before.length);
+        },
+      ),
+      { numRuns: 300 },
+    );
+    // Whitespace control characters between terms still only separate them.
+    expect(parseFilter('a\tb\nc\r\nd').clauses[0]?.values).toEqual(['a', 'b', 'c', 'd']);
+    expect(parseFilter('\ud83d\ude00').clauses[0]?.values).toEqual(['😀']);
+  });
+
+  it('refuses the same characters in HTTP parameters and in trees built without text', () => {
+    expect(failure(() => filterFromParams({ actor: 'ab\u0000c' })).message).toBe(
+      `Control character U+0000 in parameter "actor" (value "ab\\u0000c"); ${CONTROL_HINT}`,
+    );
+    expect(failure(() => filterFromParams({ 'meta.note': ['ok', '\u009b'] })).extra).toEqual({
+      parameter: 'meta.note',
+      value: '\u009b',
+    });
+    expect(
+      failure(() => normalizeQuery(queryAst([wordTerm('x\udfffy', { position: 2 })]))).message,
+    ).toBe(`Lone surrogate U+DFFF at position 2 (term "x\\udfffy"); ${SURROGATE_HINT}`);
   });
 
   it('quotes canonical terms when normalizing a tree without its source text', () => {

@@ -7,27 +7,17 @@ import { QUERY_KEYS } from './keys.js';
 import { normalizeQuery, parseFilter } from './normalize.js';
 import { parseQuery } from './parse.js';
 import { printFilter, printQuery } from './print.js';
+import { unsearchableCharacter } from './values.js';
 
-/** Characters that stress quoting: separators, quotes, escapes, dashes, unicode. */
+/**
+ * Characters that stress quoting: separators, quotes, escapes, dashes, unicode. Control
+ * characters are refused in any term (query-errors.test.ts), so they have no round trip.
+ */
 const weirdChar = fc.oneof(
-  fc.constantFrom(
-    ' ',
-    ':',
-    '"',
-    '\\',
-    '-',
-    '*',
-    '\t',
-    '\n',
-    '\u00a0',
-    '\u2028',
-    'é',
-    'İ',
-    '😀',
-    'a',
-    'Z',
-  ),
-  fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }),
+  fc.constantFrom(' ', ':', '"', '\\', '-', '*', '\u00a0', '\u2028', 'é', 'İ', '😀', 'a', 'Z'),
+  fc
+    .string({ unit: 'binary', minLength: 1, maxLength: 1 })
+    .filter((ch) => unsearchableCharacter(ch) === undefined),
 );
 const weirdString = (minLength = 0) => fc.string({ unit: weirdChar, minLength, maxLength: 12 });
 // Reserved names are refused as metadata keys (src/core/safe-keys.ts).

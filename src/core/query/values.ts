@@ -13,6 +13,37 @@ import type { Rejection } from './query-error.js';
 export type ClauseQueryKey = Exclude<QueryKey, 'since' | 'until'>;
 
 export const MAX_VALUE_LENGTH = 512;
+
+/**
+ * A control character (C0, DEL, C1) or a lone UTF-16 surrogate. No stored text a query could
+ * match holds a lone surrogate (it has no UTF-8 form), the engines cannot take a NUL (SQLite
+ * FTS5 ends its phrase there, PostgreSQL refuses it in text), and a control character in a
+ * search box is a paste slip, not a question: all are refused rather than searched for.
+ */
+const UNSEARCHABLE =
+  // eslint-disable-next-line no-control-regex -- finding control characters is the point
+  /[\u0000-\u001f\u007f-\u009f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** Where in `value` the first character no query may hold sits, and why, or undefined. */
+export function unsearchableCharacter(
+  value: string,
+): { readonly index: number; readonly rejection: Rejection } | undefined {
+  const found = UNSEARCHABLE.exec(value);
+  if (found === null) return undefined;
+  const unit = value.charCodeAt(found.index);
+  const name = `U+${unit.toString(16).toUpperCase().padStart(4, '0')}`;
+  const rejection: Rejection =
+    unit >= 0xd800
+      ? {
+          problem: `Lone surrogate ${name}`,
+          hint: 'half of a UTF-16 pair is not valid Unicode, and no stored text holds one',
+        }
+      : {
+          problem: `Control character ${name}`,
+          hint: 'a query cannot hold control characters (tabs and line breaks only separate terms); remove it',
+        };
+  return { index: found.index, rejection };
+}
 const ACTION_GLOB = /^[a-z0-9._:*-]{1,128}$/;
 
 const lower = (value: string): string => value.toLowerCase();

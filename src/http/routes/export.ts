@@ -30,6 +30,8 @@ const EXPORT_QUERY = {
     limit: {
       type: 'integer',
       minimum: 1,
+      // Past this the count query's `limit + 1` would no longer be an exact integer.
+      maximum: Number.MAX_SAFE_INTEGER - 1,
       description: 'Stop after this many rows (said in a header)',
     },
     ...filterParameterSchemas(),
@@ -136,21 +138,50 @@ export function exportRoutes(app: FastifyInstance, ctx: HttpContext): void {
       const exportReq = exportRequest(request.query);
       const plan = await planExport(ctx.log, workspace, exportReq);
       const audit = auditContext(request);
-      const chunks = plan.chunks();
-      // The export is itself audited once it has been written out, with how many rows.
-      async function* recorded(): AsyncGenerator<string> {
+      // The export is itself audited once it has been written out (or has failed), with how
+      // many rows.
+      const recordDownload = (completed: boolean) =>
+        ctx.audit.exportDownloaded(workspace, audit, {
+          type: plan.kind,
+          format: plan.format,
+          query: exportReq.q ?? '',
+          rows: plan.rows(),
+          completed,
+          ...(exportReq.entityType ? { entity_type: exportReq.entityType } : {}),
+        });
+      const chunks = plan.chunks()[Symbol.asyncIterator]();
+      // The first chunk holds the first read: a store that fails there gets a problem
+      // response, since no byte has been sent yet.
+      let first: IteratorResult<string>;
+      try {
+        first = await chunks.next();
+      } catch (error) {
+        await recordDownload(false);
+        throw error;
+      }
+      async function* body(): AsyncGenerator<string> {
         let completed = false;
         try {
-          yield* chunks;
+          for (let next = first; !next.done; next = await chunks.next()) yield next.value;
           completed = true;
+        } catch (error) {
+          // The status line is gone: the only honest signal left is to break the transfer
+          // (Fastify destroys the socket when this stream errors), so the client sees an
+          // incomplete body rather than a file that merely looks short.
+          request.log.error(
+            { err: error, rows: plan.rows() },
+            'export failed after its first byte; the response was aborted',
+          );
+          throw error;
         } finally {
-          await ctx.audit.exportDownloaded(workspace, audit, {
-            type: plan.kind,
-            format: plan.format,
-            query: exportReq.q ?? '',
-            rows: plan.rows(),
-            completed,
-            ...(exportReq.entityType ? { entity_type: exportReq.entityType } : {}),
+          await chunks.return?.();
+          // An export that cannot be recorded is not delivered as complete either.
+          await recordDownload(completed).catch((error: unknown) => {
+            request.log.error(
+              { err: error, rows: plan.rows() },
+              'export could not be recorded in the audit log; the response was aborted',
+            );
+            throw error;
           });
         }
       }
@@ -159,11 +190,8 @@ export function exportRoutes(app: FastifyInstance, ctx: HttpContext): void {
         .header('content-disposition', `attachment; filename="${plan.filename}"`)
         .header('cache-control', 'no-store')
         .header('x-trailkeep-export-type', plan.kind);
-      // Entity exports learn the cut only after rebuilding; event exports know it up front.
-      if (plan.kind === 'events' && plan.truncated) {
-        void reply.header('x-trailkeep-export-truncated', 'true');
-      }
-      return reply.send(Readable.from(recorded(), { objectMode: false }));
+      if (plan.truncated) void reply.header('x-trailkeep-export-truncated', 'true');
+      return reply.send(Readable.from(body(), { objectMode: false }));
     },
   );
 

@@ -238,16 +238,24 @@ const HANDLERS: Record<ClauseKey, ClauseHandler> = {
 };
 
 /**
+ * A bound as PostgreSQL reads it. The query language allows the year 0000 (`until:0000-01-02`),
+ * which PostgreSQL refuses as input: it counts 1 BC instead, the same proleptic year.
+ */
+export function timestampText(iso: string): string {
+  return iso.startsWith('0000-') ? `0001-${iso.slice(5)} BC` : iso;
+}
+
+/**
  * The conditions of `filter` over `events e`, ANDed, each in parentheses; `TRUE` for a filter
  * that matches everything. The caller adds the workspace condition itself.
  */
 export function compileFilter(filter: Filter, ctx: CompileContext): string {
   const parts: string[] = [];
   if (filter.since !== undefined) {
-    parts.push(`e.occurred_at >= ${ctx.params.add(filter.since)}::timestamptz`);
+    parts.push(`e.occurred_at >= ${ctx.params.add(timestampText(filter.since))}::timestamptz`);
   }
   if (filter.until !== undefined) {
-    parts.push(`e.occurred_at < ${ctx.params.add(filter.until)}::timestamptz`);
+    parts.push(`e.occurred_at < ${ctx.params.add(timestampText(filter.until))}::timestamptz`);
   }
   for (const clause of filter.clauses) {
     if (clause.values.length === 0) {

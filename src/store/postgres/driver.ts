@@ -208,7 +208,52 @@ export function translateError(error: unknown, target: string): unknown {
       cause: error,
     });
   }
-  return error;
+  return translateResourceError(error, code, message);
+}
+
+/**
+ * The server's own conditions (disk, memory, I/O) and text it cannot store. A NUL or an
+ * untranslatable character only ever comes from a request (stored text never holds one), so
+ * it is the request's fault: 400, not 500, wherever a check before the query missed it.
+ */
+function translateResourceError(error: unknown, code: string | undefined, message: string) {
+  const options = { cause: error };
+  switch (code) {
+    case '53100': // disk_full
+      return new TrailkeepError('store_full', `PostgreSQL has no room left to write: ${message}`, {
+        ...options,
+        retryAfter: 30,
+      });
+    case '53000': // insufficient_resources
+    case '53200': // out_of_memory
+    case '53400': // configuration_limit_exceeded
+      return new TrailkeepError('overloaded', `PostgreSQL is short of resources: ${message}`, {
+        ...options,
+        retryAfter: 5,
+      });
+    case '58000': // system_error
+    case '58030': // io_error
+      return new TrailkeepError(
+        'store_io_error',
+        `PostgreSQL failed to read or write: ${message}`,
+        { ...options, retryAfter: 5 },
+      );
+    case '25006': // read_only_sql_transaction: a standby, or default_transaction_read_only
+      return new TrailkeepError(
+        'store_io_error',
+        `PostgreSQL refuses to write (the database is read-only, a standby?): ${message}`,
+        { ...options, retryAfter: 5 },
+      );
+    case '22021': // character_not_in_repertoire (a NUL)
+    case '22P05': // untranslatable_character
+      return new TrailkeepError(
+        'bad_request',
+        `A text in the request holds a character the database cannot store (such as NUL): ${message}`,
+        options,
+      );
+    default:
+      return error;
+  }
 }
 
 /**

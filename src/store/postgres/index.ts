@@ -6,7 +6,14 @@ import type { ChainHead, EventDraft, StoredEvent } from '../../core/event.js';
 import type { JsonObject } from '../../core/json.js';
 import type { Filter } from '../../core/query/filter.js';
 import type { NewInvitation, PageRequest, Store } from '../store.js';
-import { createPool, describeTarget, poolSettings, type Pool, type PoolOptions } from './driver.js';
+import {
+  createPool,
+  describeTarget,
+  inTransaction,
+  poolSettings,
+  type Pool,
+  type PoolOptions,
+} from './driver.js';
 import { migrateSchema } from './migrations.js';
 import { PartitionKeeper } from './partitions.js';
 import { createAppRole, type AppRoleOptions } from './roles.js';
@@ -84,6 +91,24 @@ class PostgresStore implements Store {
 
   async ping(): Promise<void> {
     await this.pool.query('SELECT 1');
+  }
+
+  async probeWrite(): Promise<void> {
+    // The INSERT meets every refusal an append meets before touching a row (a read-only
+    // database, a standby); after the first probe it conflicts and writes nothing, but taking
+    // a transaction id still makes the durable COMMIT write and flush WAL. The service role
+    // may insert secrets but never delete them, so the one row stays.
+    await inTransaction(
+      this.pool,
+      async (client) => {
+        await client.query('SELECT txid_current()');
+        await client.query(
+          `INSERT INTO secrets (name, value) VALUES ('write_probe', 'see Store.probeWrite')
+           ON CONFLICT (name) DO NOTHING`,
+        );
+      },
+      { durable: true },
+    );
   }
 
   createWorkspace(

@@ -12,7 +12,7 @@ import type { NewInvitation, PageRequest, Store } from '../store.js';
 import { ActorKeys, appendDrafts, importSealed, readHead } from './append.js';
 import { SORT_BUDGET } from './compile-filter.js';
 import { SqliteContext } from './context.js';
-import { openSqliteDatabase, type SqliteDatabase } from './driver.js';
+import { openSqliteDatabase, translateSqliteError, type SqliteDatabase } from './driver.js';
 import { migrateSchema, recordedVersion, refuseNewerSchema } from './migrate.js';
 import { ACTOR_INDEX_VERSION } from './schema.js';
 import * as invitations from './invitations.js';
@@ -33,6 +33,8 @@ export interface SqliteStoreOptions {
 }
 
 const BUSY_TIMEOUT_MS = 5000;
+/** The name of the secrets row that `probeWrite` writes and removes. */
+const WRITE_PROBE = 'write_probe';
 /** Refresh the planner's statistics after this many appended events (cheap, bounded). */
 const OPTIMIZE_EVERY_EVENTS = 100_000;
 
@@ -102,8 +104,22 @@ class SqliteStore implements Store {
   }
 
   ping(): Promise<void> {
-    this.context.statement('SELECT 1').get();
-    return Promise.resolve();
+    return run(() => {
+      this.context.statement('SELECT 1').get();
+    });
+  }
+
+  probeWrite(): Promise<void> {
+    return run(() =>
+      this.context.write(() => {
+        // A row written and removed in one transaction: its commit still appends a frame to
+        // the WAL and syncs it, which is what fails on a full disk, and leaves nothing behind.
+        this.context
+          .statement('INSERT OR REPLACE INTO secrets (name, value) VALUES (?, ?)')
+          .run(WRITE_PROBE, this.context.now());
+        this.context.statement('DELETE FROM secrets WHERE name = ?').run(WRITE_PROBE);
+      }),
+    );
   }
 
   createWorkspace(
@@ -151,13 +167,13 @@ class SqliteStore implements Store {
     filter: Filter,
     options: { order: 'newest' | 'oldest'; limit?: number },
   ): ReturnType<Store['streamText']> {
-    return read.streamText(this.context, workspace, filter, options);
+    return translated(read.streamText(this.context, workspace, filter, options));
   }
   entityEvents(workspace: string, type: string, id: string): Promise<StoredEvent[]> {
     return run(() => read.entityEvents(this.context, workspace, type, id));
   }
   scanChain(workspace: string, fromSeq: number): ReturnType<Store['scanChain']> {
-    return read.scanChain(this.context, workspace, fromSeq);
+    return translated(read.scanChain(this.context, workspace, fromSeq));
   }
   importEvents(workspace: string, events: readonly StoredEvent[]): Promise<void> {
     return run(() => {
@@ -252,16 +268,37 @@ class SqliteStore implements Store {
     this.appendedSinceOptimize += count;
     if (this.appendedSinceOptimize >= OPTIMIZE_EVERY_EVENTS) {
       this.appendedSinceOptimize = 0;
-      this.context.db.pragma('optimize');
+      try {
+        this.context.db.pragma('optimize');
+      } catch {
+        // The append is committed: failing it now (say on a full disk) would report stored
+        // events as refused. Fresh statistics only speed plans up; the next round tries again.
+      }
     }
   }
 }
 
-/** The driver is synchronous; errors still reach callers as rejected promises, never throws. */
+/**
+ * The driver is synchronous; errors still reach callers as rejected promises, never throws,
+ * and the store's own conditions (full disk, I/O error) as registry errors.
+ */
 function run<T>(work: () => T): Promise<T> {
   try {
     return Promise.resolve(work());
   } catch (error) {
-    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    return Promise.reject(asError(translateSqliteError(error)));
+  }
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+/** A stream whose failures are translated like those of `run`. */
+async function* translated<T>(stream: AsyncGenerator<T>): AsyncGenerator<T> {
+  try {
+    yield* stream;
+  } catch (error) {
+    throw asError(translateSqliteError(error));
   }
 }
