@@ -14,6 +14,7 @@ import { canonicalJson } from './canonical.js';
 import type { SealedEvent } from './chain.js';
 import { redactChanges, type ResourceSchema } from './changes.js';
 import { TrailkeepError, type Issue } from './errors.js';
+import { ownValue } from './safe-keys.js';
 import {
   OPTIONAL_FIELDS,
   type Change,
@@ -56,7 +57,9 @@ function sameChanges(
  * the first copy in the same batch), in the order of docs/events.md; empty for a re-send.
  */
 export function differingFields(later: EventDraft, earlier: EventDraft | StoredEvent): string[] {
-  const compared = new Set<OptionalField>(later.sent?.fields ?? OPTIONAL_FIELDS);
+  // Own members only: an inherited `sent` would loosen the comparison of a draft made elsewhere.
+  const sent = ownValue(later, 'sent');
+  const compared = new Set<OptionalField>(sent?.fields ?? OPTIONAL_FIELDS);
   const differing: string[] = [];
   if (later.action !== earlier.action) differing.push('action');
   if (!same(later.actor, earlier.actor)) differing.push('actor');
@@ -64,7 +67,7 @@ export function differingFields(later: EventDraft, earlier: EventDraft | StoredE
     if (!compared.has(field)) continue;
     const agree =
       field === 'changes'
-        ? sameChanges(later.changes, earlier.changes, later.sent?.schema)
+        ? sameChanges(later.changes, earlier.changes, sent?.schema)
         : same(later[field], earlier[field]);
     if (!agree) differing.push(field);
   }
