@@ -184,6 +184,29 @@ describe('the real server, one workspace', () => {
     expect((await reader.getEvent('evt_clean_2')).targets[0]?.id).toBe('job_ok_4');
   });
 
+  it('refuses only the event holding an integer a double cannot keep exactly', async () => {
+    const errors: TrailkeepClientError[] = [];
+    const client = clientFor(server, { onError: (error) => errors.push(error) });
+    await client.record({ ...jobEvent('job_int_ok_1'), id: 'evt_int_ok_1' });
+    // JSON.stringify writes 2 ** 60 as the integer 1152921504606846976.
+    await client.record({
+      ...jobEvent('job_int_big'),
+      id: 'evt_int_big',
+      metadata: { n: 2 ** 60 },
+    });
+    await client.record({ ...jobEvent('job_int_ok_2'), id: 'evt_int_ok_2' });
+    await client.flush().catch(() => undefined);
+    await client.close();
+    expect(errors).toHaveLength(1);
+    const refusal = errors[0] as ValidationError;
+    expect(refusal.code).toBe('json_unsafe_integer');
+    expect(refusal.rejected.map((r) => [r.event.id, r.issues.map((i) => i.path)])).toEqual([
+      ['evt_int_big', ['$.metadata.n']],
+    ]);
+    const reader = clientFor(server, { apiKey: server.keys.read });
+    expect((await reader.getEvent('evt_int_ok_2')).id).toBe('evt_int_ok_2');
+  });
+
   describe("the README's example recorded twice by its id", () => {
     const example = (id: string) => ({
       id,

@@ -200,7 +200,11 @@ describe('nothing is silently altered', () => {
     );
     expect(batch.status).toBe(400);
     expect(batch.problem.code).toBe('json_duplicate_key');
-    expect(batch.problem.issues.map((issue) => issue.path)).toEqual(['$.events[1].outcome']);
+    // Inside a batch the issue names its event, so the SDK drops only that one.
+    expect(batch.problem.issues).toEqual([
+      { index: 1, path: '$.outcome', message: expect.stringContaining('appears twice') },
+    ]);
+    expect(batch.problem.detail).toContain('$.events[1].outcome appears twice');
     expect(await head()).toBe(before);
     expect(await stored('dup-1')).toBe(404);
   });
