@@ -13,7 +13,8 @@ const jsonValues = fc.jsonValue({ maxDepth: 6 }).map(function safe(value): Json 
     return Number.isSafeInteger(value) || !Number.isInteger(value) ? value : 0.5;
   if (Array.isArray(value)) return value.map(safe);
   if (value !== null && typeof value === 'object') {
-    const copy: { [key: string]: Json } = {};
+    // No prototype: a generated "__proto__" key stays an own member.
+    const copy = Object.create(null) as { [key: string]: Json };
     for (const key of Object.keys(value))
       copy[key] = safe((value as { [key: string]: Json })[key] as Json);
     return copy;

@@ -19,9 +19,12 @@ export type JsonTextProblemKind = 'syntax' | 'too_deep' | 'duplicate_key' | 'uns
 
 export interface JsonTextProblem {
   kind: JsonTextProblemKind;
-  /** Where in the text, in UTF-16 code units (see `byteOffset`). */
+  /** Where in the text, in UTF-16 code units (strictJsonText reports bytes). */
   offset: number;
-  /** JSONPath of the value concerned: the repeated key's member, the integer, or where the grammar broke. */
+  /**
+   * JSONPath of the value concerned: the repeated member, the integer, the container nested too
+   * deeply, or the member being read where the grammar broke.
+   */
   path: string;
   /** Says what is wrong, to follow the path: `appears twice in its object`. */
   message: string;
@@ -33,7 +36,7 @@ export interface JsonTextScan {
   problem?: JsonTextProblem;
 }
 
-/** The largest integer a double holds exactly along with all smaller ones (Number.MAX_SAFE_INTEGER). */
+/** Number.MAX_SAFE_INTEGER: above it, a double can no longer hold every integer exactly. */
 const MAX_SAFE_DIGITS = '9007199254740991';
 
 const OBJECT = 0;
@@ -413,7 +416,7 @@ export function strictJsonText(bytes: Uint8Array, options: StrictJsonOptions): s
     });
   }
   const decoded = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
-  // A byte order mark is not JSON, but common at the start of a file; it is skipped as Fastify's parser does.
+  // A byte order mark is not JSON but common at the start of a file; Fastify's parser skips it too.
   const bom = decoded.charCodeAt(0) === 0xfeff ? 1 : 0;
   const text = bom === 1 ? decoded.slice(1) : decoded;
   const { problem } = scanJsonText(text, options.maxDepth);
