@@ -3,13 +3,15 @@
  * objects from them (src/core/json-text.ts): invalid UTF-8, a key twice in one object, an
  * integer beyond ±(2^53 - 1) and nesting past the limit are refused with their byte offset or
  * path instead of being silently altered, and a pathological body costs one linear scan and
- * nothing more. Keys named `__proto__`, `constructor` or `prototype`, at any depth, are then
- * refused with `forbidden_key` and the JSON path of each (see src/core/safe-keys.ts). Fastify's
- * secure parser could refuse some of them itself, but only as "not valid JSON" and without
- * saying where, and it lets a bare `constructor` through; so parsing is plain JSON.parse (which
- * makes every key an own member, `__proto__` included, and never calls a setter) followed by
- * one walk. The events route refuses the same names again in validation, where the SDK and the
- * CLI meet the same rule.
+ * nothing more.
+ *
+ * Keys named `__proto__`, `constructor` or `prototype`, at any depth, are refused with
+ * `forbidden_key` and the JSON path of each (see src/core/safe-keys.ts). Fastify's secure
+ * parser could refuse some of them itself, but only as "not valid JSON" and without saying
+ * where, and it lets a bare `constructor` through; so parsing is plain JSON.parse (which makes
+ * every key an own member, `__proto__` included, and never calls a setter) followed by one
+ * walk. The events route refuses the same names again in validation, where the SDK and the CLI
+ * meet the same rule.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { TrailkeepError, type Issue } from '../core/errors.js';
@@ -76,6 +78,22 @@ export function reservedKeysError(text: string, value: unknown): TrailkeepError 
   );
 }
 
+/**
+ * A refusal of the raw text (src/core/json-text.ts) with its issue inside a batch's events
+ * named by index, as above, so that the SDK drops only that event. A grammar error stays about
+ * the body: nothing of it could be parsed.
+ */
+function strictBodyError(error: unknown): unknown {
+  if (!(error instanceof TrailkeepError) || error.code === 'bad_request') return error;
+  const issues = error.issues.map((issue): Issue => {
+    const inEvent = IN_BATCH.exec(issue.path);
+    return inEvent === null
+      ? issue
+      : { index: Number(inEvent[1]), path: `$${inEvent[2]}`, message: issue.message };
+  });
+  return new TrailkeepError(error.code, error.message, { issues });
+}
+
 export function registerJsonParser(app: FastifyInstance, bodyLimit: number): void {
   // 'ignore': the reserved names are refused below, with their paths.
   const parse = app.getDefaultJsonParser('ignore', 'ignore');
@@ -99,7 +117,7 @@ export function registerJsonParser(app: FastifyInstance, bodyLimit: number): voi
           depthNote: `an event may nest ${MAX_EVENT_DEPTH} levels`,
         });
       } catch (error) {
-        done(error as Error);
+        done(strictBodyError(error) as Error);
         return;
       }
       void parse(request, text, (error, value) => {
