@@ -113,11 +113,12 @@ export type CheckpointCheck =
 
 /**
  * Checks a checkpoint's shape and signature. With `trustedPublicKeyPem`, the checkpoint must
- * also be signed by that key (a self-signed forgery carries its own key, which proves nothing).
+ * also be signed by that key, or one of those keys (the current one and retired ones): a
+ * self-signed forgery carries its own key, which proves nothing.
  */
 export function verifyCheckpointSignature(
   cp: unknown,
-  trustedPublicKeyPem?: string,
+  trustedPublicKeyPem?: string | readonly string[],
 ): CheckpointCheck {
   if (typeof cp !== 'object' || cp === null || Array.isArray(cp)) {
     return { ok: false, reason: 'a checkpoint must be a JSON object' };
@@ -150,16 +151,20 @@ export function verifyCheckpointSignature(
     return { ok: false, reason: 'key_id does not match public_key' };
   }
   if (trustedPublicKeyPem !== undefined) {
-    let trusted: KeyObject;
-    try {
-      trusted = createPublicKey(trustedPublicKeyPem);
-    } catch {
-      return { ok: false, reason: 'the trusted key is not a PEM public key' };
+    const trustedList =
+      typeof trustedPublicKeyPem === 'string' ? [trustedPublicKeyPem] : trustedPublicKeyPem;
+    const trusted: KeyObject[] = [];
+    for (const pem of trustedList) {
+      try {
+        trusted.push(createPublicKey(pem));
+      } catch {
+        return { ok: false, reason: 'the trusted key is not a PEM public key' };
+      }
     }
-    if (!spkiDer(trusted).equals(spkiDer(publicKey))) {
+    if (!trusted.some((key) => spkiDer(key).equals(spkiDer(publicKey)))) {
       return {
         ok: false,
-        reason: `signed by key ${value.key_id}, not by the trusted key ${keyId(trusted)}`,
+        reason: `signed by key ${value.key_id}, not by the trusted key${trusted.length === 1 ? '' : 's'} ${trusted.map(keyId).join(', ')}`,
       };
     }
   }

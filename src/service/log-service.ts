@@ -3,7 +3,7 @@
  * with signed cursors, facets, verify and checkpoints. The HTTP layer, the CLI and the demo all
  * go through here, so every path into the log applies the same rules.
  */
-import { createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { categoryCatalog, categoryLabel } from '../core/categories.js';
 import { signCheckpoint, verifyCheckpointSignature } from '../core/checkpoint.js';
 import type { SignedCheckpoint } from '../core/checkpoint.js';
@@ -18,6 +18,7 @@ import { parseWorkspaceSettings, type WorkspaceSettings } from '../core/settings
 import { eventsFromBody, validateEvents } from '../core/validate.js';
 import { ChainVerifier, checkTail, type VerifyProblem } from '../core/verify.js';
 import type { AppendedEvent, Facets, FacetValue, Store, Workspace } from '../store/store.js';
+import { ephemeralKeys, type SigningKeys } from './signing-keys.js';
 
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 200;
@@ -28,6 +29,11 @@ export interface ServiceOptions {
   clock?: () => Date;
   /** Server-chosen event ids for events sent without one. */
   newId?: () => string;
+  /**
+   * The checkpoint signing keys, loaded from outside the database (see signing-keys.ts); without
+   * them the service signs with a throwaway key, never with one from the database.
+   */
+  keys?: SigningKeys;
 }
 
 export interface IngestResult {
@@ -85,11 +91,6 @@ export interface FacetsView extends Omit<Facets, 'categories'> {
   catalog: Array<{ id: string; label: string }>;
 }
 
-interface SigningKeys {
-  privatePem: string;
-  publicPem: string;
-}
-
 function defaultNewId(): string {
   // Time-ordered prefix so ids sort roughly by arrival; 80 random bits make collisions moot.
   return `evt_${Date.now().toString(36)}${randomBytes(10).toString('hex')}`;
@@ -111,27 +112,25 @@ export class LogService {
     this.newId = options.newId ?? defaultNewId;
   }
 
-  /** Loads the service's secrets from the store, creating them on first use. */
+  /**
+   * Loads the cursor key from the store, creating it on first use. It only authenticates page
+   * cursors the server hands out, so it may live in the database; signing keys may not.
+   */
   static async open(store: Store, options: ServiceOptions = {}): Promise<LogService> {
     const cursorKey = Buffer.from(
       await store.ensureSecret('cursor_key', randomBytes(32).toString('base64')),
       'base64',
     );
-    const fresh = generateKeyPairSync('ed25519');
-    const privatePem = await store.ensureSecret(
-      'checkpoint_private_key',
-      fresh.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-    );
-    // The public key is derived, never trusted from storage, so the pair always matches.
-    const publicPem = createPublicKey(privatePem)
-      .export({ type: 'spki', format: 'pem' })
-      .toString();
-    await store.ensureSecret('checkpoint_public_key', publicPem);
-    return new LogService(store, cursorKey, { privatePem, publicPem }, options);
+    return new LogService(store, cursorKey, options.keys ?? ephemeralKeys(), options);
   }
 
   get checkpointPublicKey(): string {
     return this.signing.publicPem;
+  }
+
+  /** The current verifier key first, then the retired ones. */
+  get verifierKeys(): readonly string[] {
+    return [this.signing.verifierKey, ...this.signing.retired];
   }
 
   /**
@@ -323,7 +322,7 @@ export class LogService {
     await this.workspace(workspace);
     let checkpoint: SignedCheckpoint | undefined;
     if (options.checkpoint !== undefined) {
-      const checked = verifyCheckpointSignature(options.checkpoint, this.signing.publicPem);
+      const checked = verifyCheckpointSignature(options.checkpoint, this.signing.trustedPublicPems);
       if (!checked.ok) {
         throw new TrailkeepError('bad_request', `The checkpoint is not valid: ${checked.reason}`);
       }

@@ -10,7 +10,7 @@
  * of the source's (same hash at the target's head) continues after it; any other difference is
  * refused.
  */
-import { createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { HashedBody } from '../core/chain.js';
 import { TrailkeepError } from '../core/errors.js';
 import type { ChainHead, StoredEvent } from '../core/event.js';
@@ -72,24 +72,22 @@ export async function copyStore(
 }
 
 /**
- * The service secrets: the cursor key (so cursors issued before the move keep working) and the
- * checkpoint key pair (so checkpoints signed before the move verify against the same key).
- * The interface can only read a secret through `ensureSecret`: a source that never had one gets
- * one in the same form the service would have made at its first start.
+ * The service secrets: the cursor key (so cursors issued before the move keep working) and, when
+ * the source still holds one, the old in-database checkpoint key pair (so a target that has not
+ * moved it out yet can still move it out; see src/service/signing-keys.ts). The signing key
+ * itself lives in a file now and moves with the deployment, not with the database.
+ * The interface can only read a secret through `ensureSecret`: probing the public key with ''
+ * is harmless to an old release, which derives the public key from the private one.
  */
 async function copySecrets(from: Store, to: Store): Promise<void> {
   const cursorKey = await from.ensureSecret('cursor_key', randomBytes(32).toString('base64'));
-  const privatePem = await from.ensureSecret(
-    'checkpoint_private_key',
-    generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-  );
-  const publicPem = createPublicKey(privatePem).export({ type: 'spki', format: 'pem' }).toString();
-  await from.ensureSecret('checkpoint_public_key', publicPem);
-  for (const [name, value] of [
-    ['cursor_key', cursorKey],
-    ['checkpoint_private_key', privatePem],
-    ['checkpoint_public_key', publicPem],
-  ] as const) {
+  const secrets: Array<readonly [string, string]> = [['cursor_key', cursorKey]];
+  const publicPem = await from.ensureSecret('checkpoint_public_key', '');
+  if (publicPem !== '') {
+    const privatePem = await from.ensureSecret('checkpoint_private_key', '');
+    secrets.push(['checkpoint_private_key', privatePem], ['checkpoint_public_key', publicPem]);
+  }
+  for (const [name, value] of secrets) {
     const stored = await to.ensureSecret(name, value);
     if (stored !== value) {
       throw new TrailkeepError(

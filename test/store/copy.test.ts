@@ -149,6 +149,9 @@ describe('copyStore: SQLite to PostgreSQL', () => {
       });
     }
     await source.ensureSecret('cursor_key', 'c3VwZXItc2VjcmV0LWN1cnNvci1rZXktMzItYnl0ZXMhIQ==');
+    // A database from before signing keys moved out: its old key pair rows travel along.
+    await source.ensureSecret('checkpoint_private_key', 'old private key PEM');
+    await source.ensureSecret('checkpoint_public_key', 'old public key PEM');
     await seedEvents(source, 'jobs', 120);
     await seedEvents(source, 'devplatform', 40);
   });

@@ -1,9 +1,15 @@
 /** `trailkeep checkpoint`: writes a signed statement of a workspace's head to a JSON file. */
 import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { printJson, withDb, withServices } from '../context.js';
+import {
+  printJson,
+  withDb,
+  withServices,
+  withSigningKeys,
+  type SigningOptions,
+} from '../context.js';
 
-interface CheckpointOptions {
+interface CheckpointOptions extends SigningOptions {
   db: string;
   workspace: string;
   out?: string;
@@ -11,14 +17,17 @@ interface CheckpointOptions {
 }
 
 export function register(program: Command): void {
-  withDb(program.command('checkpoint'))
+  withSigningKeys(withDb(program.command('checkpoint')))
     .description('sign the current head of a verified chain; keep the file somewhere safe')
     .requiredOption('--workspace <id>', 'workspace to checkpoint')
     .option('--out <file>', 'where to write it (default trailkeep-checkpoint-WS-SEQ.json)')
     .option('--json', 'print the checkpoint instead of a summary')
     .action(async (options: CheckpointOptions) => {
-      const checkpoint = await withServices(options.db, ({ log }) =>
-        log.checkpoint(options.workspace),
+      const checkpoint = await withServices(
+        options.db,
+        ({ log }) => log.checkpoint(options.workspace),
+        {},
+        options,
       );
       const file =
         options.out ?? `trailkeep-checkpoint-${checkpoint.workspace}-${checkpoint.seq}.json`;

@@ -12,9 +12,15 @@ import { AccountService, type InitWorkspaceResult } from '../../service/accounts
 import { LogService } from '../../service/log-service.js';
 import { DEFAULT_LOGIN_THROTTLE } from '../../service/throttle.js';
 import type { Store } from '../../store/store.js';
-import { CliExit, withDb } from '../context.js';
+import {
+  CliExit,
+  openSigningKeys,
+  withDb,
+  withSigningKeys,
+  type SigningOptions,
+} from '../context.js';
 
-interface ServeOptions {
+interface ServeOptions extends SigningOptions {
   db: string;
   /** Also load the demo workspaces on a first start (events in all), owned by the owner. */
   demo?: number | boolean;
@@ -157,7 +163,8 @@ async function serve(options: ServeOptions): Promise<void> {
     await store.close();
   };
   try {
-    const log = await LogService.open(store);
+    const keys = await openSigningKeys(store, options.db, options);
+    const log = await LogService.open(store, { keys });
     const accounts = new AccountService(store);
     const created = await firstStart(store, accounts, options);
     const demoWorkspaces =
@@ -208,7 +215,7 @@ async function serve(options: ServeOptions): Promise<void> {
 }
 
 export function register(program: Command): void {
-  withDb(program.command('serve'))
+  withSigningKeys(withDb(program.command('serve')))
     .description('run the HTTP service and the viewer')
     .option(
       '--port <n>',

@@ -6,9 +6,16 @@ import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import type { VerifyReport } from '../../service/log-service.js';
 import { STREAMING_READS } from '../../store/open.js';
-import { CliExit, printJson, withDb, withServices } from '../context.js';
+import {
+  CliExit,
+  printJson,
+  withDb,
+  withServices,
+  withSigningKeys,
+  type SigningOptions,
+} from '../context.js';
 
-interface VerifyOptions {
+interface VerifyOptions extends SigningOptions {
   db: string;
   workspace?: string;
   checkpoint?: string;
@@ -30,7 +37,7 @@ async function readCheckpoint(path: string): Promise<unknown> {
 }
 
 export function register(program: Command): void {
-  withDb(program.command('verify'))
+  withSigningKeys(withDb(program.command('verify')))
     .description('prove that no stored event was altered, removed, inserted or reordered')
     .option('--workspace <id>', 'one workspace (default: every workspace)')
     .option('--checkpoint <file>', 'also prove the log still extends this signed checkpoint')
@@ -54,6 +61,8 @@ export function register(program: Command): void {
           return out;
         },
         STREAMING_READS,
+        // Only a checkpoint needs the keys: a plain verify must not create a key file.
+        checkpoint === undefined ? undefined : options,
       );
       if (options.json) printJson(options.workspace ? reports[0] : { workspaces: reports });
       else for (const r of reports) process.stdout.write(`${describe(r)}\n`);
