@@ -48,9 +48,12 @@ export interface SigningKeys {
   readonly trustedPublicPems: readonly string[];
 }
 
-/** The raw 32 bytes after the type byte of a key's base64 part. */
+/** The raw 32 bytes after the type byte of a (parsed, so well-formed) key's base64 part. */
 function rawKey(text: string): Buffer {
-  return Buffer.from(text.slice(text.lastIndexOf('+') + 1), 'base64').subarray(1);
+  const key = text.startsWith(SIGNER_PREFIX) ? text.slice(SIGNER_PREFIX.length) : text;
+  // Only the first two plus signs separate: base64 has its own.
+  const second = key.indexOf('+', key.indexOf('+') + 1);
+  return Buffer.from(key.slice(second + 1), 'base64').subarray(1);
 }
 
 function spkiPem(raw: Uint8Array): string {
@@ -108,9 +111,7 @@ export function parseKeyText(
   const publicPem = createPublicKey(privateKey).export({ type: 'spki', format: 'pem' }).toString();
   const verifierKey = generateNoteKey(signer.name, SIGNATURE_ED25519, seed).verifierKey;
   const retired = [
-    ...lines
-      .filter((l) => !l.startsWith(SIGNER_PREFIX))
-      .map((l) => checkVerifierKey(l, where)),
+    ...lines.filter((l) => !l.startsWith(SIGNER_PREFIX)).map((l) => checkVerifierKey(l, where)),
     ...extraVerifiers.map((v) => checkVerifierKey(v, '--verifier-key')),
   ].filter((v, i, all) => v !== verifierKey && all.indexOf(v) === i);
   return {
