@@ -34,6 +34,7 @@ afterAll(() => {
     if (s.process.exitCode === null && s.process.signalCode === null) s.process.kill('SIGKILL');
   }
   rmSync(dir, { recursive: true, force: true });
+  rmSync(`${dir}.signing-key`, { force: true });
 });
 
 async function cli(
@@ -262,6 +263,10 @@ describe('serve', () => {
     const out = server.stdout();
     expect(out).toContain(`${url}/`);
     expect(server.stderr()).not.toContain('warning');
+    // The signing key lives beside the data directory, never in the database.
+    expect(server.stderr()).toContain(
+      `Created a new checkpoint signing key in ${dir}.signing-key (mode 0600)`,
+    );
     const password = /Password: +(\S+)/.exec(out)?.[1];
     const key = /Ingest key: +(tk_ingest_\S+)/.exec(out)?.[1];
     expect(out).toContain('owner@localhost');
