@@ -40,6 +40,7 @@ test('it describes the agreed routes, each with responses and a problem default'
     'GET /api/v1/workspaces/{ws}/facets',
     'GET /api/v1/workspaces/{ws}/verify',
     'GET /api/v1/workspaces/{ws}/checkpoint',
+    'GET /api/v1/workspaces/{ws}/log/vkeys',
     'GET /api/v1/workspaces/{ws}/keys',
     'POST /api/v1/workspaces/{ws}/keys',
     'DELETE /api/v1/workspaces/{ws}/keys/{id}',

@@ -161,6 +161,7 @@ const rows: Row[] = [
   { method: 'GET', template: `${P}/actors`, expect: READ },
   { method: 'GET', template: `${P}/verify`, expect: READ },
   { method: 'GET', template: `${P}/checkpoint`, expect: READ },
+  { method: 'GET', template: `${P}/log/vkeys`, expect: READ },
   { method: 'GET', template: `${P}/export`, expect: READ, optional: true },
   { method: 'GET', template: `${P}/export/count`, expect: READ, optional: true },
   {

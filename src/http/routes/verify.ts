@@ -38,4 +38,30 @@ export function verifyRoutes(app: FastifyInstance, ctx: HttpContext): void {
       return checkpoint;
     },
   );
+
+  app.get<{ Params: { ws: string } }>(
+    '/workspaces/:ws/log/vkeys',
+    {
+      config: {
+        access: 'log:read',
+        summary:
+          'The verifier keys of checkpoints (C2SP note vkey form, one a line): the current key first, then retired ones',
+        tag: 'integrity',
+      },
+      schema: {
+        params: WS_PARAMS,
+        response: {
+          200: {
+            description: 'One verifier key per line, <name>+<hex key id>+<base64(0x01 ‖ key)>',
+            content: { 'text/plain': { schema: { type: 'string' } } },
+          },
+        },
+      },
+    },
+    async (request, reply) => {
+      granted(request);
+      void reply.type('text/plain; charset=utf-8');
+      return `${ctx.log.verifierKeys.join('\n')}\n`;
+    },
+  );
 }
