@@ -12,6 +12,7 @@ import path from 'node:path';
 import {
   SIGNATURE_ED25519,
   generateNoteKey,
+  isValidKeyName,
   parseSignerKey,
   parseVerifierKey,
   type NoteSigner,
@@ -131,6 +132,11 @@ export function ephemeralKeys(): SigningKeys {
 
 /** A new signer key file's text. */
 export function newKeyFileText(name: string, seed?: Uint8Array): string {
+  if (!isValidKeyName(name)) {
+    throw new SigningKeyError(
+      `"${name}" is not a valid key name (printable, no spaces or "+"): use the public host name`,
+    );
+  }
   const { signerKey, verifierKey } = generateNoteKey(name, SIGNATURE_ED25519, seed);
   return (
     `# Trailkeep checkpoint signing key. Keep it secret, and outside the database's backups.\n` +
@@ -169,18 +175,24 @@ export interface LoadedKeys {
   notice?: string;
 }
 
-async function readKeyFile(file: string): Promise<string> {
-  const info = await stat(file);
-  // A key readable by other accounts is not a secret; refuse rather than sign with it.
-  if (process.platform !== 'win32' && (info.mode & 0o077) !== 0) {
-    throw new SigningKeyError(
-      `signing key file ${file} is readable by other users (mode ${(info.mode & 0o777).toString(8)}); run chmod 600 ${file}`,
-    );
+/** A key file's text, refusing one that other accounts can read. */
+export async function readKeyFile(file: string): Promise<string> {
+  try {
+    const info = await stat(file);
+    // A key readable by other accounts is not a secret; refuse rather than sign with it.
+    if (process.platform !== 'win32' && (info.mode & 0o077) !== 0) {
+      throw new SigningKeyError(
+        `signing key file ${file} is readable by other users (mode ${(info.mode & 0o777).toString(8)}); run chmod 600 ${file}`,
+      );
+    }
+    return await readFile(file, 'utf8');
+  } catch (error) {
+    if (error instanceof SigningKeyError) throw error;
+    throw new SigningKeyError(`cannot read signing key file ${file}: ${(error as Error).message}`);
   }
-  return readFile(file, 'utf8');
 }
 
-async function writeKeyFile(file: string, text: string): Promise<void> {
+export async function writeKeyFile(file: string, text: string): Promise<void> {
   // wx: never overwrite a key; 0600: only this account may read it.
   await writeFile(file, text, { flag: 'wx', mode: 0o600 });
 }
@@ -212,15 +224,7 @@ function markedVkey(value: string): string | undefined {
 export async function loadSigningKeys(store: Store, options: LoadOptions): Promise<LoadedKeys> {
   const extra = options.verifierKeys ?? [];
   if (options.file !== undefined) {
-    let text: string;
-    try {
-      text = await readKeyFile(options.file);
-    } catch (error) {
-      if (error instanceof SigningKeyError) throw error;
-      throw new SigningKeyError(
-        `cannot read signing key file ${options.file}: ${(error as Error).message}`,
-      );
-    }
+    const text = await readKeyFile(options.file);
     const keys = parseKeyText(text, `signing key file ${options.file}`, extra);
     await store.ensureSecret(MOVED_MARKER, marker(keys.verifierKey));
     return { keys };

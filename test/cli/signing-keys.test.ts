@@ -257,6 +257,47 @@ describe('signing keys outside the database', () => {
   });
 });
 
+describe('trailkeep keys signing', () => {
+  it('generate writes a 0600 key file that show reads back; a bad name or an existing file is refused', async () => {
+    const d = deployment();
+    const out = join(d.dir, 'new.key');
+    const made = await runCli([
+      'keys',
+      'signing',
+      'generate',
+      '--name',
+      'audit.example.com',
+      '--out',
+      out,
+    ]);
+    expect(made.code, made.stderr).toBe(0);
+    expect(statSync(out).mode & 0o777).toBe(0o600);
+    const vkey = /Verifier key: (\S+)/.exec(made.stderr)?.[1];
+    expect(vkey).toMatch(/^audit\.example\.com\+[0-9a-f]{8}\+/);
+    const shown = await runCli(['keys', 'signing', 'show', '--signing-key-file', out], {
+      env: { TRAILKEEP_SIGNING_KEY: '' },
+    });
+    expect(shown.stdout).toBe(`${vkey}\n`);
+    const again = await runCli(['keys', 'signing', 'generate', '--out', out]);
+    expect(again.code).toBe(2);
+    expect(readFileSync(out, 'utf8')).toContain(`# Verifier key (public): ${vkey}`);
+    const badName = await runCli(['keys', 'signing', 'generate', '--name', 'a b']);
+    expect(badName.code).toBe(2);
+    expect(badName.stderr.trim()).toBe(
+      'trailkeep: "a b" is not a valid key name (printable, no spaces or "+"): use the public host name',
+    );
+    const missing = await runCli([
+      'keys',
+      'signing',
+      'show',
+      '--signing-key-file',
+      join(d.dir, 'no'),
+    ]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr.trim().split('\n')).toHaveLength(1);
+  });
+});
+
 describe('key file text', () => {
   it('anything that is not a key file is refused with a SigningKeyError, never another error', () => {
     fc.assert(

@@ -1,8 +1,20 @@
-/** `trailkeep keys create|list|revoke`: API keys of one workspace. */
+/**
+ * `trailkeep keys create|list|revoke`: API keys of one workspace; `trailkeep keys signing
+ * generate|show`: the checkpoint signing key file (see docs/integrity.md, "Keys").
+ */
 import type { Command } from 'commander';
 import { AccountService, isKeyScope } from '../../service/accounts.js';
 import { cliActor, SelfAudit } from '../../service/self-audit.js';
-import { CliExit, printJson, withDb, withServices } from '../context.js';
+import {
+  DEFAULT_KEY_NAME,
+  SIGNING_KEY_ENV,
+  defaultKeyFile,
+  newKeyFileText,
+  parseKeyText,
+  readKeyFile,
+  writeKeyFile,
+} from '../../service/signing-keys.js';
+import { CliExit, DEFAULT_DB, printJson, withDb, withServices } from '../context.js';
 
 interface KeysOptions {
   db: string;
@@ -17,8 +29,50 @@ function scope(value: string): 'ingest' | 'read' | 'admin' {
   return value;
 }
 
+function registerSigning(keys: Command): void {
+  const signing = keys
+    .command('signing')
+    .description('the checkpoint signing key, kept outside the database');
+  signing
+    .command('generate')
+    .description('a new signer key file (mode 0600); its verifier key goes to stderr')
+    .option('--name <name>', 'key name: the public host name', DEFAULT_KEY_NAME)
+    .option('--out <file>', 'write it here (never over an existing file) instead of stdout')
+    .action(async (options: { name: string; out?: string }) => {
+      const text = newKeyFileText(options.name);
+      const { verifierKey } = parseKeyText(text, 'new key');
+      if (options.out === undefined) process.stdout.write(text);
+      else await writeKeyFile(options.out, text);
+      process.stderr.write(`Verifier key: ${verifierKey}\n`);
+    });
+  signing
+    .command('show')
+    .description('print the verifier keys (current first, then retired), one a line')
+    .option(
+      '--signing-key-file <file>',
+      `key file (default: env ${SIGNING_KEY_ENV}, else beside the data directory of --db)`,
+    )
+    .option(
+      '--db <url>',
+      'whose default key file to read (env TRAILKEEP_DB)',
+      process.env['TRAILKEEP_DB'] || DEFAULT_DB,
+    )
+    .action(async (options: { signingKeyFile?: string; db: string }) => {
+      const env = process.env[SIGNING_KEY_ENV];
+      const [text, where] =
+        options.signingKeyFile !== undefined
+          ? [await readKeyFile(options.signingKeyFile), options.signingKeyFile]
+          : env !== undefined && env.trim() !== ''
+            ? [env, SIGNING_KEY_ENV]
+            : [await readKeyFile(defaultKeyFile(options.db)), defaultKeyFile(options.db)];
+      const keys = parseKeyText(text, `signing key file ${where}`);
+      process.stdout.write(`${[keys.verifierKey, ...keys.retired].join('\n')}\n`);
+    });
+}
+
 export function register(program: Command): void {
   const keys = program.command('keys').description('create, list and revoke API keys');
+  registerSigning(keys);
 
   withDb(keys.command('create'))
     .description('create a key; the secret is printed this once')
