@@ -11,7 +11,11 @@ import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LogService } from '../../src/service/log-service.js';
+import { ephemeralKeys } from '../../src/service/signing-keys.js';
 import { openSqliteStore } from '../../src/store/sqlite/index.js';
+
+// The deployment's signing key: outside the database, the same for every open of it.
+const keys = ephemeralKeys();
 
 const EVENTS = 24;
 let dir: string;
@@ -56,7 +60,7 @@ async function verifyAfter(
   db.close();
   const store = await openSqliteStore(file);
   try {
-    const log = await LogService.open(store);
+    const log = await LogService.open(store, { keys });
     const report = await log.verify('acme', checkpoint === undefined ? {} : { checkpoint });
     return report.problem
       ? { ok: report.ok, seq: report.problem.seq, kind: report.problem.kind }
@@ -172,7 +176,7 @@ describe('verify finds a change made directly in the SQLite file', () => {
   it('a truncated tail is caught by a checkpoint taken before', async () => {
     copyFileSync(pristine, join(dir, 'checkpoint-source.db'));
     const source = await openSqliteStore(join(dir, 'checkpoint-source.db'));
-    const checkpoint = await (await LogService.open(source)).checkpoint('acme');
+    const checkpoint = await (await LogService.open(source, { keys })).checkpoint('acme');
     await source.close();
     expect(checkpoint.seq).toBe(EVENTS);
     const result = await verifyAfter((db) => {
