@@ -225,20 +225,17 @@ export async function loadSigningKeys(store: Store, options: LoadOptions): Promi
   const extra = options.verifierKeys ?? [];
   if (options.file !== undefined) {
     const text = await readKeyFile(options.file);
-    const keys = parseKeyText(text, `signing key file ${options.file}`, extra);
-    await store.ensureSecret(MOVED_MARKER, marker(keys.verifierKey));
-    return { keys };
+    return configured(store, parseKeyText(text, `signing key file ${options.file}`, extra));
   }
   if (options.envText !== undefined && options.envText.trim() !== '') {
-    const keys = parseKeyText(options.envText, SIGNING_KEY_ENV, extra);
-    await store.ensureSecret(MOVED_MARKER, marker(keys.verifierKey));
-    return { keys };
+    return configured(store, parseKeyText(options.envText, SIGNING_KEY_ENV, extra));
   }
   const file = options.defaultFile;
   if (await exists(file)) {
-    const keys = parseKeyText(await readKeyFile(file), `signing key file ${file}`, extra);
-    await store.ensureSecret(MOVED_MARKER, marker(keys.verifierKey));
-    return { keys };
+    return configured(
+      store,
+      parseKeyText(await readKeyFile(file), `signing key file ${file}`, extra),
+    );
   }
   // No key anywhere outside the database. The old release wrote both PEM rows; probing the
   // public one with '' is harmless to an old reader, which derives the public key itself.
@@ -283,6 +280,26 @@ export async function loadSigningKeys(store: Store, options: LoadOptions): Promi
       (previous !== undefined && previous !== keys.verifierKey
         ? `. This database was signed before by ${previous}: pass it as a retired key to verify older checkpoints`
         : ''),
+  };
+}
+
+/**
+ * A configured key on a database seen for the first time: marks the database as moved out, and
+ * names an old in-database key it leaves unused, so its checkpoints can still be verified.
+ */
+async function configured(store: Store, keys: SigningKeys): Promise<LoadedKeys> {
+  const proposed = marker(keys.verifierKey);
+  if ((await store.ensureSecret(MOVED_MARKER, proposed)) !== proposed) return { keys };
+  if ((await store.ensureSecret('checkpoint_public_key', '')) === '') return { keys };
+  const seed = oldSeed(await store.ensureSecret('checkpoint_private_key', ''));
+  if (seed === undefined) return { keys };
+  const old = generateNoteKey(keys.signer.name, SIGNATURE_ED25519, seed).verifierKey;
+  if (old === keys.verifierKey || keys.retired.includes(old)) return { keys };
+  return {
+    keys,
+    notice:
+      `this database holds the signing key of an earlier release, which is not used from now on. ` +
+      `To keep verifying the checkpoints it signed, add its verifier key to the key file as a retired key: ${old}`,
   };
 }
 

@@ -255,6 +255,28 @@ describe('signing keys outside the database', () => {
       await store.close();
     }
   });
+
+  it('a configured key on an old database names the unused old key, which then verifies as a retired key', async () => {
+    const db = await createDatabase(server, 'signing_keys_configured');
+    const store = await openStore(db);
+    try {
+      const old = oldPem();
+      await store.ensureSecret('checkpoint_private_key', old.privatePem);
+      await store.ensureSecret('checkpoint_public_key', old.publicPem);
+      const text = newKeyFileText('audit.example.com');
+      const d = deployment();
+      const first = await loadSigningKeys(store, { envText: text, defaultFile: d.keyFile });
+      expect(first.keys.publicPem).not.toBe(old.publicPem);
+      const oldVkey = /retired key: (\S+)$/.exec(first.notice ?? '')?.[1] ?? '';
+      const withRetired = parseKeyText(`${text}${oldVkey}\n`, 'file');
+      expect(withRetired.trustedPublicPems).toContain(old.publicPem);
+      const again = await loadSigningKeys(store, { envText: text, defaultFile: d.keyFile });
+      expect(again.notice).toBeUndefined();
+      expect(existsSync(d.keyFile)).toBe(false);
+    } finally {
+      await store.close();
+    }
+  });
 });
 
 describe('trailkeep keys signing', () => {
