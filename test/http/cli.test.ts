@@ -252,7 +252,8 @@ describe('serve', () => {
   test('a first start prints credentials that work: sign in, send, read back; members get 403', async () => {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
-    const db = `sqlite:${join(dir, 'serve.db')}`;
+    // A data directory of its own: the default key file is per data directory, beside it.
+    const db = `sqlite:${join(dir, 'first', 'serve.db')}`;
     const server = await startServe(
       bin,
       ['--db', db, '--port', String(port), '--log-level', 'error'],
@@ -265,7 +266,7 @@ describe('serve', () => {
     expect(server.stderr()).not.toContain('warning');
     // The signing key lives beside the data directory, never in the database.
     expect(server.stderr()).toContain(
-      `Created a new checkpoint signing key in ${dir}.signing-key (mode 0600)`,
+      `Created a new checkpoint signing key in ${join(dir, 'first.signing-key')} (mode 0600)`,
     );
     const password = /Password: +(\S+)/.exec(out)?.[1];
     const key = /Ingest key: +(tk_ingest_\S+)/.exec(out)?.[1];
