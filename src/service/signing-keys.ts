@@ -7,7 +7,7 @@
  * else the default file beside the data directory (written, mode 0600, on a first start).
  */
 import { createPrivateKey, createPublicKey, randomBytes } from 'node:crypto';
-import { readFile, stat, unlink, writeFile } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
   SIGNATURE_ED25519,
@@ -237,6 +237,25 @@ export async function loadSigningKeys(store: Store, options: LoadOptions): Promi
       parseKeyText(await readKeyFile(file), `signing key file ${file}`, extra),
     );
   }
+  try {
+    return await firstKey(store, file, options.name, extra);
+  } catch (error) {
+    // Another process starting at the same moment wrote the file first: use its key.
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    return configured(
+      store,
+      parseKeyText(await readKeyFile(file), `signing key file ${file}`, extra),
+    );
+  }
+}
+
+/** No key file yet: move an old in-database key out once, or create a new key. */
+async function firstKey(
+  store: Store,
+  file: string,
+  name: string | undefined,
+  extra: readonly string[],
+): Promise<LoadedKeys> {
   // No key anywhere outside the database. The old release wrote both PEM rows; probing the
   // public one with '' is harmless to an old reader, which derives the public key itself.
   const oldPublic = await store.ensureSecret('checkpoint_public_key', '');
@@ -244,12 +263,14 @@ export async function loadSigningKeys(store: Store, options: LoadOptions): Promi
     const oldPem = await store.ensureSecret('checkpoint_private_key', '');
     const seed = oldSeed(oldPem);
     if (seed !== undefined) {
-      const text = newKeyFileText(options.name ?? DEFAULT_KEY_NAME, seed);
+      const text = newKeyFileText(name ?? DEFAULT_KEY_NAME, seed);
       const keys = parseKeyText(text, file, extra);
-      await writeKeyFile(file, text);
+      // Claim the move before writing the file: of two processes (or a copy of this database
+      // started elsewhere) only the one that set the marker ever writes the old key out.
       const proposed = marker(keys.verifierKey);
       const won = await store.ensureSecret(MOVED_MARKER, proposed);
       if (won === proposed) {
+        await writeKeyFile(file, text);
         return {
           keys,
           notice:
@@ -258,8 +279,7 @@ export async function loadSigningKeys(store: Store, options: LoadOptions): Promi
         };
       }
       // The key was moved out of this database before, elsewhere: this is a copy. Never revive it.
-      await unlink(file);
-      const created = await createKey(file, options.name, extra);
+      const created = await createKey(file, name, extra);
       return {
         keys: created,
         notice:
@@ -269,7 +289,7 @@ export async function loadSigningKeys(store: Store, options: LoadOptions): Promi
       };
     }
   }
-  const keys = await createKey(file, options.name, extra);
+  const keys = await createKey(file, name, extra);
   const won = await store.ensureSecret(MOVED_MARKER, marker(keys.verifierKey));
   const previous = markedVkey(won);
   return {
