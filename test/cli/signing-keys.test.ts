@@ -279,6 +279,25 @@ describe('signing keys outside the database', () => {
   });
 });
 
+describe('two starts at once', () => {
+  it('both end up with the one key file, never an EEXIST failure', async () => {
+    const d = deployment();
+    const store = await openStore(d.db);
+    try {
+      const [a, b] = await Promise.all([
+        loadSigningKeys(store, { defaultFile: d.keyFile }),
+        loadSigningKeys(store, { defaultFile: d.keyFile }),
+      ]);
+      expect(a.keys.verifierKey).toBe(b.keys.verifierKey);
+      expect(parseKeyText(readFileSync(d.keyFile, 'utf8'), 'f').verifierKey).toBe(
+        a.keys.verifierKey,
+      );
+    } finally {
+      await store.close();
+    }
+  });
+});
+
 describe('trailkeep keys signing', () => {
   it('generate writes a 0600 key file that show reads back; a bad name or an existing file is refused', async () => {
     const d = deployment();
