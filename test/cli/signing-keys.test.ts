@@ -78,6 +78,17 @@ async function seed(db: string, oldKeyPem?: string): Promise<Store> {
   return store;
 }
 
+/** A PostgreSQL database as an old release left it: the key pair in its secrets table. */
+async function oldPostgres(
+  name: string,
+): Promise<{ store: Store; old: { privatePem: string; publicPem: string } }> {
+  const store = await openStore(await createDatabase(server, name));
+  const old = oldPem();
+  await store.ensureSecret('checkpoint_private_key', old.privatePem);
+  await store.ensureSecret('checkpoint_public_key', old.publicPem);
+  return { store, old };
+}
+
 function oldPem(): { privatePem: string; publicPem: string } {
   const pair = generateKeyPairSync('ed25519');
   return {
@@ -234,12 +245,8 @@ describe('signing keys outside the database', () => {
   });
 
   it('on PostgreSQL: the old key moves out once and a copy elsewhere gets a new key', async () => {
-    const db = await createDatabase(server, 'signing_keys');
-    const store = await openStore(db);
+    const { store, old } = await oldPostgres('signing_keys');
     try {
-      const old = oldPem();
-      await store.ensureSecret('checkpoint_private_key', old.privatePem);
-      await store.ensureSecret('checkpoint_public_key', old.publicPem);
       const d = deployment();
       const moved = await loadSigningKeys(store, { defaultFile: d.keyFile });
       expect(moved.notice).toContain('Moved the checkpoint signing key out of the database');
@@ -257,12 +264,8 @@ describe('signing keys outside the database', () => {
   });
 
   it('a configured key on an old database names the unused old key, which then verifies as a retired key', async () => {
-    const db = await createDatabase(server, 'signing_keys_configured');
-    const store = await openStore(db);
+    const { store, old } = await oldPostgres('signing_keys_configured');
     try {
-      const old = oldPem();
-      await store.ensureSecret('checkpoint_private_key', old.privatePem);
-      await store.ensureSecret('checkpoint_public_key', old.publicPem);
       const text = newKeyFileText('audit.example.com');
       const d = deployment();
       const first = await loadSigningKeys(store, { envText: text, defaultFile: d.keyFile });
