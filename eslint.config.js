@@ -20,6 +20,28 @@ export default tseslint.config(
         'error',
         { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' },
       ],
+      // User data never walks up a prototype (src/core/safe-keys.ts): `for…in` also visits
+      // inherited members, Object.assign copies with [[Set]] (a source's own `__proto__` member
+      // replaces the target's prototype), and obj.hasOwnProperty can be shadowed by the data.
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: 'ForInStatement',
+          message:
+            'for…in also walks inherited members, which a polluted prototype controls: use Object.keys / Object.entries.',
+        },
+      ],
+      'no-restricted-properties': [
+        'error',
+        {
+          object: 'Object',
+          property: 'assign',
+          message:
+            'Object.assign sets members with [[Set]], so a "__proto__" key replaces the prototype: use spread, or bareCopy from src/core/safe-keys.ts.',
+        },
+      ],
+      'no-prototype-builtins': 'error',
+      'no-proto': 'error',
     },
   },
   {

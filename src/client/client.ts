@@ -80,6 +80,8 @@ interface Entry {
   line: string;
   bytes: number;
   segment: number | undefined;
+  /** occurred_at is the client's stamp (the time of record()), not a time the caller gave. */
+  stamped: boolean;
 }
 
 interface IntakeItem {
@@ -260,7 +262,14 @@ export class TrailkeepClient {
       }
     }
     const line = JSON.stringify(event);
-    return { seq: this.nextSeq++, event, line, bytes: Buffer.byteLength(line), segment: undefined };
+    return {
+      seq: this.nextSeq++,
+      event,
+      line,
+      bytes: Buffer.byteLength(line),
+      segment: undefined,
+      stamped: rest.occurred_at === undefined,
+    };
   }
 
   private async openSpool(dir: string): Promise<void> {
@@ -274,6 +283,8 @@ export class TrailkeepClient {
       line,
       bytes: Buffer.byteLength(line),
       segment,
+      // The spool keeps the line only: whether its time was a stamp is not known any more.
+      stamped: false,
     }));
     this.pending = [...entries, ...this.pending];
     this.schedule();
@@ -385,10 +396,14 @@ export class TrailkeepClient {
 
   private takeBatch(): Entry[] {
     const batch: Entry[] = [];
+    // An id recorded twice goes out in two requests: the server refuses two copies that differ
+    // (two stamps) in one batch, but answers a later request's copy with the stored event.
+    const ids = new Set<string | undefined>();
     let bytes = 0;
     for (const entry of this.pending) {
-      if (batch.length >= this.batchSize) break;
+      if (batch.length >= this.batchSize || ids.has(entry.event.id)) break;
       if (batch.length > 0 && bytes + entry.bytes > MAX_BATCH_BYTES) break;
+      ids.add(entry.event.id);
       batch.push(entry);
       bytes += entry.bytes + 1;
     }
@@ -418,17 +433,21 @@ export class TrailkeepClient {
         continue;
       }
       if (result.kind === 'refused' && isInvalidInput(result)) {
-        const { rejected, rest } = splitRejected(batch, result.problem, result.message);
-        this.report(
-          new ValidationError(
-            `${rejected.length} event(s) refused: ${result.message}`,
-            result.status,
-            result.problem ?? { status: result.status, detail: result.message },
-            rejected.map(({ entry, issues }) => ({ event: entry.event, issues })),
-          ),
-        );
-        await this.settle(rejected.map((r) => r.entry));
-        batch = rest;
+        const split = splitRejected(batch, result.problem, result.message);
+        const restamped = restampConflicts(split.rejected, result.problem);
+        const rejected = split.rejected.filter(({ entry }) => !restamped.has(entry));
+        if (rejected.length > 0) {
+          this.report(
+            new ValidationError(
+              `${rejected.length} event(s) refused: ${result.message}`,
+              result.status,
+              result.problem ?? { status: result.status, detail: result.message },
+              rejected.map(({ entry, issues }) => ({ event: entry.event, issues })),
+            ),
+          );
+          await this.settle(rejected.map((r) => r.entry));
+        }
+        batch = batch.filter((entry) => split.rest.includes(entry) || restamped.has(entry));
         attempt = 0;
         continue;
       }
@@ -605,6 +624,31 @@ function blockedError(
       events,
     },
   );
+}
+
+/**
+ * The refused events whose only conflict with the event already stored under their id (or sent
+ * earlier in the batch) is the occurred_at this client stamped: the caller recorded the same id
+ * twice and left the time to the client. They lose the stamp and go again, and the server,
+ * comparing only the fields a sender set, answers with the stored event, whose first time
+ * stands.
+ */
+function restampConflicts(
+  rejected: ReadonlyArray<{ entry: Entry; issues: readonly Issue[] }>,
+  problem: Problem | undefined,
+): Set<Entry> {
+  const again = new Set<Entry>();
+  if (problem?.code !== 'event_id_conflict') return again;
+  for (const { entry, issues } of rejected) {
+    if (!entry.stamped || !issues.every((issue) => issue.path === '$.occurred_at')) continue;
+    const { occurred_at: _stamp, ...event } = entry.event;
+    entry.event = event;
+    entry.line = JSON.stringify(event);
+    entry.bytes = Buffer.byteLength(entry.line);
+    entry.stamped = false;
+    again.add(entry);
+  }
+  return again;
 }
 
 /**

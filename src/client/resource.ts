@@ -7,6 +7,8 @@ import { diffObjects, redactChanges } from '../core/changes.js';
 import type { FieldRule, ResourceSchema } from '../core/changes.js';
 import type { Change } from '../core/event.js';
 import type { JsonObject } from '../core/json.js';
+import { RESERVED_KEYS_RULE, bareCopy, reservedSegment } from '../core/safe-keys.js';
+import { TrailkeepClientError } from './errors.js';
 
 export interface Resource {
   /** The target type this schema describes (`job`, `user`). */
@@ -24,7 +26,15 @@ export interface Resource {
  * dotted paths (`settings.api_key`) reach into nested objects.
  */
 export function defineResource(type: string, fields: Record<string, FieldRule>): Resource {
-  const schema: ResourceSchema = { fields: { ...fields } };
+  const reserved = Object.keys(fields).find((name) => reservedSegment(name) !== undefined);
+  if (reserved !== undefined) {
+    // The server refuses such a field in every event, so fail here, where the mistake is.
+    throw new TrailkeepClientError(
+      'invalid_options',
+      `defineResource("${type}"): field "${reserved}" is not allowed; ${RESERVED_KEYS_RULE}`,
+    );
+  }
+  const schema: ResourceSchema = { fields: bareCopy(fields) };
   return Object.freeze({
     type,
     schema,

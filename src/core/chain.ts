@@ -31,7 +31,8 @@ export function sealBatch(head: ChainHead, drafts: readonly EventDraft[]): Seale
     seq += 1;
     // seq goes between received_at and targets, its canonical place, so the body needs no
     // sorting before it is serialized (the drafts' members are in canonical order already).
-    const { targets, workspace, ...before } = draft;
+    // `sent` only tells re-sends from conflicts; it is neither hashed nor stored.
+    const { targets, workspace, sent: _sent, ...before } = draft;
     const bodyObject: HashedBody = { ...before, seq, targets, workspace };
     const body = canonicalJson(bodyObject);
     const next = hashLink(hash, body);
@@ -116,14 +117,4 @@ export function checkDrafts(workspace: string, drafts: readonly EventDraft[]): v
   if (issues.length > 0) {
     throw new TrailkeepError('validation_failed', 'events are not normalized drafts', { issues });
   }
-}
-
-/**
- * What two sends of one event must agree on to be the same event (an idempotent re-send):
- * everything but received_at and the chain fields.
- */
-export function comparableText(event: EventDraft | StoredEvent): string {
-  const content: Record<string, unknown> = { ...event };
-  for (const key of ['received_at', 'seq', 'prev_hash', 'hash']) delete content[key];
-  return canonicalJson(content);
 }

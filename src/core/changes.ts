@@ -15,6 +15,7 @@
 import { canonicalJson } from './canonical.js';
 import type { Change } from './event.js';
 import type { JsonObject, JsonValue } from './json.js';
+import { emptyRecord } from './safe-keys.js';
 
 export type FieldRule = 'track' | 'ignore' | 'secret';
 
@@ -179,7 +180,8 @@ function scrub(path: string, value: JsonValue, schema: ResourceSchema | undefine
   }
   if (!isObject(value)) return { value, secret: false };
   let secret = false;
-  const kept: JsonObject = {};
+  // Keys come from the sender: a `__proto__` member must stay a member, not become a prototype.
+  const kept = emptyRecord<JsonValue>();
   for (const [key, member] of Object.entries(value)) {
     const memberPath = `${path}.${key}`;
     const rule = fieldRule(memberPath, schema);

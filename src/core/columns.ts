@@ -5,6 +5,7 @@
  */
 import type { StoredEvent } from './event.js';
 import { ipKey } from './ip.js';
+import { ownValue } from './safe-keys.js';
 
 export interface IndexedColumns {
   id: string;
@@ -27,6 +28,7 @@ export interface IndexedColumns {
 }
 
 export function indexedColumns(event: Omit<StoredEvent, 'prev_hash' | 'hash'>): IndexedColumns {
+  const ip = ownValue(event.context, 'ip');
   return {
     id: event.id,
     seq: event.seq,
@@ -37,9 +39,11 @@ export function indexedColumns(event: Omit<StoredEvent, 'prev_hash' | 'hash'>): 
     operation: event.operation,
     actor_type: event.actor.type,
     actor_id: event.actor.id,
-    actor_name: event.actor.name ?? null,
-    actor_email: event.actor.email ?? null,
-    ip_key: event.context.ip === undefined ? null : ipKey(event.context.ip),
+    // Own members only, as in src/core/draft.ts: an absent field is absent, whatever a
+    // polluted prototype would lend it.
+    actor_name: ownValue(event.actor, 'name') ?? null,
+    actor_email: ownValue(event.actor, 'email') ?? null,
+    ip_key: ip === undefined ? null : ipKey(ip),
     targets: JSON.stringify(event.targets.map((t) => [t.type, t.id])),
   };
 }

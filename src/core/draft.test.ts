@@ -44,6 +44,24 @@ describe('toDraft', () => {
       changes: [],
       context: {},
       metadata: {},
+      sent: { fields: [] },
+    });
+  });
+
+  it('records which optional fields the sender set, and the schema its changes were redacted with', () => {
+    const draft = toDraft(
+      input({
+        occurred_at: '2026-05-12T09:30:00Z',
+        targets: [{ type: 'user', id: 'u_2' }],
+        outcome: 'failure',
+        before: { status: 'a' },
+        metadata: { k: 1 },
+      }),
+      ctx,
+    );
+    expect(draft.sent).toEqual({
+      fields: ['occurred_at', 'targets', 'outcome', 'changes', 'metadata'],
+      schema: ctx.settings.resources!['user'],
     });
   });
 

@@ -8,6 +8,7 @@
  */
 import type { Actor, Change, StoredEvent } from './event.js';
 import type { JsonObject, JsonValue } from './json.js';
+import { bareCopy, emptyRecord, ownValue } from './safe-keys.js';
 
 /** What a secret field shows in a rebuilt state: that it has a value, never the value. */
 export const HIDDEN = '[hidden]';
@@ -32,31 +33,61 @@ function isPlainObject(value: JsonValue | undefined): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function setPath(state: JsonObject, path: readonly string[], value: JsonValue | undefined): void {
-  const [head, ...rest] = path;
-  if (head === undefined) return;
-  if (rest.length === 0) {
-    if (value === undefined) delete state[head];
-    else state[head] = value;
-    return;
+/**
+ * Field paths come from stored events, so they are user data: `__proto__.email` or
+ * `constructor.prototype.x` would otherwise walk from the state into Object.prototype and
+ * write there, for every workspace of the process. Validation refuses such paths now, but
+ * events stored before it did are still replayed. So every object of a state is prototype-less
+ * (a reserved name is an ordinary own member of it) and every step reads own members only.
+ */
+class StateWriter {
+  /** Objects created by this writer, which it may change; anything else is copied first. */
+  private readonly fresh = new Set<JsonObject>();
+  readonly root: JsonObject;
+
+  constructor(state: JsonObject) {
+    this.root = this.writable(state);
   }
-  let child = state[head];
-  if (!isPlainObject(child)) {
-    if (value === undefined) return;
-    child = {};
-    state[head] = child;
+
+  /** A prototype-less shallow copy, so that earlier states and event values stay as they are. */
+  private writable(node: JsonObject): JsonObject {
+    if (this.fresh.has(node)) return node;
+    const copy = bareCopy(node);
+    this.fresh.add(copy);
+    return copy;
   }
-  setPath(child, rest, value);
+
+  private created(): JsonObject {
+    const node = emptyRecord<JsonValue>();
+    this.fresh.add(node);
+    return node;
+  }
+
+  set(path: readonly string[], value: JsonValue | undefined): void {
+    let node = this.root;
+    for (let i = 0; i < path.length - 1; i += 1) {
+      const key = path[i]!;
+      const child = ownValue(node, key);
+      if (!isPlainObject(child) && value === undefined) return;
+      const next = isPlainObject(child) ? this.writable(child) : this.created();
+      node[key] = next;
+      node = next;
+    }
+    const last = path[path.length - 1];
+    if (last === undefined) return;
+    if (value === undefined) delete node[last];
+    else node[last] = value;
+  }
 }
 
 /** Applies one event's changes to a copy of `state` (dotted fields address nested objects). */
 export function applyChanges(state: JsonObject, changes: readonly Change[]): JsonObject {
-  const next = structuredClone(state);
+  const writer = new StateWriter(state);
   for (const change of changes) {
-    const value = change.secret ? HIDDEN : change.new;
-    setPath(next, change.field.split('.'), value);
+    const value = ownValue(change, 'secret') === true ? HIDDEN : ownValue(change, 'new');
+    writer.set(change.field.split('.'), value);
   }
-  return next;
+  return writer.root;
 }
 
 /** The entity's state after `event`; `previous` is its state before (undefined: first event). */
@@ -72,7 +103,7 @@ export function applyEvent(
   const base: EntityState = previous ?? {
     type: entity.type,
     id: entity.id,
-    state: {},
+    state: emptyRecord(),
     updated_at: event.occurred_at,
     updated_by: event.actor,
     deleted: false,

@@ -5,10 +5,14 @@
  */
 export const ERRORS = {
   validation_failed: { status: 400, title: 'The request holds invalid events' },
+  forbidden_key: { status: 400, title: 'A name in the request is reserved' },
   bad_request: { status: 400, title: 'The request is malformed' },
   query_invalid: { status: 400, title: 'The query could not be understood' },
   cursor_invalid: { status: 400, title: 'The cursor is not valid for this question' },
   json_too_deep: { status: 400, title: 'The JSON body is nested too deeply' },
+  json_duplicate_key: { status: 400, title: 'A JSON object holds the same key twice' },
+  json_unsafe_integer: { status: 400, title: 'A JSON integer is too large to keep exactly' },
+  invalid_utf8: { status: 400, title: 'The body is not valid UTF-8' },
   batch_too_large: { status: 400, title: 'The batch holds too many events' },
   unauthenticated: { status: 401, title: 'Authentication is required' },
   key_in_query_string: { status: 401, title: 'API keys are not accepted in the query string' },

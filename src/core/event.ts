@@ -3,6 +3,7 @@
  * validation, categorisation and change tracking (EventDraft), and what a store keeps and returns
  * (StoredEvent). Wire format is snake_case, as in docs/events.md.
  */
+import type { ResourceSchema } from './changes.js';
 import type { JsonObject, JsonValue } from './json.js';
 
 export const ACTOR_TYPES = ['user', 'agent', 'api_token', 'automation', 'system'] as const;
@@ -61,10 +62,35 @@ export interface EventInput {
   metadata?: JsonObject;
 }
 
+/** The fields a sender may leave out; the server then fills them in (docs/events.md). */
+export const OPTIONAL_FIELDS = [
+  'occurred_at',
+  'targets',
+  'category',
+  'outcome',
+  'operation',
+  'changes',
+  'context',
+  'metadata',
+] as const;
+export type OptionalField = (typeof OPTIONAL_FIELDS)[number];
+
+/**
+ * What the sender of a draft set, as opposed to what the server filled in: a later send of the
+ * same id is compared on these fields only (src/core/resend.ts). Neither hashed nor stored.
+ */
+export interface Sent {
+  /** `changes` counts as sent when the sender gave `changes`, `before` or `after`. */
+  fields: readonly OptionalField[];
+  /** The resource schema the draft's changes were redacted with. */
+  schema?: ResourceSchema;
+}
+
 /**
  * A fully resolved event before the store gives it its place in the chain. Every field the
  * chain covers is present except `seq`, `prev_hash` and `hash`, which only the store can assign
- * (under its per-workspace lock).
+ * (under its per-workspace lock). `sent` is the one member that is not hashed: a draft without it
+ * (one not made from a sender's input) counts as having set every field.
  */
 export interface EventDraft {
   id: string;
@@ -81,10 +107,11 @@ export interface EventDraft {
   changes: Change[];
   context: EventContext;
   metadata: JsonObject;
+  sent?: Sent;
 }
 
 /** A stored event, exactly as hashed (see docs/integrity.md) plus its chain fields. */
-export interface StoredEvent extends EventDraft {
+export interface StoredEvent extends Omit<EventDraft, 'sent'> {
   seq: number;
   prev_hash: string;
   hash: string;

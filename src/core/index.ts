@@ -11,6 +11,7 @@ export * from './columns.js';
 export * from './limits.js';
 export * from './timestamp.js';
 export * from './validate.js';
+export * from './safe-keys.js';
 export * from './operation.js';
 export * from './categories.js';
 export * from './changes.js';
@@ -18,3 +19,5 @@ export * from './settings.js';
 export * from './draft.js';
 export * from './checkpoint.js';
 export * from './verify.js';
+// A namespace: its names (signCheckpoint, …) would clash with the JSON checkpoints above.
+export * as tlog from './tlog/index.js';

@@ -2,12 +2,24 @@
  * A workspace's own rules: extra or overriding categories, and resource schemas that say which
  * fields of each target type are tracked, ignored or secret. Stored as JSON on the workspace
  * and parsed (strictly, with paths in every error) whenever they are read or changed.
+ *
+ * Target types and field paths are keys of the parsed maps, so `__proto__`, `constructor` and
+ * `prototype` are refused there (and as category ids) with `forbidden_key`, and the maps have
+ * no prototype: a name can only ever be an own member.
  */
 import type { CategoryDefinition } from './categories.js';
 import type { FieldRule, ResourceSchema } from './changes.js';
 import { TrailkeepError, type Issue } from './errors.js';
 import { CATEGORY_PATTERN, hasControlCharacter, hasLoneSurrogate } from './limits.js';
-import { childPath, isPlainObject } from './validate.js';
+import {
+  RESERVED_KEYS_RULE,
+  childPath,
+  emptyRecord,
+  isReservedKey,
+  ownValue,
+  reservedSegment,
+} from './safe-keys.js';
+import { isPlainObject } from './validate.js';
 
 export interface WorkspaceSettings {
   categories?: CategoryDefinition[];
@@ -32,8 +44,15 @@ const ACTION_GLOB = /^[A-Za-z0-9._:* -]+$/;
 
 class Issues {
   readonly list: Issue[] = [];
+  /** The first reserved name met: it decides the error's code and leads its detail. */
+  reserved: Issue | undefined;
   add(path: string, message: string): void {
     this.list.push({ path, message });
+  }
+  addReserved(path: string, what: string): void {
+    const issue = { path, message: `${what}; ${RESERVED_KEYS_RULE}` };
+    this.reserved ??= issue;
+    this.list.push(issue);
   }
 }
 
@@ -48,23 +67,26 @@ export function parseWorkspaceSettings(json: unknown): WorkspaceSettings {
     });
   }
   for (const key of Object.keys(json)) {
-    if (key !== 'categories' && key !== 'resources') {
+    if (isReservedKey(key)) issues.addReserved(childPath('$', key), `is named "${key}"`);
+    else if (key !== 'categories' && key !== 'resources') {
       issues.add(childPath('$', key), 'is not a known field (allowed: categories, resources)');
     }
   }
-  if (json.categories !== undefined) {
-    const categories = parseCategories(json.categories, issues);
-    if (categories) settings.categories = categories;
+  const categories = ownValue(json, 'categories');
+  if (categories !== undefined) {
+    const parsed = parseCategories(categories, issues);
+    if (parsed) settings.categories = parsed;
   }
-  if (json.resources !== undefined) {
-    const resources = parseResources(json.resources, issues);
-    if (resources) settings.resources = resources;
+  const resources = ownValue(json, 'resources');
+  if (resources !== undefined) {
+    const parsed = parseResources(resources, issues);
+    if (parsed) settings.resources = parsed;
   }
-  const first = issues.list[0];
+  const first = issues.reserved ?? issues.list[0];
   if (first !== undefined) {
     const more = issues.list.length - 1;
     throw new TrailkeepError(
-      'validation_failed',
+      issues.reserved === undefined ? 'validation_failed' : 'forbidden_key',
       `workspace settings: ${first.path} ${first.message}${more > 0 ? ` (and ${more} more)` : ''}`,
       { issues: issues.list },
     );
@@ -94,13 +116,19 @@ function parseCategories(value: unknown, issues: Issues): CategoryDefinition[] |
       return;
     }
     for (const key of Object.keys(item)) {
-      if (!['id', 'label', 'patterns'].includes(key)) {
+      if (isReservedKey(key)) issues.addReserved(childPath(path, key), `is named "${key}"`);
+      else if (!['id', 'label', 'patterns'].includes(key)) {
         issues.add(childPath(path, key), 'is not a known field (allowed: id, label, patterns)');
       }
     }
     let ok = true;
-    const { id, label, patterns } = item;
-    if (typeof id !== 'string' || !CATEGORY_PATTERN.test(id)) {
+    const id = ownValue(item, 'id');
+    const label = ownValue(item, 'label');
+    const patterns = ownValue(item, 'patterns');
+    if (typeof id === 'string' && isReservedKey(id)) {
+      issues.addReserved(`${path}.id`, `is "${id}"`);
+      ok = false;
+    } else if (typeof id !== 'string' || !CATEGORY_PATTERN.test(id)) {
       issues.add(
         `${path}.id`,
         'must be a lower-case id: a letter or digit, then letters, digits, _ or - (at most 64)',
@@ -179,9 +207,13 @@ function parseResources(
     issues.add('$.resources', `must describe at most ${SETTINGS_LIMITS.maxResources} target types`);
     return undefined;
   }
-  const result: Record<string, ResourceSchema> = {};
+  const result = emptyRecord<ResourceSchema>();
   for (const [type, schema] of entries) {
     const path = childPath('$.resources', type);
+    if (isReservedKey(type)) {
+      issues.addReserved(path, `target type is "${type}"`);
+      continue;
+    }
     if (type.length === 0 || type.length > SETTINGS_LIMITS.maxTypeLength || !isCleanText(type)) {
       issues.add(path, `target type must be 1 to ${SETTINGS_LIMITS.maxTypeLength} characters`);
       continue;
@@ -194,10 +226,11 @@ function parseResources(
       continue;
     }
     for (const key of Object.keys(schema)) {
-      if (key !== 'fields')
+      if (isReservedKey(key)) issues.addReserved(childPath(path, key), `is named "${key}"`);
+      else if (key !== 'fields')
         issues.add(childPath(path, key), 'is not a known field (allowed: fields)');
     }
-    const fields = schema.fields;
+    const fields = ownValue(schema, 'fields');
     if (!isPlainObject(fields) || Object.keys(fields).length > SETTINGS_LIMITS.maxFields) {
       issues.add(
         `${path}.fields`,
@@ -205,10 +238,13 @@ function parseResources(
       );
       continue;
     }
-    const rules: Record<string, FieldRule> = {};
+    const rules = emptyRecord<FieldRule>();
     for (const [field, rule] of Object.entries(fields)) {
       const fieldPath = childPath(`${path}.fields`, field);
-      if (
+      const segment = reservedSegment(field);
+      if (segment !== undefined) {
+        issues.addReserved(fieldPath, `has the path segment "${segment}"`);
+      } else if (
         field.length === 0 ||
         field.length > SETTINGS_LIMITS.maxFieldLength ||
         !isCleanText(field)

@@ -7,6 +7,13 @@
  * The result is a clean copy: optional members sent as null are dropped, the category is
  * lower-cased, and nothing the sender added beyond the documented fields survives (unknown
  * fields are rejected, never silently ignored).
+ *
+ * No name in an event may be `__proto__`, `constructor` or `prototype` (src/core/safe-keys.ts):
+ * not a key at any depth, not a segment of a change's dotted field, not a category. Such an
+ * event is refused with `forbidden_key` whatever the transport, because the rebuilt entity
+ * state, the SDK's diff and every consumer of the export would otherwise turn the name into a
+ * walk up the prototype chain. And the checker reads what it is sent through own members only,
+ * so that even a prototype polluted by some other code cannot lend an event a field it lacks.
  */
 import { canonicalJson } from './canonical.js';
 import { TrailkeepError, type Issue } from './errors.js';
@@ -30,6 +37,13 @@ import {
   hasControlCharacter,
   hasLoneSurrogate,
 } from './limits.js';
+import {
+  RESERVED_KEYS_RULE,
+  bareCopy,
+  childPath,
+  isReservedKey,
+  reservedSegment,
+} from './safe-keys.js';
 import { parseTimestamp } from './timestamp.js';
 
 const EVENT_FIELDS = [
@@ -94,7 +108,7 @@ export function eventsFromBody(body: unknown): unknown[] {
   if (extra.length > 0) {
     const names = extra.map((k) => JSON.stringify(k)).join(', ');
     throw new TrailkeepError(
-      'validation_failed',
+      extra.some(isReservedKey) ? 'forbidden_key' : 'validation_failed',
       `${shape}; a batch has no other members, but this one also has ${names}`,
       {
         issues: extra.map((k) => ({
@@ -176,18 +190,22 @@ export function validateEvents(items: readonly unknown[], options: { now: Date }
 class IssueSink {
   readonly issues: Issue[] = [];
   total = 0;
+  /** The first reserved name met: it decides the error's code and leads its detail. */
+  private reserved: Issue | undefined;
 
-  add(index: number, path: string, message: string): void {
+  add(index: number, path: string, message: string, reserved = false): void {
     this.total += 1;
-    if (this.issues.length < LIMITS.maxIssues) this.issues.push({ index, path, message });
+    const issue = { index, path, message };
+    if (reserved) this.reserved ??= issue;
+    if (this.issues.length < LIMITS.maxIssues) this.issues.push(issue);
   }
 
   error(): TrailkeepError {
-    const first = this.issues[0]!;
+    const first = this.reserved ?? this.issues[0]!;
     const more = this.total - 1;
     const tail = more === 0 ? '' : ` (and ${more} more issue${more === 1 ? '' : 's'})`;
     return new TrailkeepError(
-      'validation_failed',
+      this.reserved === undefined ? 'validation_failed' : 'forbidden_key',
       `event ${first.index ?? 0}: ${first.path} ${first.message}${tail}`,
       { issues: this.issues },
     );
@@ -220,11 +238,17 @@ class EventChecker {
     this.sink.add(this.index, path, message);
   }
 
-  event(item: unknown): EventInput | undefined {
-    if (!isPlainObject(item)) {
-      this.fail('$', `must be an event object, not ${describe(item)}`);
+  private reserved(path: string, what: string): void {
+    this.failed = true;
+    this.sink.add(this.index, path, `${what}; ${RESERVED_KEYS_RULE}`, true);
+  }
+
+  event(sent: unknown): EventInput | undefined {
+    if (!isPlainObject(sent)) {
+      this.fail('$', `must be an event object, not ${describe(sent)}`);
       return undefined;
     }
+    const item = bareCopy(sent);
     if (jsonDepth(item) > LIMITS.maxDepth) {
       this.fail('$', `nests deeper than ${LIMITS.maxDepth} levels`);
       return undefined;
@@ -301,6 +325,11 @@ class EventChecker {
       } else if (isPlainObject(value)) {
         for (const key of Object.keys(value)) {
           const member: JsonNode = { value: value[key], parent: node, key };
+          if (isReservedKey(key)) {
+            // Not walked further: nothing under a reserved name is looked at, or kept.
+            this.reserved(pathOf(member), `is named "${key}"`);
+            continue;
+          }
           const problem = textProblem(key, 'name');
           if (problem !== undefined) this.fail(pathOf(member), problem);
           // An undefined member is what an in-process caller means by "absent".
@@ -382,6 +411,12 @@ class EventChecker {
     return withoutUndefined(value);
   }
 
+  /** An object whose fields are read here: its own members only, in a prototype-less copy. */
+  private fields(value: unknown, path: string): Record<string, unknown> | undefined {
+    const obj = this.object(value, path);
+    return obj === undefined ? undefined : bareCopy<unknown>(obj);
+  }
+
   private oneOf<T extends string>(
     value: unknown,
     path: string,
@@ -400,7 +435,7 @@ class EventChecker {
       this.fail('$.actor', 'is required');
       return undefined;
     }
-    const obj = this.object(value, '$.actor');
+    const obj = this.fields(value, '$.actor');
     if (obj === undefined) return undefined;
     this.knownKeys(obj, '$.actor', ACTOR_FIELDS);
     const type = this.required(
@@ -468,7 +503,7 @@ class EventChecker {
     const targets: Target[] = [];
     value.forEach((item: unknown, i) => {
       const path = `$.targets[${i}]`;
-      const obj = this.object(item, path);
+      const obj = this.fields(item, path);
       if (obj === undefined) {
         if (absent(item)) this.fail(path, 'must be an object, not null');
         return;
@@ -497,6 +532,10 @@ class EventChecker {
     const text = this.string(value, '$.category', { max: LIMITS.maxCategoryLength });
     if (text === undefined) return undefined;
     const lower = text.toLowerCase();
+    if (isReservedKey(lower)) {
+      this.reserved('$.category', `is "${lower}"`);
+      return undefined;
+    }
     if (!CATEGORY_PATTERN.test(lower)) {
       this.fail(
         '$.category',
@@ -524,7 +563,7 @@ class EventChecker {
     const fields = new Map<string, number>();
     value.forEach((item: unknown, i) => {
       const path = `$.changes[${i}]`;
-      const obj = this.object(item, path);
+      const obj = this.fields(item, path);
       if (obj === undefined) {
         if (absent(item)) this.fail(path, 'must be an object, not null');
         return;
@@ -541,6 +580,11 @@ class EventChecker {
         else secret = obj.secret;
       }
       if (field === undefined) return;
+      const segment = reservedSegment(field);
+      if (segment !== undefined) {
+        this.reserved(`${path}.field`, `"${field}" has the path segment "${segment}"`);
+        return;
+      }
       const earlier = fields.get(field);
       if (earlier !== undefined) {
         this.fail(`${path}.field`, `repeats "${field}" (already at $.changes[${earlier}])`);
@@ -558,7 +602,7 @@ class EventChecker {
   }
 
   private context(value: unknown): EventContext | undefined {
-    const obj = this.object(value, '$.context');
+    const obj = this.fields(value, '$.context');
     if (obj === undefined) return undefined;
     this.knownKeys(obj, '$.context', CONTEXT_FIELDS);
     const context: EventContext = {};
@@ -615,10 +659,9 @@ function holdsUndefined(value: unknown): boolean {
   if (value === undefined) return true;
   if (typeof value !== 'object' || value === null) return false;
   if (Array.isArray(value)) return value.some(holdsUndefined);
-  for (const key in value) {
-    if (holdsUndefined((value as Record<string, unknown>)[key])) return true;
-  }
-  return false;
+  // Own members only: `for…in` would also walk whatever a polluted prototype lends every
+  // object, and an object-valued pollution then recurses without end.
+  return Object.values(value).some(holdsUndefined);
 }
 
 function describe(value: unknown): string {
@@ -640,7 +683,6 @@ function describe(value: unknown): string {
   }
 }
 
-/** `$.a` for plain names, `$["odd key"]` otherwise, as JSONPath writes them. */
 /** A value met while walking an event, with the way back to the root for its path. */
 interface JsonNode {
   value: unknown;
@@ -663,10 +705,4 @@ function textProblem(value: string, what: 'value' | 'name'): string | undefined 
     return `has a ${what} with a NUL character (\\u0000), which cannot be stored`;
   }
   return undefined;
-}
-
-export function childPath(path: string, key: string): string {
-  return /^[A-Za-z_][A-Za-z0-9_]*$/.test(key)
-    ? `${path}.${key}`
-    : `${path}[${JSON.stringify(key)}]`;
 }

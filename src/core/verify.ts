@@ -281,8 +281,7 @@ export class ChainVerifier {
       return problem('altered', seq, id, 'the stored body is not a complete event');
     }
     const expected = indexedColumns(parsed);
-    for (const column in expected) {
-      const value = expected[column];
+    for (const [column, value] of Object.entries(expected)) {
       const stored = Object.hasOwn(row.columns, column) ? row.columns[column] : undefined;
       if (stored !== value) {
         return problem(

@@ -1,49 +1,26 @@
 /**
- * The JSON body parser. Nesting depth is measured on the raw text, before JSON.parse or anything
- * else builds objects from it, so a pathological body costs one linear scan and nothing more.
- * Prototype-poisoning keys (`__proto__`, `constructor.prototype`) are refused by Fastify's own
- * secure parser, which does the actual parsing.
+ * The JSON body parser. The raw bytes are checked before JSON.parse or anything else builds
+ * objects from them (src/core/json-text.ts): invalid UTF-8, a key twice in one object, an
+ * integer beyond ±(2^53 - 1) and nesting past the limit are refused with their byte offset or
+ * path instead of being silently altered, and a pathological body costs one linear scan and
+ * nothing more. Keys named `__proto__`, `constructor` or `prototype`, at any depth, are then
+ * refused with `forbidden_key` and the JSON path of each (see src/core/safe-keys.ts). Fastify's
+ * secure parser could refuse some of them itself, but only as "not valid JSON" and without
+ * saying where, and it lets a bare `constructor` through; so parsing is plain JSON.parse (which
+ * makes every key an own member, `__proto__` included, and never calls a setter) followed by
+ * one walk. The events route refuses the same names again in validation, where the SDK and the
+ * CLI meet the same rule.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { TrailkeepError } from '../core/errors.js';
+import { TrailkeepError, type Issue } from '../core/errors.js';
+import { strictJsonText } from '../core/json-text.js';
+import { RESERVED_KEYS_RULE, findReservedKeys, ownValue } from '../core/safe-keys.js';
 
 /** An event may nest 16 levels (the event object itself is level 1). */
 export const MAX_EVENT_DEPTH = 16;
 /** A batch wraps events in `{ "events": [ ... ] }`: two more levels. */
 export const MAX_BODY_DEPTH = MAX_EVENT_DEPTH + 2;
 export const MAX_BODY_BYTES = 4 * 1024 * 1024;
-
-const OPEN_OBJECT = 0x7b;
-const OPEN_ARRAY = 0x5b;
-const CLOSE_OBJECT = 0x7d;
-const CLOSE_ARRAY = 0x5d;
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-
-/** The deepest nesting of objects and arrays in JSON text, ignoring brackets inside strings. */
-export function jsonTextDepth(text: string, stopAbove = Infinity): number {
-  let depth = 0;
-  let deepest = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === BACKSLASH) i++;
-      else if (c === QUOTE) inString = false;
-    } else if (c === QUOTE) {
-      inString = true;
-    } else if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
-      depth++;
-      if (depth > deepest) {
-        deepest = depth;
-        if (deepest > stopAbove) return deepest;
-      }
-    } else if (c === CLOSE_OBJECT || c === CLOSE_ARRAY) {
-      depth--;
-    }
-  }
-  return deepest;
-}
 
 /** The nesting depth of a parsed value (a scalar is 0, `{}` is 1). */
 export function valueDepth(value: unknown, stopAbove = Infinity, level = 0): number {
@@ -59,25 +36,76 @@ export function valueDepth(value: unknown, stopAbove = Infinity, level = 0): num
   return deepest;
 }
 
+/**
+ * Text that may hold a reserved key: one of the names, or a `\u` escape that could spell one.
+ * Most bodies hold neither and are never walked.
+ */
+const MAY_HOLD_RESERVED = /__proto__|constructor|prototype|\\u/;
+
+/** `$.events[3].metadata.x` in a batch body -> event 3, `$.metadata.x`. */
+const IN_BATCH = /^\$\.events\[(\d+)\](.*)$/;
+
+/**
+ * The body's reserved keys as a forbidden_key error, or undefined when it has none. Inside a
+ * batch each issue names its event by index, as validation does: a sender (the SDK) drops the
+ * events named and sends the rest again, so an issue without an index would cost the whole
+ * batch.
+ */
+export function reservedKeysError(text: string, value: unknown): TrailkeepError | undefined {
+  if (!MAY_HOLD_RESERVED.test(text)) return undefined;
+  const paths = findReservedKeys(value);
+  if (paths.length === 0) return undefined;
+  const batch =
+    typeof value === 'object' &&
+    value !== null &&
+    Array.isArray(ownValue(value as { events?: unknown }, 'events'));
+  const issues: Issue[] = paths.map((path) => {
+    const message = `is a reserved name; ${RESERVED_KEYS_RULE}`;
+    const inEvent = batch ? IN_BATCH.exec(path) : null;
+    return inEvent === null
+      ? { path, message }
+      : { index: Number(inEvent[1]), path: `$${inEvent[2]}`, message };
+  });
+  const first = issues[0]!;
+  const more = issues.length - 1;
+  return new TrailkeepError(
+    'forbidden_key',
+    `${first.index === undefined ? '' : `event ${first.index}: `}${first.path} ${first.message}` +
+      (more > 0 ? ` (and ${more} more)` : ''),
+    { issues },
+  );
+}
+
 export function registerJsonParser(app: FastifyInstance, bodyLimit: number): void {
-  const secureParse = app.getDefaultJsonParser('error', 'error');
+  // 'ignore': the reserved names are refused below, with their paths.
+  const parse = app.getDefaultJsonParser('ignore', 'ignore');
   // JSON only: a text/plain body is answered 415, not parsed into a string.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser(
     ['application/json', 'application/problem+json'],
-    { parseAs: 'string', bodyLimit },
+    // Bytes, not a string: decoding to a string would already have replaced invalid UTF-8.
+    { parseAs: 'buffer', bodyLimit },
     (request: FastifyRequest, body: string | Buffer, done) => {
-      const text = typeof body === 'string' ? body : body.toString('utf8');
-      if (jsonTextDepth(text, MAX_BODY_DEPTH) > MAX_BODY_DEPTH) {
-        done(
-          new TrailkeepError(
-            'json_too_deep',
-            `The JSON body nests deeper than ${MAX_BODY_DEPTH} levels (an event may nest ${MAX_EVENT_DEPTH})`,
-          ),
-        );
+      // Fastify's parser answers an empty body in its own words.
+      if (body.length === 0) {
+        void parse(request, '', done);
         return;
       }
-      void secureParse(request, text, done);
+      let text: string;
+      try {
+        text = strictJsonText(typeof body === 'string' ? Buffer.from(body) : body, {
+          subject: 'The JSON body',
+          maxDepth: MAX_BODY_DEPTH,
+          depthNote: `an event may nest ${MAX_EVENT_DEPTH} levels`,
+        });
+      } catch (error) {
+        done(error as Error);
+        return;
+      }
+      void parse(request, text, (error, value) => {
+        if (error) done(error);
+        else done(reservedKeysError(text, value) ?? null, value);
+      });
     },
   );
 }

@@ -13,6 +13,7 @@ import { TrailkeepError } from '../core/errors.js';
 import type { ChainHead, EventInput, StoredEvent } from '../core/event.js';
 import type { Filter, Position } from '../core/query/filter.js';
 import { combineFilters, filterFromParams, parseFilter, printFilter } from '../core/query/index.js';
+import { ownValue } from '../core/safe-keys.js';
 import { parseWorkspaceSettings, type WorkspaceSettings } from '../core/settings.js';
 import { eventsFromBody, validateEvents } from '../core/validate.js';
 import { ChainVerifier, checkTail, type VerifyProblem } from '../core/verify.js';
@@ -154,7 +155,12 @@ export class LogService {
     const inputs = validateEvents(items, { now });
     const receivedAt = now.toISOString();
     const drafts = inputs.map((input) =>
-      toDraft(input, { workspace, id: input.id ?? this.newId(), receivedAt, settings }),
+      toDraft(input, {
+        workspace,
+        id: ownValue(input, 'id') ?? this.newId(),
+        receivedAt,
+        settings,
+      }),
     );
     const events = await this.store.append(workspace, drafts);
     return { events, created: events.filter((e) => e.created).length };

@@ -141,10 +141,11 @@ export interface Store {
 
   // The log
   /**
-   * Appends drafts atomically, in order. A draft whose id is already stored with the same
-   * content (ignoring `received_at`) is not appended again: the stored event comes back with
-   * `created: false`. The same id with different content throws TrailkeepError
-   * `event_id_conflict` naming the index, and nothing of the batch is stored.
+   * Appends drafts atomically, in order. A draft whose id is already stored (or earlier in the
+   * batch) with the same content on the fields its sender set (`planAppend`, core/resend.ts) is
+   * not appended again: the stored event comes back with `created: false`. Different content
+   * throws TrailkeepError `event_id_conflict` naming the index and the fields, and nothing of
+   * the batch is stored.
    * Throws `workspace_not_found` for an unknown workspace.
    */
   append(workspace: string, drafts: readonly EventDraft[]): Promise<AppendedEvent[]>;

@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { StoredEvent } from '../../src/core/event.js';
+import { openStore } from '../../src/store/open.js';
 import { runCli } from '../support/cli.js';
 
 let dir: string;
@@ -85,6 +87,44 @@ describe('trailkeep ingest', () => {
     expect(JSON.parse(count.stdout).count).toEqual({ value: 120, capped: false });
   });
 
+  it('refuses invalid UTF-8, a repeated key and an unsafe integer, naming line and place', async () => {
+    const good = JSON.stringify(event(600));
+    const line2 = Buffer.from(JSON.stringify(event(601, { metadata: { note: 'caf#' } })));
+    const at = line2.indexOf('#');
+    const file = join(dir, 'altered.ndjson');
+    writeFileSync(
+      file,
+      Buffer.concat([
+        Buffer.from(`${good}\r\n`),
+        line2.subarray(0, at),
+        Buffer.from([0xe9]),
+        line2.subarray(at + 1),
+        Buffer.from('\n'),
+        Buffer.from(`${JSON.stringify(event(602)).slice(0, -1)},"metadata":{"a":1,"a":2}}\n`),
+        Buffer.from(
+          `${JSON.stringify(event(603)).slice(0, -1)},"metadata":{"n":9007199254740993}}\n`,
+        ),
+        Buffer.from(`${JSON.stringify(event(604)).slice(0, -1)},}\n`),
+      ]),
+    );
+    const result = await runCli(['ingest', '--workspace', 'acme', '--db', db, file]);
+    expect(result.code).toBe(2);
+    expect(result.stderr.split('\n')).toEqual([
+      `line 2: not valid UTF-8 at byte offset ${at} (bytes E9 22 7D 7D)`,
+      'line 3: $.metadata.a: appears twice in its object (JSON.parse would keep only the last)',
+      'line 4: $.metadata.n: is the integer 9007199254740993, beyond ±9007199254740991, which would not be kept exactly (send it as a string)',
+      `line 5: not valid JSON: a key in quotes is expected, not "}" at byte offset ${JSON.stringify(event(604)).length} ($)`,
+      'trailkeep: 4 of 5 lines are invalid; nothing was stored',
+      '',
+    ]);
+    const store = await openStore(db);
+    try {
+      expect(await store.getEvent('acme', 'evt_600')).toBeUndefined();
+    } finally {
+      await store.close();
+    }
+  });
+
   it('reads stdin, and a re-send of the same ids stores nothing new', async () => {
     const result = await runCli(['ingest', '--workspace', 'acme', '--db', db, '-'], {
       input: ndjson([event(1), event(2)]),
@@ -92,6 +132,55 @@ describe('trailkeep ingest', () => {
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toContain('Stored 0 events');
     expect(result.stdout).toContain('2 were already stored');
+  });
+});
+
+describe('trailkeep ingest: re-sends of events the server completed', () => {
+  // The README's example: occurred_at, category, operation and outcome are the server's.
+  const example = { id: 'r1', action: 'job.created', actor: { type: 'user', id: 'u' } };
+  let readmeDb: string;
+
+  beforeAll(async () => {
+    readmeDb = `sqlite:${join(dir, 'readme.db')}`;
+    const init = await runCli(['init', '--workspace', 'acme', '--db', readmeDb]);
+    expect(init.code, init.stderr).toBe(0);
+  });
+
+  async function storedExample(): Promise<StoredEvent | undefined> {
+    const store = await openStore(readmeDb);
+    try {
+      return await store.getEvent('acme', 'r1');
+    } finally {
+      await store.close();
+    }
+  }
+
+  it("stores the README's example once when it is ingested twice, keeping the first", async () => {
+    const ingest = (): Promise<{ code: number; stdout: string; stderr: string }> =>
+      runCli(['ingest', '--workspace', 'acme', '--db', readmeDb, '-'], {
+        input: ndjson([example]),
+      });
+    const first = await ingest();
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toBe('Stored 1 events in "acme".\n');
+    const kept = await storedExample();
+    // Each run is a new process, so the server-filled time of the second differs.
+    const again = await ingest();
+    expect(again.stderr).toBe('');
+    expect(again.code).toBe(0);
+    expect(again.stdout).toBe('Stored 0 events in "acme" (1 were already stored).\n');
+    expect(await storedExample()).toEqual(kept);
+  });
+
+  it('refuses a re-send whose own fields differ, naming them in one line', async () => {
+    const result = await runCli(['ingest', '--workspace', 'acme', '--db', readmeDb, '-'], {
+      input: ndjson([{ ...example, occurred_at: '2026-05-12T09:30:00Z' }]),
+    });
+    expect(result.code).toBe(2);
+    expect(result.stderr.split('\n')[0]).toBe(
+      'trailkeep: event id "r1" is already stored (seq 1) with a different occurred_at',
+    );
+    expect(result.stderr).not.toMatch(/\n\s+at /);
   });
 });
 

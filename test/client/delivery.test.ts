@@ -299,6 +299,17 @@ describe('local change tracking', () => {
   });
 });
 
+describe('a resource schema naming a reserved field', () => {
+  it.each(['__proto__', 'constructor', 'settings.prototype'])(
+    'is refused where it is declared: %s',
+    (field) => {
+      expect(() => defineResource('job', JSON.parse(`{"${field}":"secret"}`))).toThrow(
+        expect.objectContaining({ code: 'invalid_options' }),
+      );
+    },
+  );
+});
+
 describe('local change tracking without a schema', () => {
   it('applies the default rules: names that look secret are hidden', async () => {
     const { server, client } = await setup(acknowledge);

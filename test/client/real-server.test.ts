@@ -156,6 +156,112 @@ describe('the real server, one workspace', () => {
     });
   });
 
+  it('refuses only the event with a reserved key (forbidden_key), and stores the others', async () => {
+    const client = clientFor(server);
+    await client.record({ ...jobEvent('job_ok_3'), id: 'evt_clean_1' });
+    await client.record({
+      ...jobEvent('job_poison'),
+      id: 'evt_poison',
+      metadata: JSON.parse('{"nested":{"constructor":{"prototype":{"x":1}}}}') as Record<
+        string,
+        never
+      >,
+    });
+    await client.record({ ...jobEvent('job_ok_4'), id: 'evt_clean_2' });
+    const error = await client.flush().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(ValidationError);
+    const refusal = error as ValidationError;
+    expect(refusal.code).toBe('forbidden_key');
+    expect(refusal.rejected.map((r) => r.event.id)).toEqual(['evt_poison']);
+    expect(refusal.issues[0]).toMatchObject({ index: 1, path: '$.metadata.nested.constructor' });
+    await client.close();
+
+    const reader = clientFor(server, { apiKey: server.keys.read });
+    expect((await reader.getEvent('evt_clean_1')).targets[0]?.id).toBe('job_ok_3');
+    expect((await reader.getEvent('evt_clean_2')).targets[0]?.id).toBe('job_ok_4');
+  });
+
+  describe("the README's example recorded twice by its id", () => {
+    const example = (id: string) => ({
+      id,
+      action: 'job.created',
+      actor: { type: 'user' as const, id: 'u' },
+    });
+
+    /** Until the clock has passed `time`, so the client's next stamp differs (no timing check). */
+    async function after(time: string): Promise<void> {
+      while (new Date().toISOString() <= time) await new Promise((r) => setTimeout(r, 1));
+    }
+
+    it('is stored once and keeps its first time, with no error', async () => {
+      const log: Exchange[] = [];
+      const errors: TrailkeepClientError[] = [];
+      const client = clientFor(server, {
+        fetch: observedFetch(log),
+        onError: (error) => errors.push(error),
+      });
+      const reader = clientFor(server, { apiKey: server.keys.read });
+      await client.record(example('readme-sdk-1'));
+      await client.flush();
+      const first = await reader.getEvent('readme-sdk-1');
+      await after(first.occurred_at);
+      await client.record(example('readme-sdk-1'));
+      await client.flush();
+      await client.close();
+      expect(errors).toEqual([]);
+      // The second stamp conflicts; sent again without it, the server answers with the stored event.
+      expect(log.map((entry) => entry.status)).toEqual([201, 409, 200]);
+      expect(await reader.getEvent('readme-sdk-1')).toEqual(first);
+    });
+
+    it('is stored once when both copies wait for the same batch', async () => {
+      const log: Exchange[] = [];
+      const sent: string[] = [];
+      const observed = observedFetch(log);
+      const errors: TrailkeepClientError[] = [];
+      const client = clientFor(server, {
+        fetch: (input, init) => {
+          sent.push(init?.body as string);
+          return observed(input, init);
+        },
+        onError: (error) => errors.push(error),
+        flushIntervalMs: 60_000,
+      });
+      await client.record(example('readme-sdk-2'));
+      await after(new Date().toISOString());
+      await client.record(example('readme-sdk-2'));
+      await client.close();
+      expect(errors).toEqual([]);
+      // Two requests, as the server refuses two different copies of an id in one batch.
+      expect(log.map((entry) => entry.status)).toEqual([201, 409, 200]);
+      const [firstTime, secondTime] = sent.map(
+        (body) => (JSON.parse(body) as { events: Array<{ occurred_at?: string }> }).events[0]!,
+      );
+      expect(firstTime!.occurred_at).not.toBe(secondTime!.occurred_at);
+      const reader = clientFor(server, { apiKey: server.keys.read });
+      expect((await reader.getEvent('readme-sdk-2')).occurred_at).toBe(firstTime!.occurred_at);
+    });
+
+    it('still reports a conflict on a field the caller set', async () => {
+      const errors: TrailkeepClientError[] = [];
+      const client = clientFor(server, { onError: (error) => errors.push(error) });
+      await client.record(example('readme-sdk-3'));
+      await client.flush();
+      await client.record({ ...example('readme-sdk-3'), outcome: 'failure' });
+      await client.flush().catch(() => undefined);
+      await client.close();
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toBeInstanceOf(ValidationError);
+      expect(errors[0]!.code).toBe('event_id_conflict');
+      expect((errors[0] as ValidationError).issues.map((issue) => issue.path)).toContain(
+        '$.outcome',
+      );
+    });
+  });
+
   it('refuses a read with an ingest key as an AuthError', async () => {
     const client = clientFor(server);
     await expect(client.getEvent('evt_valid_1')).rejects.toMatchObject({

@@ -104,7 +104,7 @@ describe('trustTest', () => {
     expect(trusted('2001:db8::1')).toBe(false);
   });
 
-  it.each(['10.0.0.0/33', 'proxy.internal', '300.1.1.1', '::1/129'])(
+  it.each(['10.0.0.0/33', 'proxy.internal', '300.1.1.1', '::1/129', 'constructor', '__proto__'])(
     'refuses %j at setup',
     (entry) => {
       expect(() => trustTest([entry])).toThrow(

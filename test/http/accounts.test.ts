@@ -6,10 +6,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import fc from 'fast-check';
 import { afterEach, describe, expect, test } from 'vitest';
 import { redactUrl, requestIdOf } from '../../src/http/app.js';
-import { jsonTextDepth, valueDepth } from '../../src/http/body.js';
 import { AccountService } from '../../src/service/accounts.js';
 import {
   apiKeyMatches,
@@ -119,24 +117,6 @@ describe('rate limiter', () => {
     now += 500;
     expect(limiter.take('k')).toBe(0);
     expect(limiter.take('k')).toBe(1);
-  });
-});
-
-describe('raw JSON depth', () => {
-  test('brackets inside strings and escapes do not count', () => {
-    expect(jsonTextDepth('{"a":"[[[{{{","b":"\\"[{"}')).toBe(1);
-    expect(jsonTextDepth('[[[]]]')).toBe(3);
-    expect(jsonTextDepth('"x"')).toBe(0);
-  });
-
-  test('equals the depth of the parsed value for any JSON', () => {
-    fc.assert(
-      fc.property(fc.jsonValue({ maxDepth: 8 }), (value) => {
-        const text = JSON.stringify(value);
-        expect(jsonTextDepth(text)).toBe(valueDepth(JSON.parse(text)));
-      }),
-      { numRuns: 300 },
-    );
   });
 });
 

@@ -9,8 +9,14 @@ let server: Server;
 let ws: Seeded;
 const EVENTS = '/api/v1/workspaces/acme/events';
 
+/** Added to the server's clock, so a test can send "a second later" without waiting. */
+let clockAhead = 0;
+
 beforeAll(async () => {
-  server = await startServer({ rateLimit: false });
+  server = await startServer(
+    { rateLimit: false },
+    { clock: () => new Date(Date.now() + clockAhead) },
+  );
   ws = await seedWorkspace(server, 'acme');
 });
 
@@ -20,6 +26,12 @@ afterAll(async () => {
 
 async function head(): Promise<number> {
   return (await server.store.head('acme')).seq;
+}
+
+interface Problem {
+  code: string;
+  detail: string;
+  issues: Array<{ index?: number; path: string; message: string }>;
 }
 
 interface Appended {
@@ -72,6 +84,151 @@ describe('idempotent re-sends', () => {
     expect(answer.status).toBe(409);
     expect((answer.body as { code: string }).code).toBe('event_id_conflict');
     expect(await head()).toBe(before);
+  });
+});
+
+describe('re-sends of events the server completed', () => {
+  /** The README's example: the server fills in occurred_at, category, operation, outcome. */
+  const example = (id: string): Record<string, unknown> => ({
+    id,
+    action: 'job.created',
+    actor: { type: 'user', id: 'u' },
+  });
+
+  async function stored(id: string): Promise<Record<string, unknown>> {
+    const answer = await call(server, 'GET', `${EVENTS}/${id}`, { as: { key: ws.keys.read } });
+    expect(answer.status).toBe(200);
+    return answer.body as Record<string, unknown>;
+  }
+
+  test("the README's example sent twice, a second apart: 201, then 200 with the stored event", async () => {
+    const first = await call(server, 'POST', EVENTS, {
+      as: { key: ws.keys.ingest },
+      body: example('readme-1'),
+    });
+    expect(first.status).toBe(201);
+    const kept = await stored('readme-1');
+    expect(kept['occurred_at']).toBe(kept['received_at']);
+    clockAhead += 1000;
+    const again = await call(server, 'POST', EVENTS, {
+      as: { key: ws.keys.ingest },
+      body: example('readme-1'),
+    });
+    expect(again.status).toBe(200);
+    const [created] = (first.body as Appended).events;
+    expect(again.body).toEqual({ events: [{ ...created, created: false }] });
+    expect(await stored('readme-1')).toEqual(kept);
+  });
+
+  test('a field the sender set that differs is a 409 naming it, and stores nothing', async () => {
+    await call(server, 'POST', EVENTS, { as: { key: ws.keys.ingest }, body: example('readme-2') });
+    const before = await head();
+    const answer = await call(server, 'POST', EVENTS, {
+      as: { key: ws.keys.ingest },
+      body: { ...example('readme-2'), occurred_at: '2026-05-12T09:30:00Z', outcome: 'failure' },
+    });
+    expect(answer.status).toBe(409);
+    const problem = answer.body as { code: string; detail: string; issues: unknown[] };
+    expect(problem.code).toBe('event_id_conflict');
+    expect(problem.detail).toMatch(
+      /^event id "readme-2" is already stored \(seq \d+\) with a different occurred_at and outcome$/,
+    );
+    expect(problem.issues).toEqual([
+      {
+        index: 0,
+        path: '$.occurred_at',
+        message: expect.stringMatching(/^differs from event "readme-2" as stored/),
+      },
+      {
+        index: 0,
+        path: '$.outcome',
+        message: expect.stringMatching(/^differs from event "readme-2" as stored/),
+      },
+    ]);
+    expect(await head()).toBe(before);
+  });
+});
+
+describe('nothing is silently altered', () => {
+  const minimal = (id: string, rest = ''): string =>
+    `{"id":"${id}","action":"job.created","actor":{"type":"user","id":"u"}${rest}}`;
+
+  async function post(
+    body: string | Uint8Array<ArrayBuffer>,
+  ): Promise<{ status: number; problem: Problem }> {
+    const response = await fetch(`${server.url}${EVENTS}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ws.keys.ingest}`, 'content-type': 'application/json' },
+      body,
+    });
+    return { status: response.status, problem: (await response.json()) as Problem };
+  }
+
+  async function stored(id: string): Promise<number> {
+    return (await call(server, 'GET', `${EVENTS}/${id}`, { as: { key: ws.keys.read } })).status;
+  }
+
+  test('invalid UTF-8 is refused naming its byte offset, not stored as U+FFFD', async () => {
+    const text = Buffer.from(minimal('utf8-1', ',"metadata":{"note":"caf#"}'));
+    const at = text.indexOf('#');
+    const body = Buffer.concat([
+      text.subarray(0, at),
+      Buffer.from([0xc3, 0x28]),
+      text.subarray(at + 1),
+    ]);
+    const before = await head();
+    const answer = await post(new Uint8Array(body));
+    expect(answer.status).toBe(400);
+    expect(answer.problem.code).toBe('invalid_utf8');
+    expect(answer.problem.detail).toBe(
+      `The JSON body is not valid UTF-8 at byte offset ${at} (bytes C3 28 22 7D)`,
+    );
+    expect(await head()).toBe(before);
+    expect(await stored('utf8-1')).toBe(404);
+  });
+
+  test('a key twice in one object is refused naming its path, alone or in a batch', async () => {
+    const before = await head();
+    const single = await post(minimal('dup-1', ',"metadata":{"a":1,"b":{"c":1},"a":2}'));
+    expect(single.status).toBe(400);
+    expect(single.problem.code).toBe('json_duplicate_key');
+    expect(single.problem.issues).toEqual([
+      { path: '$.metadata.a', message: expect.stringContaining('appears twice') },
+    ]);
+    const batch = await post(
+      `{"events":[${minimal('dup-2')},${minimal('dup-3', ',"outcome":"success","\\u006futcome":"failure"')}]}`,
+    );
+    expect(batch.status).toBe(400);
+    expect(batch.problem.code).toBe('json_duplicate_key');
+    expect(batch.problem.issues.map((issue) => issue.path)).toEqual(['$.events[1].outcome']);
+    expect(await head()).toBe(before);
+    expect(await stored('dup-1')).toBe(404);
+  });
+
+  test('an integer beyond ±(2^53 - 1) is refused naming its path; the largest safe one is kept', async () => {
+    const before = await head();
+    const big = await post(minimal('big-int-1', ',"metadata":{"n":[1,9007199254740993]}'));
+    expect(big.status).toBe(400);
+    expect(big.problem.code).toBe('json_unsafe_integer');
+    expect(big.problem.detail).toContain('$.metadata.n[1] is the integer 9007199254740993');
+    expect(big.problem.issues.map((issue) => issue.path)).toEqual(['$.metadata.n[1]']);
+    expect(await head()).toBe(before);
+
+    const safe = await post(minimal('big-int-2', ',"metadata":{"n":-9007199254740991}'));
+    expect(safe.status).toBe(201);
+    const kept = await call(server, 'GET', `${EVENTS}/big-int-2`, { as: { key: ws.keys.read } });
+    expect(kept.text).toContain('"metadata":{"n":-9007199254740991}');
+  });
+
+  test('a grammar error names its byte offset and path; a byte order mark is skipped', async () => {
+    const bad = await post('{"events":[{"id":"x",}]}');
+    expect(bad.status).toBe(400);
+    expect(bad.problem.code).toBe('bad_request');
+    expect(bad.problem.detail).toBe(
+      'The JSON body is not valid JSON: a key in quotes is expected, not "}" at byte offset 21 ($.events[0])',
+    );
+    const bom = await post(`\ufeff${minimal('bom-1')}`);
+    expect(bom.status).toBe(201);
   });
 });
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApp, type AppOptions } from '../../src/http/app.js';
 import { AccountService } from '../../src/service/accounts.js';
-import { LogService } from '../../src/service/log-service.js';
+import { LogService, type ServiceOptions } from '../../src/service/log-service.js';
 import { openStore } from '../../src/store/open.js';
 import type { KeyScope, Role, Store } from '../../src/store/store.js';
 
@@ -28,10 +28,11 @@ export interface Server {
 
 export async function startServer(
   options: Partial<Omit<AppOptions, 'log' | 'accounts'>> = {},
+  service: ServiceOptions = {},
 ): Promise<Server> {
   const dir = mkdtempSync(join(tmpdir(), 'trailkeep-http-'));
   const store = await openStore(`sqlite:${join(dir, 'trailkeep.db')}`);
-  const log = await LogService.open(store);
+  const log = await LogService.open(store, service);
   const accounts = new AccountService(store, { scrypt: TEST_SCRYPT });
   const app = await buildApp({
     log,

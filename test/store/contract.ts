@@ -393,6 +393,28 @@ export function runStoreContract(options: StoreContractOptions): void {
         expect((await store.head(ws)).seq).toBe(2);
       });
 
+      test('a re-send is compared only on what its sender set, and gets the stored event', async () => {
+        const ws = await workspace();
+        // As ingest makes it from {id, action, actor}: every other field filled by the server.
+        const first = makeDraft(ws, { targets: [], sent: { fields: [] } });
+        const [stored] = await store.append(ws, [first]);
+        expect(stored!.event).not.toHaveProperty('sent');
+        expect(eventHash(stored!.event)).toBe(stored!.event.hash);
+        const later = { occurred_at: iso(60_000), received_at: iso(60_000), category: 'builds' };
+        const again = await store.append(ws, [{ ...first, ...later }]);
+        expect(again).toEqual([{ event: stored!.event, created: false }]);
+        expect(await store.getEvent(ws, first.id)).toEqual(stored!.event);
+
+        const error = await rejection(
+          store.append(ws, [{ ...first, ...later, sent: { fields: ['occurred_at', 'category'] } }]),
+        );
+        expect(error.code).toBe('event_id_conflict');
+        expect(error.message).toBe(
+          `event id "${first.id}" is already stored (seq 1) with a different occurred_at and category`,
+        );
+        expect((await store.head(ws)).seq).toBe(1);
+      });
+
       test('a batch mixing stored and new ids appends only the new ones', async () => {
         const ws = await workspace();
         const old = makeDraft(ws);
@@ -424,7 +446,7 @@ export function runStoreContract(options: StoreContractOptions): void {
           store.append(ws, [innocent, { ...stored, action: 'job.deleted' }]),
         );
         expect(error.code).toBe('event_id_conflict');
-        expect(error.issues).toEqual([{ index: 1, path: '$.id', message: expect.any(String) }]);
+        expect(error.issues).toEqual([{ index: 1, path: '$.action', message: expect.any(String) }]);
         expect(await store.head(ws)).toEqual(head);
         expect(await store.count(ws, MATCH_ALL, 100)).toBe(1);
         expect(await store.getEvent(ws, innocent.id)).toBeUndefined();
@@ -437,7 +459,7 @@ export function runStoreContract(options: StoreContractOptions): void {
           store.append(ws, [draft, makeDraft(ws), { ...draft, outcome: 'failure' }]),
         );
         expect(error.code).toBe('event_id_conflict');
-        expect(error.issues.map((i) => [i.index, i.path])).toEqual([[2, '$.id']]);
+        expect(error.issues.map((i) => [i.index, i.path])).toEqual([[2, '$.outcome']]);
         expect(await store.head(ws)).toEqual(EMPTY_HEAD);
       });
 

@@ -37,6 +37,12 @@ describe('labels', () => {
     ]);
   });
 
+  it('shows an unknown kind as sent, even one named like an object member', () => {
+    expect(actorKindLabel('robot')).toBe('Robot');
+    expect(actorKindLabel('constructor')).toBe('Constructor');
+    expect(actorKindLabel('toString')).toBe('ToString');
+  });
+
   it('words target kinds and their plurals', () => {
     expect(kindLabel('pipeline_run')).toBe('Pipeline run');
     expect(kindLabel('API token')).toBe('API token');

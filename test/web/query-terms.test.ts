@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  canonicalKey,
   parseTerms,
   printTerms,
   readControls,
@@ -134,4 +135,13 @@ describe('withControl', () => {
       ),
     );
   });
+});
+
+describe('canonicalKey', () => {
+  it.each(['constructor', '__proto__'])(
+    'reads %s as the key typed, never as a member of an object',
+    (key) => {
+      expect(canonicalKey({ key, value: 'x', negated: false })).toBe(key);
+    },
+  );
 });

@@ -25,7 +25,10 @@ const ACTOR_KIND_LABELS: Readonly<Record<ActorType, string>> = {
 
 /** The visible label of an actor's kind; unknown kinds are shown as sent. */
 export function actorKindLabel(type: string): string {
-  return (ACTOR_KIND_LABELS as Readonly<Record<string, string>>)[type] ?? kindLabel(type);
+  // Own members only: an inherited `constructor` is a function, not a label.
+  return Object.hasOwn(ACTOR_KIND_LABELS, type)
+    ? ACTOR_KIND_LABELS[type as ActorType]
+    : kindLabel(type);
 }
 
 /** A target kind as a reader says it: `pipeline_run` -> "Pipeline run", `API token` unchanged. */

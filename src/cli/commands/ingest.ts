@@ -1,12 +1,15 @@
 /**
  * `trailkeep ingest`: NDJSON from a file or stdin. Every line is validated before anything is
- * written, so a file with a bad line stores nothing and the error names each bad line.
+ * written, so a file with a bad line stores nothing and the error names each bad line. Lines are
+ * read as bytes and checked as strictly as HTTP bodies (src/core/json-text.ts): invalid UTF-8, a
+ * key twice in one object or an integer beyond ±(2^53 - 1) is an error naming the line and the
+ * byte offset or path, never a silent change.
  */
 import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import type { Command } from 'commander';
-import { isTrailkeepError } from '../../core/errors.js';
+import { isTrailkeepError, type TrailkeepError } from '../../core/errors.js';
+import { strictJsonText } from '../../core/json-text.js';
 import { LIMITS } from '../../core/limits.js';
 import { validateEvents } from '../../core/validate.js';
 import { CliExit, printJson, withDb, withServices } from '../context.js';
@@ -24,31 +27,59 @@ interface LineError {
 }
 
 const MAX_REPORTED = 20;
+const NEWLINE = 0x0a;
 
-async function* lines(source: string): AsyncGenerator<{ line: number; text: string }> {
-  const input: Readable = source === '-' ? process.stdin : createReadStream(source);
-  const reader = createInterface({ input, crlfDelay: Infinity });
-  let line = 0;
-  for await (const text of reader) {
-    line += 1;
-    if (text.trim() !== '') yield { line, text };
-  }
+/** A line of nothing but JSON whitespace (a `\r` before the newline included). */
+function isBlank(bytes: Buffer): boolean {
+  return bytes.every((b) => b === 0x20 || b === 0x09 || b === 0x0d);
 }
 
-function parseLine(text: string, now: Date): { value: unknown } | { error: string } {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    return { error: `not valid JSON (${(error as Error).message})` };
+/** The non-blank lines of the source as bytes: decoding them here would hide invalid UTF-8. */
+async function* lines(source: string): AsyncGenerator<{ line: number; bytes: Buffer }> {
+  const input: Readable = source === '-' ? process.stdin : createReadStream(source);
+  // The start of a line that has not ended yet, kept as chunks so long lines cost linear time.
+  let pending: Buffer[] = [];
+  let line = 0;
+  for await (const chunk of input as AsyncIterable<Buffer>) {
+    let start = 0;
+    for (let end = chunk.indexOf(NEWLINE); end !== -1; end = chunk.indexOf(NEWLINE, start)) {
+      const piece = chunk.subarray(start, end);
+      const bytes = pending.length === 0 ? piece : Buffer.concat([...pending, piece]);
+      pending = [];
+      line += 1;
+      if (!isBlank(bytes)) yield { line, bytes };
+      start = end + 1;
+    }
+    if (start < chunk.length) pending.push(chunk.subarray(start));
   }
+  const last = Buffer.concat(pending);
+  if (last.length > 0 && !isBlank(last)) yield { line: line + 1, bytes: last };
+}
+
+/** One line's JSON value, read as strictly as an HTTP body; throws a TrailkeepError. */
+function readJsonLine(bytes: Buffer): unknown {
+  return JSON.parse(strictJsonText(bytes, { subject: 'The line', maxDepth: LIMITS.maxDepth }));
+}
+
+/** What is wrong with a line, after its number: `$.actor.type: must be one of ...`. */
+function lineProblem(error: TrailkeepError): string {
+  const issues = error.issues.length ? error.issues : [{ path: '$', message: error.message }];
+  const [first] = issues;
+  if (error.code === 'bad_request' && first !== undefined) {
+    return `not valid JSON: ${first.message} (${first.path})`;
+  }
+  if (error.code === 'invalid_utf8' && first !== undefined) return first.message;
+  return issues.map((i) => `${i.path}: ${i.message}`).join('; ');
+}
+
+function parseLine(bytes: Buffer, now: Date): { value: unknown } | { error: string } {
   try {
+    const value = readJsonLine(bytes);
     validateEvents([value], { now });
     return { value };
   } catch (error) {
     if (!isTrailkeepError(error)) throw error;
-    const issues = error.issues.length ? error.issues : [{ path: '$', message: error.message }];
-    return { error: issues.map((i) => `${i.path}: ${i.message}`).join('; ') };
+    return { error: lineProblem(error) };
   }
 }
 
@@ -64,9 +95,9 @@ export function register(program: Command): void {
       const kept: unknown[] | undefined = file === '-' ? [] : undefined;
       const errors: LineError[] = [];
       let total = 0;
-      for await (const { line, text } of lines(file)) {
+      for await (const { line, bytes } of lines(file)) {
         total += 1;
-        const parsed = parseLine(text, now);
+        const parsed = parseLine(bytes, now);
         if ('error' in parsed) errors.push({ line, message: parsed.error });
         else kept?.push(parsed.value);
       }
@@ -120,6 +151,6 @@ export function register(program: Command): void {
     });
 }
 
-async function* mapLines(source: AsyncIterable<{ text: string }>): AsyncGenerator<unknown> {
-  for await (const { text } of source) yield JSON.parse(text) as unknown;
+async function* mapLines(source: AsyncIterable<{ bytes: Buffer }>): AsyncGenerator<unknown> {
+  for await (const { bytes } of source) yield readJsonLine(bytes);
 }

@@ -26,11 +26,12 @@ export interface AuditMiddlewareOptions<Req> {
 export type AuditInput = Omit<RecordInput, 'actor'> & { actor?: Actor };
 export type AuditFunction = (event: AuditInput) => Promise<void>;
 
-const NAMED_RANGES: Record<string, readonly string[]> = {
-  loopback: ['127.0.0.0/8', '::1/128'],
-  linklocal: ['169.254.0.0/16', 'fe80::/10'],
-  uniquelocal: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', 'fc00::/7'],
-};
+// A Map: an entry such as "constructor" must read as an address to check, not as Object.
+const NAMED_RANGES: ReadonlyMap<string, readonly string[]> = new Map([
+  ['loopback', ['127.0.0.0/8', '::1/128']],
+  ['linklocal', ['169.254.0.0/16', 'fe80::/10']],
+  ['uniquelocal', ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', 'fc00::/7']],
+]);
 
 const MAX_USER_AGENT = 512;
 const REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
@@ -53,7 +54,7 @@ export function trustTest(trust: TrustProxy | undefined): (address: string) => b
   if (trust === undefined || trust === false) return () => false;
   if (trust === true) return () => true;
   const list = new BlockList();
-  for (const item of trust.flatMap((entry) => NAMED_RANGES[entry] ?? [entry])) {
+  for (const item of trust.flatMap((entry) => NAMED_RANGES.get(entry) ?? [entry])) {
     const [address, bits] = item.split('/');
     const normalized = normalizeAddress(address);
     const family = normalized === undefined ? 0 : isIP(normalized);

@@ -47,5 +47,6 @@ export function trailkeepFastify(
     done();
   };
   // What fastify-plugin does: the decorators and hook apply to the registering scope.
-  return Object.assign(plugin, { [Symbol.for('skip-override')]: true });
+  (plugin as FastifyPluginCallback & Record<symbol, boolean>)[Symbol.for('skip-override')] = true;
+  return plugin;
 }

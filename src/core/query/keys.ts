@@ -3,6 +3,7 @@
  * `meta.KEY`. One table shared by the parser, the printer and `filterFromParams`, so a key can
  * never be known to one of them and unknown to another.
  */
+import { RESERVED_KEYS_RULE, isReservedKey, ownValue } from '../safe-keys.js';
 
 /** Canonical query keys, in the order the documentation and error messages list them. */
 export const QUERY_KEYS = [
@@ -87,12 +88,23 @@ export function resolveKey(written: string): KeyResolution {
         hint: META_KEY_RULE,
       };
     }
+    if (isReservedKey(metaKey)) {
+      // No event can hold such a key (validation refuses it), and a key that reaches a
+      // prototype must not be handed to code that looks members up.
+      return {
+        ok: false,
+        problem: `Reserved metadata key ${JSON.stringify(metaKey)}`,
+        hint: RESERVED_KEYS_RULE,
+      };
+    }
     return { ok: true, key: 'meta', metaKey };
   }
   if (lower === 'meta') {
     return { ok: false, problem: 'Missing metadata key', hint: 'write meta.KEY:value' };
   }
-  const alias = KEY_ALIASES[lower];
+  // Own members only: `constructor` would otherwise find Object's constructor and resolve to
+  // a key that is no key at all (a 500 instead of "Unknown key").
+  const alias = ownValue(KEY_ALIASES, lower);
   if (alias !== undefined) return { ok: true, ...alias };
   const canonical = QUERY_KEYS.find((key) => key === lower);
   if (canonical !== undefined) return { ok: true, key: canonical };

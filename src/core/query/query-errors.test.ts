@@ -81,6 +81,20 @@ const FAILURES: FailureCase[] = [
     term: 'meta.a/b:x',
   },
   {
+    input: 'meta.__proto__:x',
+    message:
+      'Reserved metadata key "__proto__" at position 0 (term "meta.__proto__:x"); "__proto__", "constructor" and "prototype" are reserved and cannot be used as names',
+    position: 0,
+    term: 'meta.__proto__:x',
+  },
+  {
+    input: 'x constructor:1',
+    message:
+      'Unknown key "constructor" at position 2 (term "constructor:1"); known keys: action, category, actor, actor_type, username, email, target_type, target_id, target, ip, outcome, operation, since, until, is, meta.KEY (aliases: resource_type, resource_id, resource_target, crud, date_from, date_to, build_reason)',
+    position: 2,
+    term: 'constructor:1',
+  },
+  {
     input: 'a - b',
     message:
       'A lone "-" at position 2 (term "-"); a "-" negates the term glued to it; to search for "-" itself, quote it: "-"',

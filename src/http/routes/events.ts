@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { TrailkeepError, type Issue } from '../../core/errors.js';
 import { LIMITS } from '../../core/limits.js';
 import { KEY_ALIASES, QUERY_KEYS } from '../../core/query/keys.js';
+import { emptyRecord, ownValue } from '../../core/safe-keys.js';
 import { MAX_PAGE_SIZE } from '../../service/log-service.js';
 import { auditContext, granted } from '../auth.js';
 import type { HttpContext } from '../context.js';
@@ -60,10 +61,11 @@ interface PageQuery {
 
 /** Each event may nest LIMITS.maxDepth levels; reported as json_too_deep before validation. */
 function checkEventDepth(body: unknown): void {
-  const batch =
-    typeof body === 'object' && body !== null && 'events' in body && Array.isArray(body.events)
-      ? (body.events as unknown[])
+  const listed =
+    typeof body === 'object' && body !== null
+      ? ownValue(body as { events?: unknown }, 'events')
       : undefined;
+  const batch = Array.isArray(listed) ? (listed as unknown[]) : undefined;
   const events = batch ?? [body];
   const issues: Issue[] = [];
   events.forEach((event, index) => {
@@ -136,7 +138,9 @@ export function eventRoutes(app: FastifyInstance, ctx: HttpContext): void {
     async (request) => {
       const { workspace } = granted(request);
       const query = request.query;
-      const params: Record<string, string | string[]> = {};
+      // Parameter names are the sender's: in a plain object `__proto__=x` would be swallowed by
+      // the prototype setter (a filter silently dropped) instead of being refused as unknown.
+      const params = emptyRecord<string | string[]>();
       for (const [name, value] of Object.entries(query)) {
         if (PAGE_PARAMS.has(name) || value === undefined) continue;
         params[name] = Array.isArray(value) ? value : String(value);

@@ -2,6 +2,7 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { EXPORT_FORMATS } from '../../core/export-format.js';
+import { emptyRecord } from '../../core/safe-keys.js';
 import {
   countExport,
   entityHistory,
@@ -40,7 +41,9 @@ type ExportQuery = Record<string, string | number | boolean | string[] | undefin
 
 /** Splits the query string into the export's own options and the filter parameters. */
 function exportRequest(query: ExportQuery): ExportRequest {
-  const params: Record<string, string | string[]> = {};
+  // Parameter names are the sender's: in a plain object `__proto__=x` would be swallowed by
+  // the prototype setter (a filter silently dropped) instead of being refused as unknown.
+  const params = emptyRecord<string | string[]>();
   for (const [name, value] of Object.entries(query)) {
     if (EXPORT_PARAMS.has(name) || value === undefined) continue;
     params[name] = Array.isArray(value) ? value : String(value);

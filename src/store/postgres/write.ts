@@ -6,15 +6,10 @@
  * `synchronous_commit` is forced on for the transaction (`durable`), whatever the server's
  * default, so an acknowledged batch survives a crash of the server.
  */
-import {
-  checkContinuation,
-  checkDrafts,
-  comparableText,
-  sealBatch,
-  type SealedEvent,
-} from '../../core/chain.js';
+import { checkContinuation, checkDrafts, sealBatch, type SealedEvent } from '../../core/chain.js';
 import { indexedColumns } from '../../core/columns.js';
-import { TrailkeepError, type Issue } from '../../core/errors.js';
+import { TrailkeepError } from '../../core/errors.js';
+import { appendedEvents, planAppend } from '../../core/resend.js';
 import type { ChainHead, EventDraft, StoredEvent } from '../../core/event.js';
 import type { AppendedEvent } from '../store.js';
 import { inTransaction, type Pool, type Queryable } from './driver.js';
@@ -47,79 +42,13 @@ export async function appendDrafts(
         drafts.map((d) => d.id),
       );
 
-      // Decide for each draft: new, an idempotent re-send (of a stored event or of an earlier
-      // draft of this batch), or a conflict. Conflicts are all collected, then nothing is stored.
-      const fresh: EventDraft[] = [];
-      const seen = new Map<string, BatchEntry>();
-      const outcome: { entry: BatchEntry; created: boolean }[] = [];
-      const conflicts: Issue[] = [];
-      drafts.forEach((draft, index) => {
-        const comparable = comparableText(draft);
-        const earlier = seen.get(draft.id);
-        if (earlier !== undefined) {
-          if (earlier.comparable !== comparable) {
-            conflicts.push({
-              index,
-              path: '$.id',
-              message: `event id "${draft.id}" appears at index ${earlier.index} of this batch with different content`,
-            });
-          }
-          outcome.push({ entry: earlier, created: false });
-          return;
-        }
-        const existing = stored.get(draft.id);
-        if (existing !== undefined) {
-          const entry: BatchEntry = {
-            comparable: comparableText(existing),
-            index,
-            stored: existing,
-          };
-          if (entry.comparable !== comparable) {
-            conflicts.push({
-              index,
-              path: '$.id',
-              message: `event id "${draft.id}" is already stored (seq ${existing.seq}) with different content`,
-            });
-          }
-          seen.set(draft.id, entry);
-          outcome.push({ entry, created: false });
-          return;
-        }
-        const entry: BatchEntry = { comparable, index, freshIndex: fresh.length };
-        fresh.push(draft);
-        seen.set(draft.id, entry);
-        outcome.push({ entry, created: true });
-      });
-      if (conflicts.length > 0) {
-        const [first] = conflicts;
-        throw new TrailkeepError(
-          'event_id_conflict',
-          conflicts.length === 1 && first !== undefined
-            ? first.message
-            : `${conflicts.length} events reuse an id with different content`,
-          { issues: conflicts },
-        );
-      }
-
-      const sealed = sealBatch(head, fresh);
+      const plan = planAppend(drafts, stored);
+      const sealed = sealBatch(head, plan.fresh);
       await insertSealed(tx, workspace, sealed);
-      return outcome.map(({ entry, created }) => {
-        const event = entry.stored ?? sealed[entry.freshIndex ?? -1]?.event;
-        if (event === undefined) throw new Error('a sealed event went missing');
-        return { event, created };
-      });
+      return appendedEvents(plan, sealed);
     },
     { durable: true },
   );
-}
-
-interface BatchEntry {
-  /** The draft's content without received_at and chain fields, as canonical JSON. */
-  comparable: string;
-  index: number;
-  /** The stored event, or the place among the drafts still to be sealed. */
-  stored?: StoredEvent;
-  freshIndex?: number;
 }
 
 export async function importSealedEvents(

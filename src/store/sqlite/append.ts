@@ -5,14 +5,8 @@
  * counters, and commits once; with synchronous=FULL the commit is on disk when it returns.
  */
 import { ipKey } from '../../core/ip.js';
-import {
-  checkContinuation,
-  checkDrafts,
-  comparableText,
-  sealBatch,
-  type SealedEvent,
-} from '../../core/chain.js';
-import { TrailkeepError, type Issue } from '../../core/errors.js';
+import { checkContinuation, checkDrafts, sealBatch, type SealedEvent } from '../../core/chain.js';
+import { appendedEvents, planAppend } from '../../core/resend.js';
 import type { Actor, ChainHead, EventDraft, StoredEvent } from '../../core/event.js';
 import { EMPTY_HEAD } from '../../core/event.js';
 import type { AppendedEvent } from '../store.js';
@@ -26,28 +20,21 @@ export function readHead(context: SqliteContext, ws: number): ChainHead {
   return row === undefined ? EMPTY_HEAD : { seq: row.seq, hash: row.hash.toString('hex') };
 }
 
-/** The first occurrence of an id in a batch: an event already stored, or a draft to seal. */
-interface BatchEntry {
-  index: number;
-  source: EventDraft | StoredEvent;
-  stored?: StoredEvent;
-  /** Position in the list of drafts still to be sealed. */
-  freshIndex?: number;
-  /** comparableText(source), computed only when the id comes up again. */
-  comparable?: string;
-}
-
-function comparableOf(entry: BatchEntry): string {
-  entry.comparable ??= comparableText(entry.source);
-  return entry.comparable;
-}
-
-/** Which of `ids` are already stored in the workspace, in one statement. */
-function storedIds(context: SqliteContext, ws: number, ids: readonly string[]): Set<string> {
+/** The events among `ids` already stored in the workspace; which ones, in one statement. */
+function storedEvents(
+  context: SqliteContext,
+  ws: number,
+  ids: readonly string[],
+): Map<string, StoredEvent> {
   const rows = context
     .statement('SELECT id FROM events WHERE ws = ? AND id IN (SELECT value FROM json_each(?))')
     .all(ws, JSON.stringify(ids)) as { id: string }[];
-  return new Set(rows.map((row) => row.id));
+  const stored = new Map<string, StoredEvent>();
+  for (const { id } of rows) {
+    const row = readEventById(context, ws, id);
+    if (row !== undefined) stored.set(id, toStoredEvent(row));
+  }
+  return stored;
 }
 
 export function appendDrafts(
@@ -60,65 +47,15 @@ export function appendDrafts(
     const ws = context.requireWorkspaceKey(workspace);
     checkDrafts(workspace, drafts);
 
-    const conflicts: Issue[] = [];
-    const seen = new Map<string, BatchEntry>();
-    const fresh: EventDraft[] = [];
-    /** For each draft: the entry whose event it returns, and whether it created it. */
-    const outcome: { entry: BatchEntry; created: boolean }[] = [];
-    const alreadyStored = storedIds(
+    const stored = storedEvents(
       context,
       ws,
       drafts.map((d) => d.id),
     );
-    drafts.forEach((draft, index) => {
-      const earlier = seen.get(draft.id);
-      if (earlier !== undefined) {
-        if (comparableOf(earlier) !== comparableText(draft)) {
-          conflicts.push({
-            index,
-            path: '$.id',
-            message: `event id "${draft.id}" appears at index ${earlier.index} of this batch with different content`,
-          });
-        }
-        outcome.push({ entry: earlier, created: false });
-        return;
-      }
-      const row = alreadyStored.has(draft.id) ? readEventById(context, ws, draft.id) : undefined;
-      if (row !== undefined) {
-        const stored = toStoredEvent(row);
-        const entry: BatchEntry = { index, source: stored, stored };
-        if (comparableOf(entry) !== comparableText(draft)) {
-          conflicts.push({
-            index,
-            path: '$.id',
-            message: `event id "${draft.id}" is already stored (seq ${stored.seq}) with different content`,
-          });
-        }
-        seen.set(draft.id, entry);
-        outcome.push({ entry, created: false });
-        return;
-      }
-      const entry: BatchEntry = { index, source: draft, freshIndex: fresh.length };
-      fresh.push(draft);
-      seen.set(draft.id, entry);
-      outcome.push({ entry, created: true });
-    });
-    if (conflicts.length > 0) {
-      throw new TrailkeepError(
-        'event_id_conflict',
-        conflicts.length === 1
-          ? conflicts[0]!.message
-          : `${conflicts.length} events reuse an id with different content`,
-        { issues: conflicts },
-      );
-    }
-
-    const sealed = sealBatch(readHead(context, ws), fresh);
+    const plan = planAppend(drafts, stored);
+    const sealed = sealBatch(readHead(context, ws), plan.fresh);
     insertSealed(context, actors, ws, sealed);
-    return outcome.map(({ entry, created }) => ({
-      event: entry.stored ?? sealed[entry.freshIndex!]!.event,
-      created,
-    }));
+    return appendedEvents(plan, sealed);
   });
 }
 

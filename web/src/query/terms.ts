@@ -40,22 +40,25 @@ export interface Controls {
   readonly hideSystem: boolean;
 }
 
-/** Aliases from the design's query-key table, mapped to the key a control uses. */
-const ALIASES: Readonly<Record<string, string>> = {
-  resource_type: 'target_type',
-  resource_id: 'target_id',
-  resource_target: 'target',
-  crud: 'operation',
-  date_from: 'since',
-  date_to: 'until',
-  build_reason: 'meta.build_reason',
-};
+/**
+ * Aliases from the design's query-key table, mapped to the key a control uses. A Map, because
+ * the key looked up is typed by the person: `constructor:x` must stay the key "constructor".
+ */
+const ALIASES: ReadonlyMap<string, string> = new Map([
+  ['resource_type', 'target_type'],
+  ['resource_id', 'target_id'],
+  ['resource_target', 'target'],
+  ['crud', 'operation'],
+  ['date_from', 'since'],
+  ['date_to', 'until'],
+  ['build_reason', 'meta.build_reason'],
+]);
 
 /** The key a term means, whatever case or alias was typed; null for bare words. */
 export function canonicalKey(term: Term): string | null {
   if (term.key === null) return null;
   const lower = term.key.toLowerCase();
-  return ALIASES[lower] ?? lower;
+  return ALIASES.get(lower) ?? lower;
 }
 
 function isHideSystem(term: Term): boolean {

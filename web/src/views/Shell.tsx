@@ -47,7 +47,7 @@ export function Shell({ session, workspace, onSwitchWorkspace, onSignOut, childr
               )}
               {workspaces.map((w) => (
                 <option key={w.id} value={w.id}>
-                  {w.name} ({ROLE_LABELS[w.role] ?? w.role})
+                  {w.name} ({Object.hasOwn(ROLE_LABELS, w.role) ? ROLE_LABELS[w.role] : w.role})
                 </option>
               ))}
             </select>
