@@ -17,6 +17,7 @@ import { ownValue } from '../core/safe-keys.js';
 import { parseWorkspaceSettings, type WorkspaceSettings } from '../core/settings.js';
 import { eventsFromBody, validateEvents } from '../core/validate.js';
 import { ChainVerifier, checkTail, type VerifyProblem } from '../core/verify.js';
+import { TreeVerifier } from '../core/tree-verify.js';
 import type { AppendedEvent, Facets, FacetValue, Store, Workspace } from '../store/store.js';
 
 export const DEFAULT_PAGE_SIZE = 50;
@@ -336,17 +337,25 @@ export class LogService {
       }
     }
     const verifier = new ChainVerifier(workspace);
+    const tree = new TreeVerifier();
     let problem: VerifyProblem | undefined;
     let hashAtCheckpoint: string | undefined;
     for await (const row of this.store.scanChain(workspace, 1)) {
       problem = verifier.check(row);
       if (problem) break;
+      tree.add(row.hash);
       if (checkpoint && row.seq === checkpoint.seq) hashAtCheckpoint = row.hash;
       if (options.onProgress && verifier.checked % 10_000 === 0)
         options.onProgress(verifier.checked);
     }
     const head = await this.store.head(workspace);
     if (!problem) problem = compareHeads(verifier.head, head);
+    if (!problem) {
+      problem = await tree.compare({
+        treeSize: () => this.store.treeSize(workspace),
+        readTiles: (tiles) => this.store.readTiles(workspace, tiles),
+      });
+    }
     const report: VerifyReport = {
       workspace,
       ok: problem === undefined,
