@@ -350,12 +350,6 @@ export class LogService {
     }
     const head = await this.store.head(workspace);
     if (!problem) problem = compareHeads(verifier.head, head);
-    if (!problem) {
-      problem = await tree.compare({
-        treeSize: () => this.store.treeSize(workspace),
-        readTiles: (tiles) => this.store.readTiles(workspace, tiles),
-      });
-    }
     const report: VerifyReport = {
       workspace,
       ok: problem === undefined,
@@ -367,6 +361,15 @@ export class LogService {
       problem = checkTail(verifier.head, checkpoint, hashAtCheckpoint);
       report.checkpoint = { seq: checkpoint.seq, hash: checkpoint.hash, ok: problem === undefined };
       report.ok = problem === undefined;
+    }
+    // Last: the tree is derived from the chain, so a problem in the chain (or its tail against a
+    // checkpoint) is the more precise diagnosis of one tampering.
+    if (!problem) {
+      problem = await tree.compare({
+        treeSize: () => this.store.treeSize(workspace),
+        readTiles: (tiles) => this.store.readTiles(workspace, tiles),
+      });
+      if (problem) report.ok = false;
     }
     if (problem) report.problem = problem;
     return report;
