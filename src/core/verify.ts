@@ -25,7 +25,7 @@ import { EMPTY_HEAD, ZERO_HASH, type ChainHead } from './event.js';
 import type { ChainRow } from '../store/store.js';
 
 export type VerifyProblemKind =
-  'altered' | 'missing' | 'inserted' | 'reordered' | 'index_mismatch' | 'foreign';
+  'altered' | 'missing' | 'inserted' | 'reordered' | 'index_mismatch' | 'foreign' | 'tree_mismatch';
 
 export interface VerifyProblem {
   seq: number;
@@ -42,6 +42,7 @@ export const PROBLEM_MEANINGS: Readonly<Record<VerifyProblemKind, string>> = {
   reordered: 'an intact event is not where its content and links say it belongs',
   index_mismatch: 'an indexed column disagrees with the hashed event',
   foreign: "a row of another workspace's chain",
+  tree_mismatch: "the stored Merkle tree disagrees with the chain's hashes",
 };
 
 function label(seq: number, id: string | undefined): string {

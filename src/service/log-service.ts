@@ -17,6 +17,7 @@ import { ownValue } from '../core/safe-keys.js';
 import { parseWorkspaceSettings, type WorkspaceSettings } from '../core/settings.js';
 import { eventsFromBody, validateEvents } from '../core/validate.js';
 import { ChainVerifier, checkTail, type VerifyProblem } from '../core/verify.js';
+import { TreeVerifier } from '../core/tree-verify.js';
 import type { AppendedEvent, Facets, FacetValue, Store, Workspace } from '../store/store.js';
 
 export const DEFAULT_PAGE_SIZE = 50;
@@ -336,11 +337,13 @@ export class LogService {
       }
     }
     const verifier = new ChainVerifier(workspace);
+    const tree = new TreeVerifier();
     let problem: VerifyProblem | undefined;
     let hashAtCheckpoint: string | undefined;
     for await (const row of this.store.scanChain(workspace, 1)) {
       problem = verifier.check(row);
       if (problem) break;
+      tree.add(row.hash);
       if (checkpoint && row.seq === checkpoint.seq) hashAtCheckpoint = row.hash;
       if (options.onProgress && verifier.checked % 10_000 === 0)
         options.onProgress(verifier.checked);
@@ -358,6 +361,15 @@ export class LogService {
       problem = checkTail(verifier.head, checkpoint, hashAtCheckpoint);
       report.checkpoint = { seq: checkpoint.seq, hash: checkpoint.hash, ok: problem === undefined };
       report.ok = problem === undefined;
+    }
+    // Last: the tree is derived from the chain, so a problem in the chain (or its tail against a
+    // checkpoint) is the more precise diagnosis of one tampering.
+    if (!problem) {
+      problem = await tree.compare({
+        treeSize: () => this.store.treeSize(workspace),
+        readTiles: (tiles) => this.store.readTiles(workspace, tiles),
+      });
+      if (problem) report.ok = false;
     }
     if (problem) report.problem = problem;
     return report;

@@ -14,8 +14,10 @@
 import type { ChainHead, EventDraft, StoredEvent, StoredText } from '../core/event.js';
 import type { Filter, Position } from '../core/query/filter.js';
 import type { JsonObject } from '../core/json.js';
+import type { TreeReader } from './tree.js';
 
 export type { StoredText } from '../core/event.js';
+export type { TreeReader } from './tree.js';
 
 export type Role = 'owner' | 'admin' | 'auditor' | 'member';
 export type KeyScope = 'ingest' | 'read' | 'admin';
@@ -154,7 +156,7 @@ export interface InvitationRecord {
 
 export type NewInvitation = Omit<InvitationRecord, 'status' | 'closed_at' | 'accepted_by'>;
 
-export interface Store {
+export interface Store extends TreeReader {
   readonly engine: 'sqlite' | 'postgres';
 
   /** Brings the schema up to date; safe to call concurrently from several processes. */

@@ -31,6 +31,7 @@ import {
 } from '../../src/core/query/filter.js';
 import type { ChainRow, Store, StoredText } from '../../src/store/store.js';
 import { streamEvents } from '../../src/store/stored-text.js';
+import { treeContract } from './tree-contract.js';
 
 export interface StoreContractOptions {
   name: string;
@@ -769,6 +770,17 @@ export function runStoreContract(options: StoreContractOptions): void {
         expect(history.map((e) => e.seq)).toEqual([5, 2, 1]);
         expect(history[1]).toEqual(appended[1]!.event);
         expect(await store.entityEvents(ws, 'job', 'j-1')).toEqual([]);
+      });
+    });
+
+    describe('merkle tree', () => {
+      treeContract({
+        store: () => store,
+        open: options.open,
+        workspace,
+        test,
+        generateDrafts,
+        makeDraft,
       });
     });
 

@@ -72,6 +72,9 @@ describe('PostgreSQL: the log is append-only in the database', () => {
     ['DELETE FROM event_ids', 'DELETE on event_ids'],
     ['DELETE FROM event_targets', 'DELETE on event_targets'],
     ['UPDATE event_targets SET id = $$x$$', 'UPDATE on event_targets'],
+    ['UPDATE tree_nodes SET hash = $$\\x00$$', 'UPDATE on tree_nodes'],
+    ['DELETE FROM tree_nodes', 'DELETE on tree_nodes'],
+    ['TRUNCATE tree_nodes', 'TRUNCATE on tree_nodes'],
     // Straight at a partition, bypassing the parent table.
     ['DELETE FROM events_2019_03', 'DELETE on events_2019_03'],
     ['TRUNCATE events_2019_03', 'TRUNCATE on events_2019_03'],

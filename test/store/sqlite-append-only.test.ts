@@ -69,6 +69,16 @@ describe('append-only tables', () => {
       expect(await chain()).toEqual(before);
     });
   }
+
+  for (const sql of [`UPDATE tree_nodes SET hash = x'00'`, 'DELETE FROM tree_nodes']) {
+    it(`refuses through an independent connection: ${sql}`, async () => {
+      const root = await store.treeRoot('acme', 2);
+      withRawConnection((db) => {
+        expect(() => db.prepare(sql).run()).toThrow('trailkeep: the Merkle tree is append-only');
+      });
+      expect(await store.treeRoot('acme', 2)).toEqual(root);
+    });
+  }
 });
 
 describe('tampering with an indexed copy', () => {

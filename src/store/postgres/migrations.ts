@@ -15,11 +15,14 @@
 import { TrailkeepError } from '../../core/errors.js';
 import type { Pool, Queryable } from './driver.js';
 import { PartitionKeeper, monthsAround } from './partitions.js';
+import { backfillTree } from './tree.js';
 
 export interface Migration {
   version: number;
   name: string;
   sql: string;
+  /** Runs after `sql` in the same transaction, for data SQL alone cannot compute. */
+  backfill?: (db: Queryable) => Promise<void>;
 }
 
 /** First key of every advisory lock Trailkeep takes ('TRKP'); the second names the lock. */
@@ -311,6 +314,29 @@ CREATE INDEX invitations_open_by_workspace ON invitations (workspace, email)
 CREATE INDEX invitations_open_by_email ON invitations (email) WHERE status = 'invited';
 `,
   },
+  {
+    version: 5,
+    name: 'merkle tree',
+    // The RFC 9162 tree over each workspace's chain hashes (src/store/tree.ts): the node hashes
+    // at levels 0, 8, 16 …, which are the C2SP tiles' contents, one row per node. Its own table
+    // so that pruning event bodies never touches it; written in the append transaction under
+    // the head lock; the backfill builds the tree of every existing workspace from its stored
+    // chain hashes.
+    sql: `
+CREATE TABLE tree_nodes (
+  workspace text NOT NULL,
+  level smallint NOT NULL,
+  idx bigint NOT NULL,
+  hash bytea NOT NULL,
+  PRIMARY KEY (workspace, level, idx)
+);
+CREATE TRIGGER tree_nodes_append_only BEFORE UPDATE OR DELETE ON tree_nodes
+  FOR EACH ROW EXECUTE FUNCTION trailkeep_refuse_change();
+CREATE TRIGGER tree_nodes_no_truncate BEFORE TRUNCATE ON tree_nodes
+  FOR EACH STATEMENT EXECUTE FUNCTION trailkeep_refuse_change();
+`,
+    backfill: backfillTree,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);
@@ -377,6 +403,7 @@ async function applyPending(pool: Pool): Promise<void> {
         await client.query('BEGIN');
         try {
           await client.query(migration.sql);
+          await migration.backfill?.(client);
           await client.query('INSERT INTO trailkeep_migrations (version, name) VALUES ($1, $2)', [
             migration.version,
             migration.name,

@@ -11,14 +11,52 @@ import { indexedColumns } from '../../core/columns.js';
 import { TrailkeepError } from '../../core/errors.js';
 import { appendedEvents, planAppend } from '../../core/resend.js';
 import type { ChainHead, EventDraft, StoredEvent } from '../../core/event.js';
+import type { MerkleFrontier } from '../../core/tlog/merkle.js';
 import type { AppendedEvent } from '../store.js';
+import type { FrontierCache } from '../tree.js';
 import { inTransaction, type Pool, type Queryable } from './driver.js';
 import type { PartitionKeeper } from './partitions.js';
 import { EVENT_COLUMNS, toStoredEvent, type EventRow } from './rows.js';
+import { extendTree } from './tree.js';
 
 interface WriteContext {
   pool: Pool;
   partitions: PartitionKeeper;
+  frontiers: FrontierCache;
+}
+
+/**
+ * Runs one write under the workspace's head lock: `seal` seals after the locked head, and the
+ * events, their index rows and their tree nodes go in the same transaction. The frontier is kept
+ * for the next append only once that transaction has committed.
+ */
+async function writeSealed<T>(
+  ctx: WriteContext,
+  workspace: string,
+  seal: (tx: Queryable, head: ChainHead) => Promise<{ sealed: readonly SealedEvent[]; result: T }>,
+): Promise<T> {
+  let frontier: MerkleFrontier | undefined;
+  const result = await inTransaction(
+    ctx.pool,
+    async (tx) => {
+      const head = await lockHead(tx, workspace);
+      const { sealed, result } = await seal(tx, head);
+      if (sealed.length > 0) {
+        await insertSealed(tx, workspace, sealed);
+        frontier = await extendTree(
+          tx,
+          ctx.frontiers,
+          workspace,
+          head.seq,
+          sealed.map((s) => s.event.hash),
+        );
+      }
+      return result;
+    },
+    { durable: true },
+  );
+  if (frontier !== undefined) ctx.frontiers.commit(workspace, frontier);
+  return result;
 }
 
 export async function appendDrafts(
@@ -31,24 +69,18 @@ export async function appendDrafts(
     ctx.pool,
     drafts.map((d) => d.occurred_at),
   );
-  return inTransaction(
-    ctx.pool,
-    async (tx) => {
-      const head = await lockHead(tx, workspace);
-      if (drafts.length === 0) return [];
-      const stored = await eventsByIds(
-        tx,
-        workspace,
-        drafts.map((d) => d.id),
-      );
+  return writeSealed(ctx, workspace, async (tx, head) => {
+    if (drafts.length === 0) return { sealed: [], result: [] };
+    const stored = await eventsByIds(
+      tx,
+      workspace,
+      drafts.map((d) => d.id),
+    );
 
-      const plan = planAppend(drafts, stored);
-      const sealed = sealBatch(head, plan.fresh);
-      await insertSealed(tx, workspace, sealed);
-      return appendedEvents(plan, sealed);
-    },
-    { durable: true },
-  );
+    const plan = planAppend(drafts, stored);
+    const sealed = sealBatch(head, plan.fresh);
+    return { sealed, result: appendedEvents(plan, sealed) };
+  });
 }
 
 export async function importSealedEvents(
@@ -64,20 +96,15 @@ export async function importSealedEvents(
     ctx.pool,
     events.map((e) => e.occurred_at).filter((t) => !Number.isNaN(Date.parse(t))),
   );
-  await inTransaction(
-    ctx.pool,
-    async (tx) => {
-      const head = await lockHead(tx, workspace);
-      const stored = await eventsByIds(
-        tx,
-        workspace,
-        events.map((e) => e.id),
-      );
-      const sealed = checkContinuation(workspace, head, events, (id) => stored.has(id));
-      await insertSealed(tx, workspace, sealed);
-    },
-    { durable: true },
-  );
+  await writeSealed(ctx, workspace, async (tx, head) => {
+    const stored = await eventsByIds(
+      tx,
+      workspace,
+      events.map((e) => e.id),
+    );
+    const sealed = checkContinuation(workspace, head, events, (id) => stored.has(id));
+    return { sealed, result: undefined };
+  });
 }
 
 /** Locks the workspace's head row until the transaction ends and returns it. */

@@ -9,9 +9,12 @@ import { checkContinuation, checkDrafts, sealBatch, type SealedEvent } from '../
 import { appendedEvents, planAppend } from '../../core/resend.js';
 import type { Actor, ChainHead, EventDraft, StoredEvent } from '../../core/event.js';
 import { EMPTY_HEAD } from '../../core/event.js';
+import type { MerkleFrontier } from '../../core/tlog/merkle.js';
 import type { AppendedEvent } from '../store.js';
+import type { FrontierCache } from '../tree.js';
 import type { SqliteContext } from './context.js';
 import { readEventById, toStoredEvent } from './rows.js';
+import { extendTree } from './tree.js';
 
 export function readHead(context: SqliteContext, ws: number): ChainHead {
   const row = context
@@ -37,14 +40,19 @@ function storedEvents(
   return stored;
 }
 
+/** The per-connection state the write path keeps between transactions. */
+export interface WriteCaches {
+  readonly actors: ActorKeys;
+  readonly frontiers: FrontierCache;
+}
+
 export function appendDrafts(
   context: SqliteContext,
-  actors: ActorKeys,
+  caches: WriteCaches,
   workspace: string,
   drafts: readonly EventDraft[],
 ): AppendedEvent[] {
-  return actors.inTransaction(context, () => {
-    const ws = context.requireWorkspaceKey(workspace);
+  return inWriteTransaction(context, caches, workspace, (ws) => {
     checkDrafts(workspace, drafts);
 
     const stored = storedEvents(
@@ -53,29 +61,60 @@ export function appendDrafts(
       drafts.map((d) => d.id),
     );
     const plan = planAppend(drafts, stored);
-    const sealed = sealBatch(readHead(context, ws), plan.fresh);
-    insertSealed(context, actors, ws, sealed);
-    return appendedEvents(plan, sealed);
+    const head = readHead(context, ws);
+    const sealed = sealBatch(head, plan.fresh);
+    return { head, sealed, result: appendedEvents(plan, sealed) };
   });
 }
 
 export function importSealed(
   context: SqliteContext,
-  actors: ActorKeys,
+  caches: WriteCaches,
   workspace: string,
   events: readonly StoredEvent[],
 ): void {
-  actors.inTransaction(context, () => {
-    const ws = context.requireWorkspaceKey(workspace);
-    const previous = readHead(context, ws);
+  inWriteTransaction(context, caches, workspace, (ws) => {
+    const head = readHead(context, ws);
     const sealed = checkContinuation(
       workspace,
-      previous,
+      head,
       events,
       (id) => readEventById(context, ws, id) !== undefined,
     );
-    insertSealed(context, actors, ws, sealed);
+    return { head, sealed, result: undefined };
   });
+}
+
+/**
+ * One write: `seal` reads the head and seals under the write lock; the events, their index rows
+ * and their tree nodes are inserted in the same transaction. The workspace's frontier is kept for
+ * the next append only once that transaction has committed.
+ */
+function inWriteTransaction<T>(
+  context: SqliteContext,
+  caches: WriteCaches,
+  workspace: string,
+  seal: (ws: number) => { head: ChainHead; sealed: readonly SealedEvent[]; result: T },
+): T {
+  let frontier: MerkleFrontier | undefined;
+  const result = caches.actors.inTransaction(context, () => {
+    const ws = context.requireWorkspaceKey(workspace);
+    const { head, sealed, result } = seal(ws);
+    insertSealed(context, caches.actors, ws, sealed);
+    if (sealed.length > 0) {
+      frontier = extendTree(
+        context,
+        caches.frontiers,
+        workspace,
+        ws,
+        head.seq,
+        sealed.map((s) => s.event.hash),
+      );
+    }
+    return result;
+  });
+  if (frontier !== undefined) caches.frontiers.commit(workspace, frontier);
+  return result;
 }
 
 function insertSealed(

@@ -18,6 +18,9 @@ import { ACTOR_INDEX_VERSION } from './schema.js';
 import * as invitations from './invitations.js';
 import * as people from './people.js';
 import * as read from './read.js';
+import { sqliteTree } from './tree.js';
+import { FrontierCache, checkTiles } from '../tree.js';
+import type { TileRef } from '../../core/tlog/tiles.js';
 
 export interface SqliteStoreOptions {
   /** Open without writing anything (no migrations, no WAL switch). */
@@ -81,7 +84,7 @@ export async function openSqliteStore(
 
 class SqliteStore implements Store {
   readonly engine = 'sqlite' as const;
-  private readonly actors = new ActorKeys();
+  private readonly caches = { actors: new ActorKeys(), frontiers: new FrontierCache() };
   private appendedSinceOptimize = 0;
   private closed = false;
 
@@ -139,7 +142,7 @@ class SqliteStore implements Store {
 
   append(workspace: string, drafts: readonly EventDraft[]): ReturnType<Store['append']> {
     return run(() => {
-      const appended = appendDrafts(this.context, this.actors, workspace, drafts);
+      const appended = appendDrafts(this.context, this.caches, workspace, drafts);
       this.afterAppend(drafts.length);
       return appended;
     });
@@ -177,8 +180,42 @@ class SqliteStore implements Store {
   }
   importEvents(workspace: string, events: readonly StoredEvent[]): Promise<void> {
     return run(() => {
-      importSealed(this.context, this.actors, workspace, events);
+      importSealed(this.context, this.caches, workspace, events);
       this.afterAppend(events.length);
+    });
+  }
+
+  treeSize(workspace: string): Promise<number> {
+    return run(() => {
+      const ws = this.context.workspaceKey(workspace);
+      return ws === undefined ? 0 : sqliteTree.size(this.context, ws);
+    });
+  }
+  treeRoot(workspace: string, size: number): Promise<Buffer> {
+    return this.readTree(workspace, (ws) => sqliteTree.root(this.context, ws, size));
+  }
+  inclusionProof(workspace: string, seq: number, size: number): Promise<Buffer[]> {
+    return this.readTree(workspace, (ws) => sqliteTree.inclusion(this.context, ws, seq, size));
+  }
+  consistencyProof(workspace: string, from: number, to: number): Promise<Buffer[]> {
+    return this.readTree(workspace, (ws) => sqliteTree.consistency(this.context, ws, from, to));
+  }
+  readTiles(workspace: string, tiles: readonly TileRef[]): Promise<Buffer[]> {
+    return this.readTree(workspace, (ws) => {
+      checkTiles(tiles, sqliteTree.size(this.context, ws));
+      return sqliteTree.tiles(this.context, ws, tiles);
+    });
+  }
+  /** Size and rows are read in one snapshot, so an append in between cannot split them. */
+  private readTree<T>(workspace: string, read: (ws: number) => T): Promise<T> {
+    return run(() => {
+      const ws = this.context.requireWorkspaceKey(workspace);
+      this.context.statement('BEGIN').run();
+      try {
+        return read(ws);
+      } finally {
+        this.context.statement('COMMIT').run();
+      }
     });
   }
 

@@ -3,14 +3,19 @@
  * changes go into a new one with the next version. docs/storage.md explains every table and
  * index.
  */
+import type { SqliteDatabase } from './driver.js';
+import { backfillTree } from './tree.js';
 
 export interface Migration {
   version: number;
   name: string;
   sql: string;
+  /** Runs after `sql` in the same transaction, for data SQL alone cannot compute. */
+  backfill?: (db: SqliteDatabase) => void;
 }
 
 const APPEND_ONLY = `'trailkeep: events are append-only'`;
+const TREE_APPEND_ONLY = `'trailkeep: the Merkle tree is append-only'`;
 
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -198,6 +203,28 @@ CREATE TABLE invitations (
 CREATE INDEX invitations_open_by_workspace ON invitations (ws, email) WHERE status = 'invited';
 CREATE INDEX invitations_open_by_email ON invitations (email) WHERE status = 'invited';
 `,
+  },
+  {
+    version: 5,
+    name: 'merkle tree',
+    // The RFC 9162 tree over each workspace's chain hashes (src/store/tree.ts): the node hashes
+    // at levels 0, 8, 16 …, which are the C2SP tiles' contents, one row per node. Its own table
+    // so that pruning event bodies never touches it; written in the append transaction; the
+    // backfill builds the tree of every existing workspace from its stored chain hashes.
+    sql: `
+CREATE TABLE tree_nodes (
+  ws INTEGER NOT NULL,
+  level INTEGER NOT NULL,
+  idx INTEGER NOT NULL,
+  hash BLOB NOT NULL,
+  PRIMARY KEY (ws, level, idx)
+) STRICT, WITHOUT ROWID;
+CREATE TRIGGER tree_nodes_no_update BEFORE UPDATE ON tree_nodes
+BEGIN SELECT RAISE(ABORT, ${TREE_APPEND_ONLY}); END;
+CREATE TRIGGER tree_nodes_no_delete BEFORE DELETE ON tree_nodes
+BEGIN SELECT RAISE(ABORT, ${TREE_APPEND_ONLY}); END;
+`,
+    backfill: backfillTree,
   },
 ];
 
