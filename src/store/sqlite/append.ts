@@ -12,6 +12,7 @@ import {
   sealBatch,
   type SealedEvent,
 } from '../../core/chain.js';
+import { actorIndex, facetValues, targetIndex, type FacetKind } from '../../core/derived.js';
 import { TrailkeepError, type Issue } from '../../core/errors.js';
 import type { Actor, ChainHead, EventDraft, StoredEvent } from '../../core/event.js';
 import { EMPTY_HEAD } from '../../core/event.js';
@@ -179,23 +180,19 @@ function insertSealed(
       Buffer.from(event.hash, 'hex'),
       body,
     );
-    event.targets.forEach((target, pos) => {
+    for (const target of targetIndex(event)) {
       insertTarget.run(
         lastInsertRowid,
-        pos,
+        target.pos,
         ws,
         target.type,
         target.id,
-        target.name === undefined ? null : target.name.toLowerCase(),
+        target.name_lc,
         occurredMs,
         event.seq,
       );
-    });
-    facets.add('action', event.action);
-    facets.add('category', event.category);
-    facets.add('actor_type', event.actor.type);
-    facets.add('outcome', event.outcome);
-    for (const type of new Set(event.targets.map((t) => t.type))) facets.add('target_type', type);
+    }
+    for (const [kind, value] of facetValues(event)) facets.add(kind, value);
   }
   const bumpFacet = context.statement(
     `INSERT INTO facet_counts (ws, kind, value, n) VALUES (?, ?, ?, ?)
@@ -207,8 +204,6 @@ function insertSealed(
   );
   for (const [akey, n] of actorCounts) bumpActor.run(n, akey);
 }
-
-export type FacetKind = 'action' | 'category' | 'actor_type' | 'outcome' | 'target_type';
 
 class FacetTally {
   private readonly counts = new Map<FacetKind, Map<string, number>>();
@@ -238,6 +233,11 @@ export class ActorKeys {
   private readonly committed = new Map<string, number>();
   private pending = new Map<string, number>();
 
+  /** Forgets every key: after `reindex`, which may move an actor form to another key. */
+  clear(): void {
+    this.committed.clear();
+  }
+
   inTransaction<T>(context: SqliteContext, work: () => T): T {
     this.pending = new Map();
     try {
@@ -250,8 +250,8 @@ export class ActorKeys {
   }
 
   resolve(context: SqliteContext, ws: number, actor: Actor): number {
-    const name = actor.name ?? null;
-    const email = actor.email ?? null;
+    const index = actorIndex(actor);
+    const { name, email } = index;
     const tuple = JSON.stringify([ws, actor.type, actor.id, name, email]);
     const known = this.committed.get(tuple) ?? this.pending.get(tuple);
     if (known !== undefined) return known;
@@ -271,13 +271,13 @@ export class ActorKeys {
           )
           .get(
             ws,
-            actor.type,
-            actor.id,
+            index.type,
+            index.id,
             name,
             email,
-            actor.id.toLowerCase(),
-            name?.toLowerCase() ?? null,
-            email?.toLowerCase() ?? null,
+            index.id_lc,
+            index.name_lc,
+            index.email_lc,
           ) as { akey: number }
       ).akey;
     this.pending.set(tuple, key);

@@ -9,13 +9,12 @@ import type { StoredEvent } from '../../core/event.js';
 import type { Filter, Position } from '../../core/query/filter.js';
 import type {
   ActorFacet,
-  ChainRow,
   FacetValue,
   Facets,
   PageRequest,
   StoredText,
 } from '../store.js';
-import type { FacetKind } from './append.js';
+import type { FacetKind } from '../../core/derived.js';
 import {
   compileFilter,
   toMs,
@@ -278,130 +277,4 @@ function actorFacets(context: SqliteContext, ws: number): ActorFacet[] {
     ...(email === null ? {} : { email }),
     count,
   }));
-}
-
-interface ChainScanRow {
-  eid: number;
-  seq: number;
-  id: string;
-  occurred_ms: number;
-  action: string;
-  category: string;
-  outcome: string;
-  operation: string;
-  actor_type: string;
-  actor_key: number;
-  ip_key: string | null;
-  prev_hash: string;
-  hash: string;
-  body: string;
-}
-
-/** Milliseconds back to the body's ISO form; a value no date can have is shown as it is. */
-function isoFromMs(ms: number): string {
-  const date = new Date(ms);
-  return Number.isNaN(date.getTime()) ? String(ms) : date.toISOString();
-}
-
-/** An actors row as verification compares it with the event's actor. */
-interface ActorColumns {
-  actor_id: string | null;
-  actor_name: string | null;
-  actor_email: string | null;
-}
-
-export async function* scanChain(
-  context: SqliteContext,
-  workspace: string,
-  fromSeq: number,
-): AsyncGenerator<ChainRow> {
-  const ws = context.workspaceKey(workspace);
-  if (ws === undefined) return;
-  // A log has few actors and many events each: one lookup per actor rather than a join per row.
-  const actors = new Map<number, ActorColumns>();
-  const actorOf = (key: number): ActorColumns => {
-    let actor = actors.get(key);
-    if (actor === undefined) {
-      const row = context
-        .statement('SELECT id, name, email FROM actors WHERE akey = ?')
-        .get(key) as { id: string; name: string | null; email: string | null } | undefined;
-      actor = {
-        actor_id: row?.id ?? null,
-        actor_name: row?.name ?? null,
-        actor_email: row?.email ?? null,
-      };
-      actors.set(key, actor);
-    }
-    return actor;
-  };
-  let next = Math.max(1, fromSeq);
-  for (;;) {
-    const rows = context
-      .statement(
-        `SELECT e.eid, e.seq, e.id, e.occurred_ms, e.action, e.category, e.outcome, e.operation,
-                e.actor_type, e.actor_key, iif(e.ip IS NULL, NULL, lower(hex(e.ip))) AS ip_key,
-                lower(hex(e.prev_hash)) AS prev_hash, lower(hex(e.hash)) AS hash, e.body
-         FROM events e WHERE e.ws = ? AND e.seq >= ? ORDER BY e.seq LIMIT ${BATCH_SIZE}`,
-      )
-      .all(ws, next) as ChainScanRow[];
-    const targets = targetsOf(
-      context,
-      ws,
-      rows.map((r) => r.eid),
-    );
-    for (const row of rows) {
-      const actor = actorOf(row.actor_key);
-      yield {
-        seq: row.seq,
-        id: row.id,
-        prev_hash: row.prev_hash,
-        hash: row.hash,
-        body: row.body,
-        columns: {
-          id: row.id,
-          seq: row.seq,
-          occurred_at: isoFromMs(row.occurred_ms),
-          action: row.action,
-          category: row.category,
-          outcome: row.outcome,
-          operation: row.operation,
-          actor_type: row.actor_type,
-          actor_id: actor.actor_id,
-          actor_name: actor.actor_name,
-          actor_email: actor.actor_email,
-          ip_key: row.ip_key,
-          targets: JSON.stringify(targets.get(row.eid) ?? []),
-        },
-      };
-    }
-    const last = rows.at(-1);
-    if (last === undefined || rows.length < BATCH_SIZE) return;
-    next = last.seq + 1;
-    await nextTurn();
-  }
-}
-
-/** The target rows of some events, as [type, id] pairs in target order. */
-function targetsOf(
-  context: SqliteContext,
-  ws: number,
-  eids: readonly number[],
-): Map<number, [string, string][]> {
-  const byEvent = new Map<number, [string, string][]>();
-  if (eids.length === 0) return byEvent;
-  const rows = context
-    .statement(
-      `SELECT eid, type, id FROM event_targets
-       WHERE eid IN (SELECT value FROM json_each(?)) AND ws = ? ORDER BY eid, pos`,
-    )
-    .all(JSON.stringify(eids), ws) as { eid: number; type: string; id: string }[];
-  for (const row of rows) {
-    let list = byEvent.get(row.eid);
-    if (list === undefined) {
-      list = [];
-      byEvent.set(row.eid, list);
-    }
-    list.push([row.type, row.id]);
-  }
-  return byEvent;
 }
