@@ -546,14 +546,22 @@ export class ChainVerifier {
     const seen = this.actors.get(stored.actor_key);
     if (seen !== undefined && !sameActor(seen.first.actor, event.actor)) {
       // Filed under the actors row of another actor: the row answers for the wrong events.
-      return mismatch(
-        'derived_mismatch',
-        row.seq,
-        row.id,
-        { table: 'events', key: `seq ${row.seq}`, column: 'actor_key' },
-        `an actors row of ${JSON.stringify(event.actor)}`,
-        `${stored.actor_key}, the row of ${JSON.stringify(seen.first.actor)} (seq ${seen.first.seq})`,
-      );
+      const who = (actor: HashedBody['actor']): string => JSON.stringify(actor.id);
+      return {
+        ...problem(
+          'derived_mismatch',
+          row.seq,
+          row.id,
+          `events column actor_key files it under ${stored.actor_key}, the actors row of ` +
+            `${who(seen.first.actor)} (seq ${seen.first.seq}), but its actor is ${who(event.actor)}; ` +
+            'queries by actor would not match the log',
+        ),
+        table: 'events',
+        key: `seq ${row.seq}`,
+        column: 'actor_key',
+        expected: `the actors row of ${JSON.stringify(event.actor)}`,
+        found: stored.actor_key,
+      };
     }
     return undefined;
   }
