@@ -523,7 +523,7 @@ export class ChainVerifier {
     if (found !== undefined) {
       return 'difference' in found
         ? mismatch(
-            'derived_mismatch',
+            found.row.table === 'events' ? 'index_mismatch' : 'derived_mismatch',
             row.seq,
             row.id,
             { table: found.row.table, key: found.row.key, column: found.difference.column },
