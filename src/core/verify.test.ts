@@ -404,10 +404,7 @@ function derivedRowsOf(drafts: readonly EventDraft[]): {
   return { rows, totals };
 }
 
-function walk(
-  rows: readonly ChainRow[],
-  totals: readonly DerivedRow[],
-): VerifyProblem | undefined {
+function walk(rows: readonly ChainRow[], totals: readonly DerivedRow[]): VerifyProblem | undefined {
   const verifier = new ChainVerifier(WS, EMPTY_HEAD, model);
   for (const row of rows) {
     const problem = verifier.check(row);
@@ -504,7 +501,8 @@ describe('ChainVerifier with a DerivedModel', () => {
       seq: 0,
       table: 'facets',
       key: 'action ghost',
-      message: 'facets action ghost is stored, but no event implies it; queries would count or find what the log does not hold',
+      message:
+        'facets action ghost is stored, but no event implies it; queries would count or find what the log does not hold',
     });
   });
 
@@ -537,7 +535,7 @@ describe('ChainVerifier with a DerivedModel', () => {
   });
 
   it('compares no totals after a walk that did not start at seq 1 or saw a problem', () => {
-    const { rows, totals } = derivedRowsOf(fc.sample(targetedDraftsArb, 1)[0]!);
+    const { rows } = derivedRowsOf(fc.sample(targetedDraftsArb, 1)[0]!);
     const fromTwo = new ChainVerifier(WS, { seq: 1, hash: rows[0]!.hash }, model);
     for (const row of rows.slice(1)) expect(fromTwo.check(row)).toBeUndefined();
     expect(fromTwo.compareTotals([])).toBeUndefined();

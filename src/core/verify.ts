@@ -150,7 +150,9 @@ function mismatch(
   says = 'the event says',
 ): VerifyProblem {
   const where =
-    at.table === 'events' ? `indexed column ${at.column}` : `${at.table} ${at.key} column ${at.column}`;
+    at.table === 'events'
+      ? `indexed column ${at.column}`
+      : `${at.table} ${at.key} column ${at.column}`;
   const result = located(
     kind,
     seq,
@@ -573,12 +575,14 @@ export class ChainVerifier {
       return;
     }
     const seen = this.actors.get(stored.actor_key);
-    if (seen === undefined) this.actors.set(stored.actor_key, { key: stored.actor_key, first: event, events: 1 });
+    if (seen === undefined)
+      this.actors.set(stored.actor_key, { key: stored.actor_key, first: event, events: 1 });
     else seen.events += 1;
     for (const [kind, value] of facetValues(event)) {
       const key = `${kind}\u0000${value}`;
       const facet = this.facets.get(key);
-      if (facet === undefined) this.facets.set(key, { kind, value, events: 1, firstSeq: event.seq });
+      if (facet === undefined)
+        this.facets.set(key, { kind, value, events: 1, firstSeq: event.seq });
       else facet.events += 1;
     }
     this.targetRows += event.targets.length;

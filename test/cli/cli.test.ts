@@ -250,7 +250,9 @@ describe('trailkeep verify and checkpoint', () => {
     const before = await count();
     const attacker = new Database(copy);
     const hide = (): unknown =>
-      attacker.prepare(`UPDATE actors SET email_lc = 'nobody@example.com' WHERE id = 'u_alex'`).run();
+      attacker
+        .prepare(`UPDATE actors SET email_lc = 'nobody@example.com' WHERE id = 'u_alex'`)
+        .run();
     expect(hide).toThrow(/append-only/);
     attacker.exec('DROP TRIGGER actors_no_update');
     hide();
@@ -266,7 +268,9 @@ describe('trailkeep verify and checkpoint', () => {
 
     const repaired = await runCli(['reindex', '--db', target]);
     expect(repaired.code, repaired.stderr).toBe(0);
-    expect(repaired.stdout).toMatch(/^acme: rebuilt from 120 events \(event_targets 120, actors 2, facet_counts \d+\)\. acme: intact, 120 events up to seq 120/);
+    expect(repaired.stdout).toMatch(
+      /^acme: rebuilt from 120 events \(event_targets 120, actors 2, facet_counts \d+\)\. acme: intact, 120 events up to seq 120/,
+    );
     expect(await count()).toEqual(before);
     expect((await runCli(['verify', '--db', target])).code).toBe(0);
     // The guard that was dropped is back.

@@ -850,7 +850,11 @@ export function runStoreContract(options: StoreContractOptions): void {
           events.reduce((sum, e) => sum + e.targets.length, 0),
         );
         expect(result.rows['actors']).toBe(
-          new Set(events.map((e) => JSON.stringify([e.actor.type, e.actor.id, e.actor.name, e.actor.email]))).size,
+          new Set(
+            events.map((e) =>
+              JSON.stringify([e.actor.type, e.actor.id, e.actor.name, e.actor.email]),
+            ),
+          ).size,
         );
         expect(await verified(ws)).toBeUndefined();
         expect(await answers(ws)).toEqual(before);

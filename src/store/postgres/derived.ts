@@ -232,7 +232,7 @@ export async function verifyTail(
         ? { seq: 0, hash: '0'.repeat(64) }
         : { seq: Number(recorded.seq), hash: recorded.hash };
     const rows = [];
-    for (let next = walked.head.seq + 1; next <= head.seq; ) {
+    for (let next = walked.head.seq + 1; next <= head.seq;) {
       const batch = await chainBatch(client, workspace, next, head.seq);
       rows.push(...batch);
       const last = batch.at(-1);
@@ -350,9 +350,10 @@ export async function reindexWorkspace(pool: Pool, workspace: string): Promise<R
     return await inTransaction(
       pool,
       async (tx) => {
-        const head = await tx.query('SELECT 1 FROM workspace_heads WHERE workspace = $1 FOR UPDATE', [
-          workspace,
-        ]);
+        const head = await tx.query(
+          'SELECT 1 FROM workspace_heads WHERE workspace = $1 FOR UPDATE',
+          [workspace],
+        );
         if (head.rows.length === 0) {
           throw new TrailkeepError('workspace_not_found', `no workspace "${workspace}"`);
         }
@@ -366,7 +367,7 @@ export async function reindexWorkspace(pool: Pool, workspace: string): Promise<R
         const facets = new Set<string>();
         let events = 0;
         let targets = 0;
-        for (let from = 1; ; ) {
+        for (let from = 1; ;) {
           const batch = await tx.query<{
             seq: string;
             id: string;
@@ -381,7 +382,10 @@ export async function reindexWorkspace(pool: Pool, workspace: string): Promise<R
           const bodies: HashedBody[] = [];
           for (const row of batch.rows) {
             const { problem, event } = verifier.link({ ...row, seq: Number(row.seq) });
-            if (event === undefined || (problem !== undefined && problem.kind !== 'index_mismatch')) {
+            if (
+              event === undefined ||
+              (problem !== undefined && problem.kind !== 'index_mismatch')
+            ) {
               throw refused(workspace, problem?.message ?? `seq ${row.seq}: not a complete event`);
             }
             bodies.push(event);

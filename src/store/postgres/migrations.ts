@@ -310,7 +310,9 @@ $fn$;
 
 DROP TRIGGER event_ids_append_only ON event_ids;
 DROP TRIGGER event_targets_append_only ON event_targets;
-${DERIVED_GUARDS.filter((guard) => guard.name !== 'event_ids_no_truncate' && guard.name !== 'event_targets_no_truncate')
+${DERIVED_GUARDS.filter(
+  (guard) => guard.name !== 'event_ids_no_truncate' && guard.name !== 'event_targets_no_truncate',
+)
   .map((guard) => `${guard.sql};`)
   .join('\n')}
 `,

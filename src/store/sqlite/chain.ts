@@ -151,10 +151,7 @@ export interface TargetRow {
  * The target rows of some events, in target order, by event. Read by eid alone, whatever their
  * workspace column says, so a row moved to another workspace still shows as this event's.
  */
-function storedTargets(
-  context: SqliteContext,
-  eids: readonly number[],
-): Map<number, DerivedRow[]> {
+function storedTargets(context: SqliteContext, eids: readonly number[]): Map<number, DerivedRow[]> {
   const byEvent = new Map<number, DerivedRow[]>();
   if (eids.length === 0) return byEvent;
   const rows = context

@@ -116,7 +116,7 @@ export function verifyTail(
     const head = readHead(context, ws);
     const reads: ActorReads = new Map();
     const rows = [];
-    for (let next = walked.head.seq + 1; next <= head.seq; ) {
+    for (let next = walked.head.seq + 1; next <= head.seq;) {
       const batch = chainBatch(context, ws, next, reads, head.seq);
       rows.push(...batch);
       const last = batch.at(-1);
@@ -315,10 +315,7 @@ function rebuiltTexts(context: SqliteContext, actors: readonly ActorsRow[]): Der
  * events.actor_key is the one events column rewritten: it points into the rebuilt actors rows,
  * and an actors row altered while the service kept appending files new events under it.
  */
-export function reindexWorkspace(
-  context: SqliteContext,
-  workspace: string,
-): ReindexResult {
+export function reindexWorkspace(context: SqliteContext, workspace: string): ReindexResult {
   return context.write(() => {
     const ws = context.requireWorkspaceKey(workspace);
     const db = context.db;
@@ -348,7 +345,7 @@ export function reindexWorkspace(
     const facets = new Map<string, { kind: FacetKind; value: string; n: number }>();
     let events = 0;
     let targets = 0;
-    for (let from = 1; ; ) {
+    for (let from = 1; ;) {
       const batch = context
         .statement(
           `SELECT eid, seq, id, lower(hex(prev_hash)) AS prev_hash, lower(hex(hash)) AS hash,
@@ -426,7 +423,18 @@ export function reindexWorkspace(
       // A row under this key that claims another workspace but that no event of it names.
       removeActor.run(akey);
       const c = actorIndex(actor);
-      insertActor.run(akey, ws, c.type, c.id, c.name, c.email, c.id_lc, c.name_lc, c.email_lc, count);
+      insertActor.run(
+        akey,
+        ws,
+        c.type,
+        c.id,
+        c.name,
+        c.email,
+        c.id_lc,
+        c.name_lc,
+        c.email_lc,
+        count,
+      );
     }
     const insertFacet = context.statement(
       'INSERT INTO facet_counts (ws, kind, value, n) VALUES (?, ?, ?, ?)',
@@ -448,8 +456,7 @@ export function reindexWorkspace(
 /** Whether the actors row `akey` is another workspace's and named by that workspace's events. */
 function ownedElsewhere(context: SqliteContext, ws: number, akey: number): boolean {
   const row = context.statement('SELECT ws FROM actors WHERE akey = ?').get(akey) as
-    | { ws: number }
-    | undefined;
+    { ws: number } | undefined;
   if (row === undefined || row.ws === ws) return false;
   return (
     context

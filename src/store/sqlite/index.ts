@@ -172,7 +172,10 @@ class SqliteStore implements Store {
   reindex(workspace: string): ReturnType<Store['reindex']> {
     return run(() => {
       if (this.readonly) {
-        throw new TrailkeepError('bad_request', 'the SQLite file is open read-only; reindex writes');
+        throw new TrailkeepError(
+          'bad_request',
+          'the SQLite file is open read-only; reindex writes',
+        );
       }
       try {
         return reindexWorkspace(this.context, workspace);

@@ -7,13 +7,7 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { StoredEvent } from '../../core/event.js';
 import type { Filter, Position } from '../../core/query/filter.js';
-import type {
-  ActorFacet,
-  FacetValue,
-  Facets,
-  PageRequest,
-  StoredText,
-} from '../store.js';
+import type { ActorFacet, FacetValue, Facets, PageRequest, StoredText } from '../store.js';
 import type { FacetKind } from '../../core/derived.js';
 import {
   compileFilter,
