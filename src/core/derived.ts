@@ -53,6 +53,9 @@ export interface DerivedModel {
 
 export type FacetKind = 'action' | 'category' | 'actor_type' | 'target_type' | 'outcome';
 
+/** Names a facet counter for a person, and keys it: `action "login"`. */
+export const facetKey = (kind: string, value: string): string => `${kind} ${JSON.stringify(value)}`;
+
 /**
  * The facet values one event counts towards. A target type counts once per event however many
  * targets of that type it names.

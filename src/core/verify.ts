@@ -37,6 +37,7 @@ import {
   type DerivedValue,
   type FacetKind,
 } from './derived.js';
+import { TrailkeepError } from './errors.js';
 import { EMPTY_HEAD, ZERO_HASH, type ChainHead } from './event.js';
 import type { ChainRow } from '../store/store.js';
 
@@ -349,6 +350,25 @@ export class ChainVerifier {
     const found = this.inspectLinks(row);
     this.advance(row);
     return found;
+  }
+
+  /**
+   * For reindex: `link`, and the row's event when the chain is intact up to it. An indexed
+   * column of events that disagrees does not stop a rebuild (reindex never touches it); any
+   * other problem throws integrity_broken, since rebuilding from a tampered body would erase
+   * the last trace of what it said.
+   */
+  linkForRebuild(row: ChainLink): HashedBody {
+    const { problem: found, event } = this.link(row);
+    if (event !== undefined && (found === undefined || found.kind === 'index_mismatch')) {
+      return event;
+    }
+    throw new TrailkeepError(
+      'integrity_broken',
+      `refusing to reindex workspace "${this.workspace}": its chain does not verify ` +
+        `(${found?.message ?? `seq ${row.seq}: not a complete event`}); derived rows are ` +
+        'rebuilt only from an intact log, and nothing was changed',
+    );
   }
 
   private advance(row: ChainLink): void {

@@ -7,6 +7,7 @@
  */
 import {
   actorIndex,
+  facetKey,
   facetValues,
   targetIndex,
   type DerivedModel,
@@ -14,7 +15,7 @@ import {
 } from '../../core/derived.js';
 import type { HashedBody } from '../../core/chain.js';
 import { TrailkeepError } from '../../core/errors.js';
-import type { Actor } from '../../core/event.js';
+import { EMPTY_HEAD, type Actor } from '../../core/event.js';
 import { ChainVerifier } from '../../core/verify.js';
 import type { ReindexResult, VerifyTail } from '../store.js';
 import { actorKey, chainBatch, CHAIN_BATCH } from './chain.js';
@@ -49,8 +50,6 @@ export function actorForm(actor: Actor): {
   };
 }
 
-const facetKeyName = (kind: string, value: string): string => `${kind} ${JSON.stringify(value)}`;
-
 export const postgresModel: DerivedModel = {
   eventRows(event) {
     const metadata = metadataJson(event.metadata) === null ? null : jsonbText(event.metadata);
@@ -83,7 +82,7 @@ export const postgresModel: DerivedModel = {
     };
   },
   facetRow(kind, value, events) {
-    return { table: 'facet_counts', key: facetKeyName(kind, value), columns: { events } };
+    return { table: 'facet_counts', key: facetKey(kind, value), columns: { events } };
   },
 };
 
@@ -213,90 +212,81 @@ const ORPHAN_LIMIT = 10;
  * appended after the walk, every actors row and counter, and rows kept for a seq the chain
  * does not have (every seq the chain has was compared row by row).
  */
-export async function verifyTail(
+export function verifyTail(
   pool: Pool,
   workspace: string,
   walked: { head: { seq: number } },
 ): Promise<VerifyTail> {
-  const client = await pool.connect();
-  let broken = false;
-  try {
-    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    const heads = await client.query<{ seq: string; hash: string }>(
-      'SELECT seq, hash FROM workspace_heads WHERE workspace = $1',
-      [workspace],
-    );
-    const recorded = heads.rows[0];
-    const head =
-      recorded === undefined
-        ? { seq: 0, hash: '0'.repeat(64) }
-        : { seq: Number(recorded.seq), hash: recorded.hash };
-    const rows = [];
-    for (let next = walked.head.seq + 1; next <= head.seq;) {
-      const batch = await chainBatch(client, workspace, next, head.seq);
-      rows.push(...batch);
-      const last = batch.at(-1);
-      if (last === undefined) break;
-      next = last.seq + 1;
-    }
-    const actors = await client.query<Record<string, string>>(
-      `SELECT actor_type, actor_id, actor_name, actor_email, id_lc, name_lc, email_lc, events,
-              first_seq
-         FROM actors WHERE workspace = $1`,
-      [workspace],
-    );
-    const facets = await client.query<{ kind: string; value: string; events: string }>(
-      'SELECT kind, value, events FROM facet_counts WHERE workspace = $1',
-      [workspace],
-    );
-    const end = Math.max(walked.head.seq, head.seq, rows.at(-1)?.seq ?? 0);
-    const lostTargets = await client.query<{ seq: string; pos: number; id: string }>(
-      `SELECT seq, pos, id FROM event_targets WHERE workspace = $1 AND (seq < 1 OR seq > $2)
-        ORDER BY seq, pos LIMIT ${ORPHAN_LIMIT}`,
-      [workspace, end],
-    );
-    const lostIds = await client.query<{ seq: string; id: string }>(
-      `SELECT seq, id FROM event_ids WHERE workspace = $1 AND (seq < 1 OR seq > $2)
-        ORDER BY seq LIMIT ${ORPHAN_LIMIT}`,
-      [workspace, end],
-    );
-    await client.query('COMMIT');
-    const derived: DerivedRow[] = [
-      ...actors.rows.map((row) => ({
-        table: 'actors',
-        key: actorKey(
-          row['actor_type'] ?? '',
-          row['actor_id'] ?? '',
-          row['actor_name'] ?? '',
-          row['actor_email'] ?? '',
-        ),
-        columns: { ...row, events: Number(row['events']), first_seq: Number(row['first_seq']) },
-      })),
-      ...facets.rows.map(({ kind, value, events }) => ({
-        table: 'facet_counts',
-        key: facetKeyName(kind, value),
-        columns: { events: Number(events) },
-      })),
-      ...lostTargets.rows.map(({ seq, pos, id }) => ({
-        table: 'event_targets',
-        key: `seq ${seq} pos ${pos}`,
-        columns: { id },
-      })),
-      ...lostIds.rows.map(({ seq, id }) => ({
-        table: 'event_ids',
-        key: `seq ${seq}`,
-        columns: { id },
-      })),
-    ];
-    return { rows, head, derived, mismatches: [] };
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => {
-      broken = true;
-    });
-    throw error;
-  } finally {
-    client.release(broken);
-  }
+  return inTransaction(
+    pool,
+    async (client) => {
+      const heads = await client.query<{ seq: string; hash: string }>(
+        'SELECT seq, hash FROM workspace_heads WHERE workspace = $1',
+        [workspace],
+      );
+      const recorded = heads.rows[0];
+      const head =
+        recorded === undefined ? EMPTY_HEAD : { seq: Number(recorded.seq), hash: recorded.hash };
+      const rows = [];
+      for (let next = walked.head.seq + 1; next <= head.seq;) {
+        const batch = await chainBatch(client, workspace, next, head.seq);
+        rows.push(...batch);
+        const last = batch.at(-1);
+        if (last === undefined) break;
+        next = last.seq + 1;
+      }
+      const actors = await client.query<Record<string, string>>(
+        `SELECT actor_type, actor_id, actor_name, actor_email, id_lc, name_lc, email_lc, events,
+                first_seq
+           FROM actors WHERE workspace = $1`,
+        [workspace],
+      );
+      const facets = await client.query<{ kind: string; value: string; events: string }>(
+        'SELECT kind, value, events FROM facet_counts WHERE workspace = $1',
+        [workspace],
+      );
+      const end = Math.max(walked.head.seq, head.seq, rows.at(-1)?.seq ?? 0);
+      const lostTargets = await client.query<{ seq: string; pos: number; id: string }>(
+        `SELECT seq, pos, id FROM event_targets WHERE workspace = $1 AND (seq < 1 OR seq > $2)
+          ORDER BY seq, pos LIMIT ${ORPHAN_LIMIT}`,
+        [workspace, end],
+      );
+      const lostIds = await client.query<{ seq: string; id: string }>(
+        `SELECT seq, id FROM event_ids WHERE workspace = $1 AND (seq < 1 OR seq > $2)
+          ORDER BY seq LIMIT ${ORPHAN_LIMIT}`,
+        [workspace, end],
+      );
+      const derived: DerivedRow[] = [
+        ...actors.rows.map((row) => ({
+          table: 'actors',
+          key: actorKey(
+            row['actor_type'] ?? '',
+            row['actor_id'] ?? '',
+            row['actor_name'] ?? '',
+            row['actor_email'] ?? '',
+          ),
+          columns: { ...row, events: Number(row['events']), first_seq: Number(row['first_seq']) },
+        })),
+        ...facets.rows.map(({ kind, value, events }) => ({
+          table: 'facet_counts',
+          key: facetKey(kind, value),
+          columns: { events: Number(events) },
+        })),
+        ...lostTargets.rows.map(({ seq, pos, id }) => ({
+          table: 'event_targets',
+          key: `seq ${seq} pos ${pos}`,
+          columns: { id },
+        })),
+        ...lostIds.rows.map(({ seq, id }) => ({
+          table: 'event_ids',
+          key: `seq ${seq}`,
+          columns: { id },
+        })),
+      ];
+      return { rows, head, derived, mismatches: [] };
+    },
+    { snapshot: true },
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -379,24 +369,16 @@ export async function reindexWorkspace(pool: Pool, workspace: string): Promise<R
               WHERE workspace = $1 AND seq >= $2 ORDER BY seq LIMIT ${CHAIN_BATCH}`,
             [workspace, from],
           );
-          const bodies: HashedBody[] = [];
-          for (const row of batch.rows) {
-            const { problem, event } = verifier.link({ ...row, seq: Number(row.seq) });
-            if (
-              event === undefined ||
-              (problem !== undefined && problem.kind !== 'index_mismatch')
-            ) {
-              throw refused(workspace, problem?.message ?? `seq ${row.seq}: not a complete event`);
-            }
-            bodies.push(event);
-          }
+          const bodies = batch.rows.map((row) =>
+            verifier.linkForRebuild({ ...row, seq: Number(row.seq) }),
+          );
           if (bodies.length > 0) {
             await insertEventIds(tx, workspace, bodies);
             targets += await insertTargets(tx, workspace, bodies);
             for (const key of await addActors(tx, workspace, bodies)) actors.add(key);
             await addFacetCounts(tx, workspace, bodies);
             for (const event of bodies) {
-              for (const [kind, value] of facetValues(event)) facets.add(facetKeyName(kind, value));
+              for (const [kind, value] of facetValues(event)) facets.add(facetKey(kind, value));
             }
           }
           events += bodies.length;
@@ -440,12 +422,4 @@ async function restoreGuards(tx: Queryable): Promise<void> {
   for (const guard of DERIVED_GUARDS) {
     if (!names.has(guard.name)) await tx.query(guard.sql);
   }
-}
-
-function refused(workspace: string, why: string): TrailkeepError {
-  return new TrailkeepError(
-    'integrity_broken',
-    `refusing to reindex workspace "${workspace}": its chain does not verify (${why}); ` +
-      'derived rows are rebuilt only from an intact log, and nothing was changed',
-  );
 }

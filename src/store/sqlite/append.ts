@@ -10,6 +10,7 @@ import {
   checkDrafts,
   comparableText,
   sealBatch,
+  type HashedBody,
   type SealedEvent,
 } from '../../core/chain.js';
 import { actorIndex, facetValues, targetIndex, type FacetKind } from '../../core/derived.js';
@@ -153,10 +154,6 @@ function insertSealed(
        actor_type, actor_key, ip, prev_hash, hash, body)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
-  const insertTarget = context.statement(
-    `INSERT INTO event_targets (eid, pos, ws, type, id, name_lc, occurred_ms, seq)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-  );
   const facets = new FacetTally();
   const actorCounts = new Map<number, number>();
   for (const { event, body } of sealed) {
@@ -180,35 +177,59 @@ function insertSealed(
       Buffer.from(event.hash, 'hex'),
       body,
     );
-    for (const target of targetIndex(event)) {
-      insertTarget.run(
-        lastInsertRowid,
-        target.pos,
-        ws,
-        target.type,
-        target.id,
-        target.name_lc,
-        occurredMs,
-        event.seq,
-      );
-    }
-    for (const [kind, value] of facetValues(event)) facets.add(kind, value);
+    insertTargets(context, Number(lastInsertRowid), ws, event);
+    facets.addEvent(event);
   }
-  const bumpFacet = context.statement(
-    `INSERT INTO facet_counts (ws, kind, value, n) VALUES (?, ?, ?, ?)
-     ON CONFLICT (ws, kind, value) DO UPDATE SET n = n + excluded.n`,
-  );
-  for (const [kind, value, n] of facets.entries()) bumpFacet.run(ws, kind, value, n);
+  facets.write(context, ws);
   const bumpActor = context.statement(
     'UPDATE actors SET event_count = event_count + ? WHERE akey = ?',
   );
   for (const [akey, n] of actorCounts) bumpActor.run(n, akey);
 }
 
-class FacetTally {
+/** Writes an event's target rows; returns how many. */
+export function insertTargets(
+  context: SqliteContext,
+  eid: number,
+  ws: number,
+  event: HashedBody,
+): number {
+  const insert = context.statement(
+    `INSERT INTO event_targets (eid, pos, ws, type, id, name_lc, occurred_ms, seq)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  const occurredMs = Date.parse(event.occurred_at);
+  const targets = targetIndex(event);
+  for (const t of targets) {
+    insert.run(eid, t.pos, ws, t.type, t.id, t.name_lc, occurredMs, event.seq);
+  }
+  return targets.length;
+}
+
+/** Facet counts of some events, added to the workspace's counters in one statement each. */
+export class FacetTally {
   private readonly counts = new Map<FacetKind, Map<string, number>>();
 
-  add(kind: FacetKind, value: string): void {
+  /** How many counters the events touch. */
+  get size(): number {
+    let n = 0;
+    for (const values of this.counts.values()) n += values.size;
+    return n;
+  }
+
+  addEvent(event: HashedBody): void {
+    for (const [kind, value] of facetValues(event)) this.add(kind, value);
+  }
+
+  write(context: SqliteContext, ws: number): void {
+    const bump = context.statement(
+      `INSERT INTO facet_counts (ws, kind, value, n) VALUES (?, ?, ?, ?)
+       ON CONFLICT (ws, kind, value) DO UPDATE SET n = n + excluded.n`,
+    );
+    for (const [kind, value, n] of this.entries()) bump.run(ws, kind, value, n);
+  }
+
+  private add(kind: FacetKind, value: string): void {
     let values = this.counts.get(kind);
     if (values === undefined) {
       values = new Map();
@@ -217,7 +238,7 @@ class FacetTally {
     values.set(value, (values.get(value) ?? 0) + 1);
   }
 
-  *entries(): Generator<[FacetKind, string, number]> {
+  private *entries(): Generator<[FacetKind, string, number]> {
     for (const [kind, values] of this.counts) {
       for (const [value, n] of values) yield [kind, value, n];
     }

@@ -6,28 +6,24 @@
  * events.actor_key points to), `facet_counts`, and the FTS5 index `actors_search` over the
  * actors' lower-cased texts.
  */
-import { TrailkeepError } from '../../core/errors.js';
 import {
   actorIndex,
-  facetValues,
+  facetKey,
   targetIndex,
   type DerivedMismatch,
   type DerivedModel,
   type ActorIndex,
   type DerivedRow,
-  type FacetKind,
 } from '../../core/derived.js';
 import type { Actor } from '../../core/event.js';
 import { ChainVerifier } from '../../core/verify.js';
 import type { ReindexResult, VerifyTail } from '../store.js';
-import { readHead } from './append.js';
+import { FacetTally, insertTargets, readHead } from './append.js';
 import type { SqliteContext } from './context.js';
 import { sqliteErrorCode } from './driver.js';
 import { actorKeyName, chainBatch, targetRow, type ActorReads, type TargetRow } from './chain.js';
 import { BATCH_SIZE } from './read.js';
 import { ACTOR_SEARCH_TRIGGER, APPEND_ONLY_TRIGGERS } from './schema.js';
-
-const facetKeyName = (kind: string, value: string): string => `${kind} ${JSON.stringify(value)}`;
 
 /** The actors columns an actor implies, as the append path writes them. */
 export function actorColumns(ws: number, actor: Actor): { ws: number } & ActorIndex {
@@ -62,21 +58,14 @@ export function sqliteModel(context: SqliteContext): DerivedModel {
       };
     },
     facetRow(kind, value, events) {
-      return { table: 'facet_counts', key: facetKeyName(kind, value), columns: { n: events } };
+      return { table: 'facet_counts', key: facetKey(kind, value), columns: { n: events } };
     },
   };
 }
 
-interface ActorsRow {
+interface ActorsRow extends ActorIndex {
   akey: number;
   ws: number;
-  type: string;
-  id: string;
-  name: string | null;
-  email: string | null;
-  id_lc: string;
-  name_lc: string | null;
-  email_lc: string | null;
   event_count: number;
 }
 
@@ -144,7 +133,7 @@ export function verifyTail(
       ...actors.map(actorsDerivedRow),
       ...facets.map(({ kind, value, n }) => ({
         table: 'facet_counts',
-        key: facetKeyName(kind, value),
+        key: facetKey(kind, value),
         columns: { n },
       })),
       ...orphanTargets(context, ws, walked.targetRows, rows),
@@ -333,16 +322,12 @@ export function reindexWorkspace(context: SqliteContext, workspace: string): Rei
       .run(ws, ws);
     context.statement('DELETE FROM facet_counts WHERE ws = ?').run(ws);
 
-    const insertTarget = context.statement(
-      `INSERT INTO event_targets (eid, pos, ws, type, id, name_lc, occurred_ms, seq)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
     const refile = context.statement('UPDATE events SET actor_key = ? WHERE eid = ?');
     const verifier = new ChainVerifier(workspace);
     /** Actor form -> its akey and tally; akey -> the form that holds it. */
     const forms = new Map<string, { akey: number; actor: Actor; events: number }>();
     const holders = new Map<number, string>();
-    const facets = new Map<string, { kind: FacetKind; value: string; n: number }>();
+    const facets = new FacetTally();
     let events = 0;
     let targets = 0;
     for (let from = 1; ;) {
@@ -362,31 +347,10 @@ export function reindexWorkspace(context: SqliteContext, workspace: string): Rei
         actor_key: number;
       }[];
       for (const row of batch) {
-        const { problem, event } = verifier.link(row);
-        if (event === undefined || (problem !== undefined && problem.kind !== 'index_mismatch')) {
-          throw refused(workspace, problem?.message ?? `seq ${row.seq}: not a complete event`);
-        }
+        const event = verifier.linkForRebuild(row);
         events += 1;
-        const occurredMs = Date.parse(event.occurred_at);
-        for (const target of targetIndex(event)) {
-          insertTarget.run(
-            row.eid,
-            target.pos,
-            ws,
-            target.type,
-            target.id,
-            target.name_lc,
-            occurredMs,
-            event.seq,
-          );
-          targets += 1;
-        }
-        for (const [kind, value] of facetValues(event)) {
-          const key = facetKeyName(kind, value);
-          const facet = facets.get(key) ?? { kind, value, n: 0 };
-          facet.n += 1;
-          facets.set(key, facet);
-        }
+        targets += insertTargets(context, row.eid, ws, event);
+        facets.addEvent(event);
         const form = JSON.stringify([
           event.actor.type,
           event.actor.id,
@@ -436,10 +400,7 @@ export function reindexWorkspace(context: SqliteContext, workspace: string): Rei
         count,
       );
     }
-    const insertFacet = context.statement(
-      'INSERT INTO facet_counts (ws, kind, value, n) VALUES (?, ?, ?, ?)',
-    );
-    for (const { kind, value, n } of facets.values()) insertFacet.run(ws, kind, value, n);
+    facets.write(context, ws);
     if (context.actorIndex) {
       // The external-content index cannot be patched reliably once it disagrees with its
       // content: rebuild it whole, from the actors rows of every workspace.
@@ -462,13 +423,5 @@ function ownedElsewhere(context: SqliteContext, ws: number, akey: number): boole
     context
       .statement('SELECT 1 FROM events WHERE ws = ? AND actor_key = ? LIMIT 1')
       .get(row.ws, akey) !== undefined
-  );
-}
-
-function refused(workspace: string, why: string): TrailkeepError {
-  return new TrailkeepError(
-    'integrity_broken',
-    `refusing to reindex workspace "${workspace}": its chain does not verify (${why}); ` +
-      'derived rows are rebuilt only from an intact log, and nothing was changed',
   );
 }
