@@ -64,6 +64,30 @@ export function tamperEvents(count: number): EventInput[] {
 
 export const EVENTS = 60;
 
+/** The facet counter cases, alike on both engines but for two column names. */
+export function facetCountCases(ws: 'ws' | 'workspace', count: 'n' | 'events'): TamperCase[] {
+  return [
+    {
+      name: `facet_counts.${count}`,
+      statements: [
+        `UPDATE facet_counts SET ${count} = 1
+          WHERE ${ws} = $WS AND kind = 'action' AND value = 'job.updated'`,
+      ],
+      expect: { table: 'facet_counts', column: count, seq: 1, key: /^action "job.updated"$/ },
+    },
+    {
+      name: 'facet_counts row removed',
+      statements: [`DELETE FROM facet_counts WHERE ${ws} = $WS AND kind = 'outcome'`],
+      expect: { table: 'facet_counts', seq: 1, key: /^outcome "success"$/ },
+    },
+    {
+      name: 'facet_counts row no event implies',
+      statements: [`INSERT INTO facet_counts VALUES ($WS, 'action', 'ghost.action', 3)`],
+      expect: { table: 'facet_counts', seq: 0, key: /^action "ghost.action"$/ },
+    },
+  ];
+}
+
 /** The questions whose answers must come back unchanged after a repair. */
 export const QUESTIONS = [
   'actor:alex',

@@ -10,7 +10,13 @@ import { createPool, type Pool } from '../../src/store/postgres/driver.js';
 import { openPostgresStore } from '../../src/store/postgres/index.js';
 import type { Store } from '../../src/store/store.js';
 import { createDatabase, usePostgres } from '../support/postgres.js';
-import { EVENTS, runDerivedTamperSuite, tamperEvents, type TamperCase } from './derived-tamper.js';
+import {
+  EVENTS,
+  facetCountCases,
+  runDerivedTamperSuite,
+  tamperEvents,
+  type TamperCase,
+} from './derived-tamper.js';
 
 let url: string | undefined;
 let pool: Pool | undefined;
@@ -177,24 +183,7 @@ const cases: TamperCase[] = [
     ],
     expect: { table: 'actors', seq: 0, key: /"u_ghost"/ },
   },
-  {
-    name: 'facet_counts.events',
-    statements: [
-      `UPDATE facet_counts SET events = 1
-        WHERE workspace = $WS AND kind = 'action' AND value = 'job.updated'`,
-    ],
-    expect: { table: 'facet_counts', column: 'events', seq: 1, key: /^action "job.updated"$/ },
-  },
-  {
-    name: 'facet_counts row removed',
-    statements: [`DELETE FROM facet_counts WHERE workspace = $WS AND kind = 'outcome'`],
-    expect: { table: 'facet_counts', seq: 1, key: /^outcome "success"$/ },
-  },
-  {
-    name: 'facet_counts row no event implies',
-    statements: [`INSERT INTO facet_counts VALUES ($WS, 'action', 'ghost.action', 3)`],
-    expect: { table: 'facet_counts', seq: 0, key: /^action "ghost.action"$/ },
-  },
+  ...facetCountCases('workspace', 'events'),
 ];
 
 const GUARDED = ['events', 'event_ids', 'event_targets', 'actors', 'facet_counts'];

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll } from 'vitest';
 import { openSqliteStore } from '../../src/store/sqlite/index.js';
 import { APPEND_ONLY_TRIGGERS } from '../../src/store/sqlite/schema.js';
-import { runDerivedTamperSuite, type TamperCase } from './derived-tamper.js';
+import { facetCountCases, runDerivedTamperSuite, type TamperCase } from './derived-tamper.js';
 
 const folder = mkdtempSync(join(tmpdir(), 'trailkeep-sqlite-derived-'));
 const path = join(folder, 'log.db');
@@ -97,23 +97,7 @@ const cases: TamperCase[] = [
     expect: { table: 'events', column: 'actor_key', seq: 7 },
     changes: 'actor:alex',
   },
-  {
-    name: 'facet_counts.n',
-    statements: [
-      `UPDATE facet_counts SET n = 1 WHERE ws = $WS AND kind = 'action' AND value = 'job.updated'`,
-    ],
-    expect: { table: 'facet_counts', column: 'n', seq: 1, key: /^action "job.updated"$/ },
-  },
-  {
-    name: 'facet_counts row removed',
-    statements: [`DELETE FROM facet_counts WHERE ws = $WS AND kind = 'outcome'`],
-    expect: { table: 'facet_counts', seq: 1, key: /^outcome "success"$/ },
-  },
-  {
-    name: 'facet_counts row no event implies',
-    statements: [`INSERT INTO facet_counts VALUES ($WS, 'action', 'ghost.action', 3)`],
-    expect: { table: 'facet_counts', seq: 0, key: /^action "ghost.action"$/ },
-  },
+  ...facetCountCases('ws', 'n'),
   {
     name: 'actors_search entry removed',
     statements: [
