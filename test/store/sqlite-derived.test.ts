@@ -7,10 +7,19 @@ import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { EMPTY_HEAD } from '../../src/core/event.js';
+import { ChainVerifier, type VerifyProblem } from '../../src/core/verify.js';
+import { LogService } from '../../src/service/log-service.js';
 import { openSqliteStore } from '../../src/store/sqlite/index.js';
 import { APPEND_ONLY_TRIGGERS } from '../../src/store/sqlite/schema.js';
-import { facetCountCases, runDerivedTamperSuite, type TamperCase } from './derived-tamper.js';
+import {
+  EVENTS,
+  facetCountCases,
+  runDerivedTamperSuite,
+  tamperEvents,
+  type TamperCase,
+} from './derived-tamper.js';
 
 const folder = mkdtempSync(join(tmpdir(), 'trailkeep-sqlite-derived-'));
 const path = join(folder, 'log.db');
@@ -147,3 +156,46 @@ runDerivedTamperSuite(
   },
   cases,
 );
+
+describe('the actor search index checked without the write lock', () => {
+  it('a read-only store rebuilds the texts from the index and names the row and column', async () => {
+    const store = await openSqliteStore(path);
+    const log = await LogService.open(store);
+    await store.createWorkspace({ id: 'readonly', name: 'R', settings: {} });
+    await log.ingest('readonly', { events: tamperEvents(EVENTS) });
+    await store.close();
+    const reader = await openSqliteStore(path, { readonly: true });
+    // LogService keeps its secrets in the file, so a read-only store is verified by hand.
+    const verify = async (): Promise<VerifyProblem | undefined> => {
+      const verifier = new ChainVerifier('readonly', EMPTY_HEAD, reader.derived);
+      for await (const row of reader.scanChain('readonly', 1)) {
+        const found = verifier.check(row);
+        if (found) return found;
+      }
+      const tail = await reader.verifyTail('readonly', verifier.walked());
+      return verifier.compareTotals(tail.derived, tail.mismatches);
+    };
+    try {
+      expect(await verify()).toBeUndefined();
+      raw((db) => {
+        db.exec(`INSERT INTO actors_search (actors_search, rowid, id_lc, name_lc, email_lc)
+          SELECT 'delete', akey, id_lc, name_lc, email_lc FROM actors
+           WHERE id = 'u_zoe' AND ws = (SELECT wsk FROM workspaces WHERE id = 'readonly')`);
+        // Put back the id and email, so only the name is missing from the index.
+        db.exec(`INSERT INTO actors_search (rowid, id_lc, name_lc, email_lc)
+          SELECT akey, id_lc, NULL, email_lc FROM actors
+           WHERE id = 'u_zoe' AND ws = (SELECT wsk FROM workspaces WHERE id = 'readonly')`);
+      });
+      expect(await verify()).toMatchObject({
+        kind: 'derived_mismatch',
+        table: 'actors_search',
+        key: expect.stringMatching(/^akey \d+$/) as unknown,
+        column: 'name_lc',
+        expected: 'zoë ünal',
+        found: null,
+      });
+    } finally {
+      await reader.close();
+    }
+  });
+});
