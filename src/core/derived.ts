@@ -9,7 +9,7 @@
  * model, so the rows verify expects are by construction the rows an append writes.
  */
 import type { HashedBody } from './chain.js';
-import type { Actor } from './event.js';
+import type { Actor, Target } from './event.js';
 
 export type DerivedValue = string | number | null;
 
@@ -19,6 +19,25 @@ export interface DerivedRow {
   /** Names the row for a person: `seq 12 pos 0`, `akey 3`, `action "login"`. */
   key: string;
   columns: Readonly<Record<string, DerivedValue>>;
+}
+
+/**
+ * A row kept for one event, named by the event's seq (or, for a row as stored, by what the
+ * engine keys it with) and its position. The name is spelled out only when a message needs it:
+ * verify builds two of these for every target of every event.
+ */
+export class EventRowOf implements DerivedRow {
+  constructor(
+    readonly table: string,
+    readonly columns: Readonly<Record<string, DerivedValue>>,
+    private readonly by: 'seq' | 'eid',
+    private readonly n: number | string,
+    private readonly pos?: number,
+  ) {}
+
+  get key(): string {
+    return this.pos === undefined ? `${this.by} ${this.n}` : `${this.by} ${this.n} pos ${this.pos}`;
+  }
 }
 
 /**
@@ -57,17 +76,29 @@ export type FacetKind = 'action' | 'category' | 'actor_type' | 'target_type' | '
 export const facetKey = (kind: string, value: string): string => `${kind} ${JSON.stringify(value)}`;
 
 /**
- * The facet values one event counts towards. A target type counts once per event however many
- * targets of that type it names.
+ * Calls `count` for each facet value one event counts towards. A target type counts once per
+ * event however many targets of that type it names. A callback, not a list: verify runs it for
+ * every event of a log.
  */
+export function forEachFacet(
+  event: HashedBody,
+  count: (kind: FacetKind, value: string, event: HashedBody) => void,
+): void {
+  count('action', event.action, event);
+  count('category', event.category, event);
+  count('actor_type', event.actor.type, event);
+  count('outcome', event.outcome, event);
+  const { targets } = event;
+  if (targets.length === 1) count('target_type', targets[0]!.type, event);
+  else if (targets.length > 1) {
+    for (const type of new Set(targets.map((t) => t.type))) count('target_type', type, event);
+  }
+}
+
+/** The facet values one event counts towards, as a list (see forEachFacet). */
 export function facetValues(event: HashedBody): [FacetKind, string][] {
-  const values: [FacetKind, string][] = [
-    ['action', event.action],
-    ['category', event.category],
-    ['actor_type', event.actor.type],
-    ['outcome', event.outcome],
-  ];
-  for (const type of new Set(event.targets.map((t) => t.type))) values.push(['target_type', type]);
+  const values: [FacetKind, string][] = [];
+  forEachFacet(event, (kind, value) => values.push([kind, value]));
   return values;
 }
 
@@ -83,13 +114,16 @@ export interface TargetIndex {
   name_lc: string | null;
 }
 
+export const targetNameLc = (target: Target): string | null =>
+  target.name === undefined ? null : target.name.toLowerCase();
+
 export function targetIndex(event: HashedBody): TargetIndex[] {
   return event.targets.map((target, pos) => ({
     pos,
     type: target.type,
     id: target.id,
     type_lc: target.type.toLowerCase(),
-    name_lc: target.name === undefined ? null : target.name.toLowerCase(),
+    name_lc: targetNameLc(target),
   }));
 }
 

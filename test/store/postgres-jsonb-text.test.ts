@@ -60,6 +60,19 @@ describe('jsonbText', () => {
     expect(jsonbText(value)).toBe((await serverTexts([value]))[0]);
   });
 
+  it('holds a U+0000 escape exactly where the JSON the writer stores does', () => {
+    // verify takes a metadata copy to be NULL by this, the append path by JSON.stringify.
+    const withNul = fc
+      .jsonValue({ maxDepth: 2 })
+      .map((v) => [v, 'a\u0000b', { 'k\u0000': '\\u0000' }]);
+    fc.assert(
+      fc.property(fc.oneof(fc.jsonValue({ maxDepth: 3 }), withNul), (value) => {
+        const json = value as JsonValue;
+        expect(jsonbText(json).includes('\\u0000')).toBe(JSON.stringify(json).includes('\\u0000'));
+      }),
+    );
+  });
+
   it('escapes as jsonb does', async () => {
     const value = { s: 'tab\tquote"slash\\nl\ncr\rbell\u0007del\u007f€😀' };
     expect(jsonbText(value)).toBe((await serverTexts([value]))[0]);

@@ -3,7 +3,7 @@
  * derived rows kept for it (its event_ids row, its target rows, its metadata copy), in seq
  * order, a bounded batch per round trip.
  */
-import type { DerivedRow } from '../../core/derived.js';
+import { EventRowOf, type DerivedRow } from '../../core/derived.js';
 import type { ChainRow } from '../store.js';
 import type { Queryable } from './driver.js';
 
@@ -75,7 +75,7 @@ async function targetsOf(
       list = [];
       byEvent.set(seq, list);
     }
-    list.push({ table: 'event_targets', key: `seq ${seq} pos ${columns.pos}`, columns });
+    list.push(new EventRowOf('event_targets', columns, 'seq', seq, columns.pos));
   }
   return byEvent;
 }
@@ -106,15 +106,11 @@ export async function chainBatch(
   return result.rows.map((row) => {
     const seq = Number(row.seq);
     const stored = targets.get(seq) ?? [];
-    const rows: DerivedRow[] = [
-      { table: 'events', key: `seq ${seq}`, columns: { metadata: row.metadata } },
-    ];
+    const rows: DerivedRow[] = [new EventRowOf('events', { metadata: row.metadata }, 'seq', seq)];
     if (row.id_id !== null) {
-      rows.push({
-        table: 'event_ids',
-        key: `seq ${seq}`,
-        columns: { id: row.id_id, occurred_at: row.id_occurred_at },
-      });
+      rows.push(
+        new EventRowOf('event_ids', { id: row.id_id, occurred_at: row.id_occurred_at }, 'seq', seq),
+      );
     }
     rows.push(...stored);
     return {

@@ -7,7 +7,9 @@
  */
 import {
   actorIndex,
+  EventRowOf,
   facetKey,
+  targetNameLc,
   facetValues,
   targetIndex,
   type DerivedModel,
@@ -52,26 +54,34 @@ export function actorForm(actor: Actor): {
 
 export const postgresModel: DerivedModel = {
   eventRows(event) {
-    const metadata = metadataJson(event.metadata) === null ? null : jsonbText(event.metadata);
+    // NULL exactly where metadataJson is: both escape U+0000 and backslash alike.
+    const text = jsonbText(event.metadata ?? null);
+    const metadata = text.includes('\\u0000') ? null : text;
     return [
-      { table: 'events', key: `seq ${event.seq}`, columns: { metadata } },
-      {
-        table: 'event_ids',
-        key: `seq ${event.seq}`,
-        columns: { id: event.id, occurred_at: event.occurred_at },
-      },
-      ...targetIndex(event).map((target) => ({
-        table: 'event_targets',
-        key: `seq ${event.seq} pos ${target.pos}`,
-        columns: {
-          pos: target.pos,
-          occurred_at: event.occurred_at,
-          type: target.type,
-          id: target.id,
-          type_lc: target.type_lc,
-          name_lc: target.name_lc,
-        },
-      })),
+      new EventRowOf('events', { metadata }, 'seq', event.seq),
+      new EventRowOf(
+        'event_ids',
+        { id: event.id, occurred_at: event.occurred_at },
+        'seq',
+        event.seq,
+      ),
+      ...event.targets.map(
+        (target, pos) =>
+          new EventRowOf(
+            'event_targets',
+            {
+              pos,
+              occurred_at: event.occurred_at,
+              type: target.type,
+              id: target.id,
+              type_lc: target.type.toLowerCase(),
+              name_lc: targetNameLc(target),
+            },
+            'seq',
+            event.seq,
+            pos,
+          ),
+      ),
     ];
   },
   actorRow(key, first, tally) {

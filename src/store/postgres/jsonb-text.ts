@@ -18,9 +18,15 @@ const ESCAPES: Readonly<Record<string, string>> = {
   '\t': '\\t',
 };
 
+// eslint-disable-next-line no-control-regex
+const NEEDS_ESCAPE = /["\\\u0000-\u001f]/;
+// eslint-disable-next-line no-control-regex
+const ESCAPED = /["\\\u0000-\u001f]/g;
+
 function stringText(value: string): string {
-  // eslint-disable-next-line no-control-regex
-  const escaped = value.replace(/["\\\u0000-\u001f]/g, (char) => {
+  // Most metadata strings need no escape: verify prints one per string of every event.
+  if (!NEEDS_ESCAPE.test(value)) return `"${value}"`;
+  const escaped = value.replace(ESCAPED, (char) => {
     return ESCAPES[char] ?? `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`;
   });
   return `"${escaped}"`;
@@ -48,9 +54,12 @@ export function numericText(value: number): string {
 }
 
 function byJsonbKeyOrder(a: string, b: string): number {
-  const x = Buffer.from(a, 'utf8');
-  const y = Buffer.from(b, 'utf8');
-  return x.length - y.length || Buffer.compare(x, y);
+  const x = Buffer.byteLength(a, 'utf8');
+  const y = Buffer.byteLength(b, 'utf8');
+  if (x !== y) return x - y;
+  // All ASCII (as many bytes as UTF-16 units): code unit order is byte order.
+  if (x === a.length && y === b.length) return a < b ? -1 : a > b ? 1 : 0;
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 }
 
 export function jsonbText(value: JsonValue): string {

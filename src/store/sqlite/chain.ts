@@ -3,7 +3,7 @@
  * derived rows kept for it, in seq order, one short statement per batch.
  */
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import type { DerivedRow } from '../../core/derived.js';
+import { EventRowOf, type DerivedRow } from '../../core/derived.js';
 import type { ChainRow } from '../store.js';
 import type { SqliteContext } from './context.js';
 import { BATCH_SIZE } from './read.js';
@@ -35,6 +35,8 @@ function isoFromMs(ms: number): string {
 
 /** An actors row as verification reads it, once per actor key of a walk. */
 interface ActorRead {
+  /** actorKeyName of its akey, made once. */
+  key: string;
   /** The columns events' indexed copies take from it. */
   actor_id: string | null;
   actor_name: string | null;
@@ -53,8 +55,10 @@ function actorOf(context: SqliteContext, actors: ActorReads, key: number): Actor
   if (actor === undefined) {
     const row = context.statement('SELECT id, name, email FROM actors WHERE akey = ?').get(key) as
       { id: string; name: string | null; email: string | null } | undefined;
-    const at = (column: string) => ({ table: 'actors', key: actorKeyName(key), column });
+    const name = actorKeyName(key);
+    const at = (column: string) => ({ table: 'actors', key: name, column });
     actor = {
+      key: name,
       actor_id: row?.id ?? null,
       actor_name: row?.name ?? null,
       actor_email: row?.email ?? null,
@@ -111,7 +115,7 @@ export function chainBatch(
         targets: JSON.stringify(stored.map((t) => [t.columns.type, t.columns.id])),
       },
       sources: actor.sources,
-      derived: { rows: stored, actor_key: actorKeyName(row.actor_key) },
+      derived: { rows: stored, actor_key: actor.key },
     };
   });
 }
@@ -136,7 +140,7 @@ export async function* scanChain(
 }
 
 /** A target row as stored. */
-export interface TargetRow {
+export type TargetRow = {
   eid: number;
   pos: number;
   ws: number;
@@ -145,7 +149,7 @@ export interface TargetRow {
   name_lc: string | null;
   occurred_ms: number;
   seq: number;
-}
+};
 
 /**
  * The target rows of some events, in target order, by event. Read by eid alone, whatever their
@@ -173,17 +177,6 @@ function storedTargets(context: SqliteContext, eids: readonly number[]): Map<num
 
 /** A stored event_targets row, in the form of the SQLite DerivedModel. */
 export function targetRow(row: TargetRow): DerivedRow {
-  return {
-    table: 'event_targets',
-    key: `eid ${row.eid} pos ${row.pos}`,
-    columns: {
-      ws: row.ws,
-      pos: row.pos,
-      type: row.type,
-      id: row.id,
-      name_lc: row.name_lc,
-      occurred_ms: row.occurred_ms,
-      seq: row.seq,
-    },
-  };
+  // The row itself as the columns: verify compares the model's columns, and eid is not one.
+  return new EventRowOf('event_targets', row, 'eid', row.eid, row.pos);
 }

@@ -8,8 +8,9 @@
  */
 import {
   actorIndex,
+  EventRowOf,
   facetKey,
-  targetIndex,
+  targetNameLc,
   type DerivedMismatch,
   type DerivedModel,
   type ActorIndex,
@@ -36,19 +37,24 @@ export function sqliteModel(context: SqliteContext): DerivedModel {
     eventRows(event) {
       const ws = wsOf(event.workspace);
       const occurredMs = Date.parse(event.occurred_at);
-      return targetIndex(event).map((target) => ({
-        table: 'event_targets',
-        key: `seq ${event.seq} pos ${target.pos}`,
-        columns: {
-          ws,
-          pos: target.pos,
-          type: target.type,
-          id: target.id,
-          name_lc: target.name_lc,
-          occurred_ms: occurredMs,
-          seq: event.seq,
-        },
-      }));
+      return event.targets.map(
+        (target, pos) =>
+          new EventRowOf(
+            'event_targets',
+            {
+              ws,
+              pos,
+              type: target.type,
+              id: target.id,
+              name_lc: targetNameLc(target),
+              occurred_ms: occurredMs,
+              seq: event.seq,
+            },
+            'seq',
+            event.seq,
+            pos,
+          ),
+      );
     },
     actorRow(key, first, tally) {
       return {
