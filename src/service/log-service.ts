@@ -10,7 +10,7 @@ import type { SignedCheckpoint } from '../core/checkpoint.js';
 import { checkCursor, cursorFilter, decodeCursor, encodeCursor } from '../core/cursor.js';
 import { toDraft } from '../core/draft.js';
 import { TrailkeepError, isTrailkeepError } from '../core/errors.js';
-import type { ChainHead, EventInput, StoredEvent } from '../core/event.js';
+import { EMPTY_HEAD, type ChainHead, type EventInput, type StoredEvent } from '../core/event.js';
 import type { Filter, Position } from '../core/query/filter.js';
 import { combineFilters, filterFromParams, parseFilter, printFilter } from '../core/query/index.js';
 import { ownValue } from '../core/safe-keys.js';
@@ -18,7 +18,14 @@ import { parseWorkspaceSettings, type WorkspaceSettings } from '../core/settings
 import { eventsFromBody, validateEvents } from '../core/validate.js';
 import { ChainVerifier, checkTail, type VerifyProblem } from '../core/verify.js';
 import { TreeVerifier } from '../core/tree-verify.js';
-import type { AppendedEvent, Facets, FacetValue, Store, Workspace } from '../store/store.js';
+import type {
+  AppendedEvent,
+  ChainRow,
+  Facets,
+  FacetValue,
+  Store,
+  Workspace,
+} from '../store/store.js';
 
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 200;
@@ -336,20 +343,33 @@ export class LogService {
         );
       }
     }
-    const verifier = new ChainVerifier(workspace);
+    const verifier = new ChainVerifier(workspace, EMPTY_HEAD, this.store.derived);
     const tree = new TreeVerifier();
     let problem: VerifyProblem | undefined;
     let hashAtCheckpoint: string | undefined;
-    for await (const row of this.store.scanChain(workspace, 1)) {
+    const walk = (row: ChainRow): boolean => {
       problem = verifier.check(row);
-      if (problem) break;
+      if (problem) return false;
       tree.add(row.hash);
       if (checkpoint && row.seq === checkpoint.seq) hashAtCheckpoint = row.hash;
       if (options.onProgress && verifier.checked % 10_000 === 0)
         options.onProgress(verifier.checked);
+      return true;
+    };
+    for await (const row of this.store.scanChain(workspace, 1)) {
+      if (!walk(row)) break;
     }
-    const head = await this.store.head(workspace);
-    if (!problem) problem = compareHeads(verifier.head, head);
+    let head: ChainHead;
+    if (problem) {
+      head = await this.store.head(workspace);
+    } else {
+      // Rows appended while the walk ran, the head and the derived rows, of one moment.
+      const tail = await this.store.verifyTail(workspace, verifier.walked());
+      tail.rows.every(walk);
+      head = tail.head;
+      problem ??= compareHeads(verifier.head, head);
+      problem ??= verifier.compareTotals(tail.derived, tail.mismatches);
+    }
     const report: VerifyReport = {
       workspace,
       ok: problem === undefined,
@@ -366,7 +386,13 @@ export class LogService {
     // checkpoint) is the more precise diagnosis of one tampering.
     if (!problem) {
       problem = await tree.compare({
-        treeSize: () => this.store.treeSize(workspace),
+        // Events appended since the walk grow the tree and the chain together; only leaves
+        // beyond the chain's head are out of step.
+        treeSize: async () => {
+          const size = await this.store.treeSize(workspace);
+          if (size <= tree.size) return size;
+          return (await this.store.head(workspace)).seq >= size ? tree.size : size;
+        },
         readTiles: (tiles) => this.store.readTiles(workspace, tiles),
       });
       if (problem) report.ok = false;

@@ -5,7 +5,10 @@
 import type { ChainHead, EventDraft, StoredEvent } from '../../core/event.js';
 import type { JsonObject } from '../../core/json.js';
 import type { Filter } from '../../core/query/filter.js';
+import type { DerivedModel } from '../../core/derived.js';
 import type { NewInvitation, PageRequest, Store } from '../store.js';
+import * as chain from './chain.js';
+import { postgresModel, reindexWorkspace, verifyTail } from './derived.js';
 import {
   createPool,
   describeTarget,
@@ -74,6 +77,7 @@ export async function createAppRoleAt(
 
 class PostgresStore implements Store {
   readonly engine = 'postgres' as const;
+  readonly derived: DerivedModel = postgresModel;
   private readonly partitions = new PartitionKeeper();
   private readonly now = (): string => new Date().toISOString();
   private closing: Promise<void> | undefined;
@@ -162,7 +166,13 @@ class PostgresStore implements Store {
     return read.entityEvents(this.pool, workspace, type, id);
   }
   scanChain(workspace: string, fromSeq: number): ReturnType<Store['scanChain']> {
-    return read.scanChain(this.pool, workspace, fromSeq);
+    return chain.scanChain(this.pool, workspace, fromSeq);
+  }
+  verifyTail(...args: Parameters<Store['verifyTail']>): ReturnType<Store['verifyTail']> {
+    return verifyTail(this.pool, ...args);
+  }
+  reindex(workspace: string): ReturnType<Store['reindex']> {
+    return reindexWorkspace(this.pool, workspace);
   }
   importEvents(workspace: string, events: readonly StoredEvent[]): Promise<void> {
     return importSealedEvents(this.writeContext(), workspace, events);

@@ -14,6 +14,7 @@
  */
 import { TrailkeepError } from '../../core/errors.js';
 import type { Pool, Queryable } from './driver.js';
+import { DERIVED_GUARDS } from './derived.js';
 import { PartitionKeeper, monthsAround } from './partitions.js';
 import { backfillTree } from './tree.js';
 
@@ -312,6 +313,37 @@ CREATE TABLE invitations (
 CREATE INDEX invitations_open_by_workspace ON invitations (workspace, email)
   WHERE status = 'invited';
 CREATE INDEX invitations_open_by_email ON invitations (email) WHERE status = 'invited';
+`,
+  },
+  {
+    version: 4,
+    name: 'derived rows append-only',
+    // Queries read actors and facet_counts as much as events. What a row describes never
+    // changes and no row goes away; only the counters grow. One way through for `trailkeep
+    // reindex`: the tables' owner (who could drop the triggers anyway) after SET LOCAL
+    // trailkeep.reindex = 'on'. A service role may set that too, but is not the owner.
+    sql: `
+CREATE FUNCTION trailkeep_refuse_derived_change() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+  IF current_setting('trailkeep.reindex', true) = 'on'
+     AND pg_has_role(current_user, (SELECT relowner FROM pg_class WHERE oid = TG_RELID), 'USAGE')
+  THEN
+    IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
+    RETURN NEW;
+  END IF;
+  RAISE EXCEPTION 'trailkeep: % on % is refused: the audit log is append-only '
+    '(its derived rows are rebuilt only by trailkeep reindex)', TG_OP, TG_TABLE_NAME
+    USING ERRCODE = 'insufficient_privilege';
+END
+$fn$;
+
+DROP TRIGGER event_ids_append_only ON event_ids;
+DROP TRIGGER event_targets_append_only ON event_targets;
+${DERIVED_GUARDS.filter(
+  (guard) => guard.name !== 'event_ids_no_truncate' && guard.name !== 'event_targets_no_truncate',
+)
+  .map((guard) => `${guard.sql};`)
+  .join('\n')}
 `,
   },
   {

@@ -15,9 +15,10 @@ export const APP_ROLE_GRANTS: Readonly<Record<string, readonly string[]>> = {
   event_targets: ['SELECT', 'INSERT'],
   tree_nodes: ['SELECT', 'INSERT'],
   // Counters and the chain head move with every append (UPDATE also covers SELECT ... FOR UPDATE).
+  // Of an actors row or a facet counter only the count may change.
   workspace_heads: ['SELECT', 'INSERT', 'UPDATE'],
-  actors: ['SELECT', 'INSERT', 'UPDATE'],
-  facet_counts: ['SELECT', 'INSERT', 'UPDATE'],
+  actors: ['SELECT', 'INSERT', 'UPDATE (events)'],
+  facet_counts: ['SELECT', 'INSERT', 'UPDATE (events)'],
   workspaces: ['SELECT', 'INSERT', 'UPDATE'],
   users: ['SELECT', 'INSERT', 'UPDATE'],
   memberships: ['SELECT', 'INSERT', 'UPDATE'],

@@ -4,14 +4,18 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { TrailkeepError } from '../../core/errors.js';
 import type { ChainHead, EventDraft, StoredEvent } from '../../core/event.js';
 import { EMPTY_HEAD } from '../../core/event.js';
 import type { JsonObject } from '../../core/json.js';
 import type { Filter } from '../../core/query/filter.js';
+import type { DerivedModel } from '../../core/derived.js';
 import type { NewInvitation, PageRequest, Store } from '../store.js';
 import { ActorKeys, appendDrafts, importSealed, readHead } from './append.js';
+import * as chain from './chain.js';
 import { SORT_BUDGET } from './compile-filter.js';
 import { SqliteContext } from './context.js';
+import { reindexWorkspace, sqliteModel, verifyTail, type IndexCheckCache } from './derived.js';
 import { openSqliteDatabase, translateSqliteError, type SqliteDatabase } from './driver.js';
 import { migrateSchema, recordedVersion, refuseNewerSchema } from './migrate.js';
 import { ACTOR_INDEX_VERSION } from './schema.js';
@@ -84,14 +88,18 @@ export async function openSqliteStore(
 
 class SqliteStore implements Store {
   readonly engine = 'sqlite' as const;
+  readonly derived: DerivedModel;
   private readonly caches = { actors: new ActorKeys(), frontiers: new FrontierCache() };
+  private readonly searchIndexChecked: IndexCheckCache = {};
   private appendedSinceOptimize = 0;
   private closed = false;
 
   constructor(
     private readonly context: SqliteContext,
     private readonly readonly: boolean,
-  ) {}
+  ) {
+    this.derived = sqliteModel(context);
+  }
 
   migrate(): Promise<void> {
     if (!this.readonly) migrateSchema(this.context.db, this.context.now);
@@ -176,7 +184,25 @@ class SqliteStore implements Store {
     return run(() => read.entityEvents(this.context, workspace, type, id));
   }
   scanChain(workspace: string, fromSeq: number): ReturnType<Store['scanChain']> {
-    return translated(read.scanChain(this.context, workspace, fromSeq));
+    return translated(chain.scanChain(this.context, workspace, fromSeq));
+  }
+  verifyTail(...args: Parameters<Store['verifyTail']>): ReturnType<Store['verifyTail']> {
+    return run(() => verifyTail(this.context, ...args, this.searchIndexChecked));
+  }
+  reindex(workspace: string): ReturnType<Store['reindex']> {
+    return run(() => {
+      if (this.readonly) {
+        throw new TrailkeepError(
+          'bad_request',
+          'the SQLite file is open read-only; reindex writes',
+        );
+      }
+      try {
+        return reindexWorkspace(this.context, workspace);
+      } finally {
+        this.caches.actors.clear();
+      }
+    });
   }
   importEvents(workspace: string, events: readonly StoredEvent[]): Promise<void> {
     return run(() => {
