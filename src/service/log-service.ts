@@ -309,6 +309,7 @@ export class LogService {
       if (!walk(row)) break;
     }
     let head: ChainHead;
+    let derived: VerifyProblem | undefined;
     if (problem) {
       head = await this.store.head(workspace);
     } else {
@@ -317,7 +318,7 @@ export class LogService {
       tail.rows.every(walk);
       head = tail.head;
       problem ??= compareHeads(verifier.head, head);
-      problem ??= verifier.compareTotals(tail.derived, tail.mismatches);
+      if (!problem) derived = verifier.compareTotals(tail.derived, tail.mismatches);
     }
     const report: VerifyReport = {
       workspace,
@@ -329,8 +330,10 @@ export class LogService {
     if (checkpoint && !problem) {
       problem = checkTail(verifier.head, checkpoint, hashAtCheckpoint);
       report.checkpoint = { seq: checkpoint.seq, hash: checkpoint.hash, ok: problem === undefined };
-      report.ok = problem === undefined;
     }
+    // The chain and the checkpoint first: a cut tail also leaves counters that disagree.
+    problem ??= derived;
+    report.ok = problem === undefined;
     if (problem) report.problem = problem;
     return report;
   }
