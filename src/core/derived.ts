@@ -159,7 +159,7 @@ export function sameActor(a: Actor, b: Actor): boolean {
 
 /**
  * The first column in which `stored` differs from `expected`, or undefined. Columns are those
- * of `expected`: an engine reports exactly the columns its model derives.
+ * of `expected`: a stored row may carry more (SQLite's target rows keep their eid), never fewer.
  */
 export function firstDifference(
   expected: DerivedRow,

@@ -360,6 +360,7 @@ export class LogService {
       if (!walk(row)) break;
     }
     let head: ChainHead;
+    let derived: VerifyProblem | undefined;
     if (problem) {
       head = await this.store.head(workspace);
     } else {
@@ -368,7 +369,7 @@ export class LogService {
       tail.rows.every(walk);
       head = tail.head;
       problem ??= compareHeads(verifier.head, head);
-      problem ??= verifier.compareTotals(tail.derived, tail.mismatches);
+      if (!problem) derived = verifier.compareTotals(tail.derived, tail.mismatches);
     }
     const report: VerifyReport = {
       workspace,
@@ -380,10 +381,11 @@ export class LogService {
     if (checkpoint && !problem) {
       problem = checkTail(verifier.head, checkpoint, hashAtCheckpoint);
       report.checkpoint = { seq: checkpoint.seq, hash: checkpoint.hash, ok: problem === undefined };
-      report.ok = problem === undefined;
     }
+    // The chain and the checkpoint first: a cut tail also leaves counters that disagree.
+    problem ??= derived;
     // Last: the tree is derived from the chain, so a problem in the chain (or its tail against a
-    // checkpoint) is the more precise diagnosis of one tampering.
+    // checkpoint, or a derived row) is the more precise diagnosis of one tampering.
     if (!problem) {
       problem = await tree.compare({
         // Events appended since the walk grow the tree and the chain together; only leaves
@@ -395,8 +397,8 @@ export class LogService {
         },
         readTiles: (tiles) => this.store.readTiles(workspace, tiles),
       });
-      if (problem) report.ok = false;
     }
+    report.ok = problem === undefined;
     if (problem) report.problem = problem;
     return report;
   }
