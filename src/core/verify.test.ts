@@ -1,8 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { canonicalJson } from './canonical.js';
-import { hashLink, sealBatch } from './chain.js';
+import { hashLink, sealBatch, type HashedBody } from './chain.js';
 import { indexedColumns } from './columns.js';
+import { facetValues, type DerivedModel, type DerivedRow } from './derived.js';
 import { EMPTY_HEAD, ZERO_HASH, type ChainHead, type EventDraft } from './event.js';
 import { ChainVerifier, checkTail, type VerifyProblem } from './verify.js';
 import type { ChainRow } from '../store/store.js';
@@ -341,5 +342,215 @@ describe('checkTail', () => {
       seq: 4,
       kind: 'altered',
     });
+  });
+});
+
+/**
+ * A toy engine: one target row per target, actors keyed by id, counters by kind and value.
+ * Enough to hold the verifier to its part: compare, locate, tally.
+ */
+const model: DerivedModel = {
+  eventRows: (event) =>
+    event.targets.map((t, pos) => ({
+      table: 'targets',
+      key: `seq ${event.seq} pos ${pos}`,
+      columns: { id: t.id, name_lc: t.name?.toLowerCase() ?? null },
+    })),
+  actorRow: (key, first, tally) => ({
+    table: 'actors',
+    key,
+    columns: { name: first.actor.name ?? null, events: tally.events, first: tally.firstSeq },
+  }),
+  facetRow: (kind, value, events) => ({
+    table: 'facets',
+    key: `${kind} ${value}`,
+    columns: { events },
+  }),
+};
+
+/** The toy engine's actors key: one row per actor form. */
+const formOf = (a: HashedBody['actor']): string => JSON.stringify([a.type, a.id, a.name, a.email]);
+
+/** Rows whose stored derived rows are exactly what `model` derives, and the totals. */
+function derivedRowsOf(drafts: readonly EventDraft[]): {
+  rows: ChainRow[];
+  totals: DerivedRow[];
+} {
+  const rows = rowsOf(drafts).map((row) => {
+    const event = JSON.parse(row.body) as HashedBody;
+    return {
+      ...row,
+      derived: { rows: model.eventRows(event), actor_key: formOf(event.actor) },
+    };
+  });
+  const actors = new Map<string, { first: HashedBody; events: number }>();
+  const facets = new Map<string, DerivedRow>();
+  for (const row of rows) {
+    const event = JSON.parse(row.body) as HashedBody;
+    const seen = actors.get(formOf(event.actor)) ?? { first: event, events: 0 };
+    seen.events += 1;
+    actors.set(formOf(event.actor), seen);
+    for (const [kind, value] of facetValues(event)) {
+      const before = facets.get(`${kind} ${value}`)?.columns['events'] ?? 0;
+      facets.set(`${kind} ${value}`, model.facetRow(kind, value, Number(before) + 1));
+    }
+  }
+  const totals = [
+    ...[...actors].map(([key, { first, events }]) =>
+      model.actorRow(key, first, { events, firstSeq: first.seq }),
+    ),
+    ...facets.values(),
+  ];
+  return { rows, totals };
+}
+
+function walk(rows: readonly ChainRow[], totals: readonly DerivedRow[]): VerifyProblem | undefined {
+  const verifier = new ChainVerifier(WS, EMPTY_HEAD, model);
+  for (const row of rows) {
+    const problem = verifier.check(row);
+    if (problem) return problem;
+  }
+  return verifier.compareTotals(totals);
+}
+
+const targetedDraftsArb = fc.uniqueArray(
+  draftArb.map((d) => ({
+    ...d,
+    targets: [
+      { type: 'job', id: `job_${d.id.length}`, name: `Job ${d.id}` },
+      { type: 'user', id: 'u_9' },
+    ],
+  })),
+  { minLength: 3, maxLength: 9, selector: (d) => d.id },
+);
+
+describe('ChainVerifier with a DerivedModel', () => {
+  it('passes rows and totals that are what the bodies imply', () => {
+    fc.assert(
+      fc.property(targetedDraftsArb, (drafts) => {
+        const { rows, totals } = derivedRowsOf(drafts);
+        expect(walk(rows, totals)).toBeUndefined();
+      }),
+    );
+  });
+
+  it('names the table, row, column and both values of any edited event row', () => {
+    fc.assert(
+      fc.property(
+        targetedDraftsArb,
+        fc.nat(),
+        fc.constantFrom('id', 'name_lc'),
+        (drafts, pick, column) => {
+          const { rows, totals } = derivedRowsOf(drafts);
+          const row = rows[pick % rows.length]!;
+          const [first, ...rest] = row.derived!.rows;
+          const edited = { ...first!, columns: { ...first!.columns, [column]: 'forged' } };
+          row.derived = { ...row.derived!, rows: [edited, ...rest] };
+          expect(walk(rows, totals)).toMatchObject({
+            seq: row.seq,
+            kind: 'derived_mismatch',
+            table: 'targets',
+            key: `seq ${row.seq} pos 0`,
+            column,
+            expected: first!.columns[column],
+            found: 'forged',
+          });
+        },
+      ),
+    );
+  });
+
+  it('names a row missing from an event, and one too many', () => {
+    const { rows, totals } = derivedRowsOf(fc.sample(targetedDraftsArb, 1)[0]!);
+    const second = rows[1]!;
+    const kept = second.derived!.rows;
+    second.derived = { ...second.derived!, rows: kept.slice(0, 1) };
+    expect(walk(rows, totals)).toMatchObject({
+      seq: 2,
+      kind: 'derived_mismatch',
+      table: 'targets',
+      key: 'seq 2 pos 1',
+      message: expect.stringContaining('is missing') as unknown,
+    });
+    const extra = { table: 'targets', key: 'seq 2 pos 2', columns: { id: 'x', name_lc: null } };
+    second.derived = { ...second.derived, rows: [...kept, extra] };
+    expect(walk(rows, totals)).toMatchObject({
+      seq: 2,
+      key: 'seq 2 pos 2',
+      message: expect.stringContaining('no event implies it') as unknown,
+    });
+  });
+
+  it('names a counter that disagrees, a row missing from the totals and one no event implies', () => {
+    const drafts = fc.sample(targetedDraftsArb, 1)[0]!;
+    const { rows, totals } = derivedRowsOf(drafts);
+    const [actor, ...others] = totals;
+    const miscounted = { ...actor!, columns: { ...actor!.columns, events: 999 } };
+    expect(walk(rows, [miscounted, ...others])).toMatchObject({
+      kind: 'derived_mismatch',
+      table: 'actors',
+      key: actor!.key,
+      column: 'events',
+      expected: actor!.columns['events'],
+      found: 999,
+      seq: actor!.columns['first'],
+    });
+    expect(walk(rows, others)).toMatchObject({ table: 'actors', key: actor!.key });
+    const ghost = { table: 'facets', key: 'action ghost', columns: { events: 1 } };
+    expect(walk(rows, [...totals, ghost])).toMatchObject({
+      seq: 0,
+      table: 'facets',
+      key: 'action ghost',
+      message:
+        'facets action ghost is stored, but no event implies it; queries would count or find what the log does not hold',
+    });
+  });
+
+  it('reports what the engine judged itself, after everything it can compare', () => {
+    const { rows, totals } = derivedRowsOf(fc.sample(targetedDraftsArb, 1)[0]!);
+    const verifier = new ChainVerifier(WS, EMPTY_HEAD, model);
+    for (const row of rows) expect(verifier.check(row)).toBeUndefined();
+    expect(
+      verifier.compareTotals(totals, [
+        { table: 'search', key: 'doc 3', column: 'text', seq: 0, expected: 'alex', found: null },
+      ]),
+    ).toMatchObject({ kind: 'derived_mismatch', table: 'search', column: 'text', found: null });
+  });
+
+  it('names an event filed under the actors row of another actor', () => {
+    const drafts = fc.sample(targetedDraftsArb, 1)[0]!.map((d, i) => ({
+      ...d,
+      actor: { type: 'user' as const, id: i === 0 ? 'u_first' : 'u_other' },
+    }));
+    const { rows, totals } = derivedRowsOf(drafts);
+    const first = rows[0]!.derived!.actor_key;
+    rows[2]!.derived = { ...rows[2]!.derived!, actor_key: first };
+    expect(walk(rows, totals)).toMatchObject({
+      seq: 3,
+      kind: 'derived_mismatch',
+      table: 'events',
+      column: 'actor_key',
+      found: first,
+    });
+  });
+
+  it('compares no totals after a walk that did not start at seq 1 or saw a problem', () => {
+    const { rows } = derivedRowsOf(fc.sample(targetedDraftsArb, 1)[0]!);
+    const fromTwo = new ChainVerifier(WS, { seq: 1, hash: rows[0]!.hash }, model);
+    for (const row of rows.slice(1)) expect(fromTwo.check(row)).toBeUndefined();
+    expect(fromTwo.compareTotals([])).toBeUndefined();
+    const broken = new ChainVerifier(WS, EMPTY_HEAD, model);
+    rows.forEach((row, i) => broken.check(i === 1 ? { ...row, hash: ZERO_HASH } : row));
+    expect(broken.compareTotals([])).toBeUndefined();
+  });
+
+  it('tells reindex the chain part only: an id column off is reported with the event', () => {
+    const { rows } = derivedRowsOf(fc.sample(targetedDraftsArb, 1)[0]!);
+    const verifier = new ChainVerifier(WS);
+    expect(verifier.link(rows[0]!)).toMatchObject({ event: { seq: 1 } });
+    const result = verifier.link({ ...rows[1]!, id: 'evt_forged' });
+    expect(result.problem).toMatchObject({ kind: 'index_mismatch', table: 'events', column: 'id' });
+    expect(result.event?.seq).toBe(2);
+    expect(verifier.link({ ...rows[2]!, body: `${rows[2]!.body} ` }).event).toBeUndefined();
   });
 });

@@ -1,7 +1,8 @@
 /**
  * Verification re-derives everything from raw rows (tessera's fsck is the model): it trusts no
- * stored hash, column or head, only the recomputation. Feed it a workspace's rows in seq order;
- * it reports the first problem of each row, phrased for a person reading `trailkeep verify`.
+ * stored hash, column, derived row or head, only the recomputation. Feed it a workspace's rows
+ * in seq order; it reports the first problem of each row, phrased for a person reading
+ * `trailkeep verify`.
  *
  * Per row, in this order:
  *   1. seq is the next one expected (a jump: 'missing'; a lower or repeated seq: 'inserted');
@@ -13,7 +14,12 @@
  *      was 'inserted'; a self-consistent row out of its place was 'reordered'; otherwise the
  *      previous row was rewritten with a recomputed hash ('altered');
  *   6. the body's seq and id are the row's ('reordered', 'index_mismatch');
- *   7. every indexed column equals what the body says ('index_mismatch').
+ *   7. with the engine's DerivedModel: the rows kept for the event beside it (targets, id
+ *      lookups) are exactly what the body implies ('derived_mismatch');
+ *   8. every indexed column equals what the body says ('index_mismatch', or
+ *      'derived_mismatch' when the engine keeps that copy in a derived table).
+ * After a full walk, `compareTotals` checks the workspace-wide derived rows (actors, facet
+ * counters, rows no event owns) against the tallies of every body ('derived_mismatch').
  * After a problem the verifier carries on from the row as stored, so a caller may keep reading
  * to collect more, but only the first problem is guaranteed to be reported precisely.
  */
@@ -21,17 +27,91 @@ import { canonicalJson } from './canonical.js';
 import { hashLink, type HashedBody } from './chain.js';
 import type { CheckpointStatement } from './checkpoint.js';
 import { indexedColumns } from './columns.js';
+import {
+  firstDifference,
+  forEachFacet,
+  sameActor,
+  type DerivedMismatch,
+  type DerivedModel,
+  type DerivedRow,
+  type DerivedValue,
+  type FacetKind,
+} from './derived.js';
+import { TrailkeepError } from './errors.js';
 import { EMPTY_HEAD, ZERO_HASH, type ChainHead } from './event.js';
 import type { ChainRow } from '../store/store.js';
 
 export type VerifyProblemKind =
-  'altered' | 'missing' | 'inserted' | 'reordered' | 'index_mismatch' | 'foreign';
+  | 'altered'
+  | 'missing'
+  | 'inserted'
+  | 'reordered'
+  | 'index_mismatch'
+  | 'derived_mismatch'
+  | 'tree_mismatch'
+  | 'foreign';
 
 export interface VerifyProblem {
+  /** The event concerned; for a derived row no event implies, 0. */
   seq: number;
   id?: string;
   kind: VerifyProblemKind;
   message: string;
+  /** For index_mismatch and derived_mismatch: the table, the row in it and the column. */
+  table?: string;
+  key?: string;
+  column?: string;
+  /** What the hashed events imply, and what is stored (null: absent, or no such row). */
+  expected?: DerivedValue;
+  found?: DerivedValue;
+}
+
+type RowComparison =
+  | { row: DerivedRow; present: boolean }
+  | { row: DerivedRow; difference: NonNullable<ReturnType<typeof firstDifference>> };
+
+/**
+ * One event's derived rows against the stored ones, table by table, row by row in the engine's
+ * order: the first row missing, extra, or with a column that differs.
+ */
+function compareEventRows(
+  expected: readonly DerivedRow[],
+  stored: readonly DerivedRow[],
+): RowComparison | undefined {
+  // Nearly every event: the same rows in the same order. Allocate nothing to say so.
+  if (expected.length === stored.length) {
+    let i = 0;
+    while (i < expected.length) {
+      const a = expected[i]!;
+      const b = stored[i]!;
+      if (a.table !== b.table || firstDifference(a, b) !== undefined) break;
+      i += 1;
+    }
+    if (i === expected.length) return undefined;
+  }
+  const tables = [...new Set([...expected, ...stored].map((row) => row.table))];
+  for (const table of tables) {
+    const want = expected.filter((row) => row.table === table);
+    const have = stored.filter((row) => row.table === table);
+    for (let i = 0; i < Math.max(want.length, have.length); i += 1) {
+      const a = want[i];
+      const b = have[i];
+      if (a === undefined) return { row: b!, present: true };
+      if (b === undefined) return { row: a, present: false };
+      const difference = firstDifference(a, b);
+      if (difference !== undefined) return { row: a, difference };
+    }
+  }
+  return undefined;
+}
+
+/** What a verification walk tallied, for the store to read the matching rows. */
+export interface WalkSummary {
+  head: ChainHead;
+  /** Every actor key an event was filed under (ChainRow.derived.actor_key). */
+  actorKeys: string[];
+  /** How many target rows the bodies imply. */
+  targetRows: number;
 }
 
 /** What one problem kind means, for docs and for the CLI's explanation. */
@@ -41,11 +121,24 @@ export const PROBLEM_MEANINGS: Readonly<Record<VerifyProblemKind, string>> = {
   inserted: 'an event the chain never contained at that place',
   reordered: 'an intact event is not where its content and links say it belongs',
   index_mismatch: 'an indexed column disagrees with the hashed event',
+  derived_mismatch:
+    'a derived row that queries read (targets, actors, counters) disagrees with the hashed events',
   foreign: "a row of another workspace's chain",
+  tree_mismatch: "the stored Merkle tree disagrees with the chain's hashes",
 };
 
 function label(seq: number, id: string | undefined): string {
   return id === undefined ? `seq ${seq}` : `seq ${seq} (${id})`;
+}
+
+/** `seq N (id): text`, or just the text for a derived row no event implies (seq 0). */
+function located(
+  kind: VerifyProblemKind,
+  seq: number,
+  id: string | undefined,
+  text: string,
+): VerifyProblem {
+  return seq === 0 ? { seq, kind, message: text } : problem(kind, seq, id, text);
 }
 
 function problem(
@@ -60,9 +153,52 @@ function problem(
   return result;
 }
 
+/** A column that disagrees, located in its table. */
+function mismatch(
+  kind: 'index_mismatch' | 'derived_mismatch',
+  seq: number,
+  id: string | undefined,
+  at: { table: string; key: string; column: string },
+  expected: DerivedValue,
+  found: DerivedValue,
+  says = 'the event says',
+): VerifyProblem {
+  const where =
+    at.table === 'events'
+      ? `indexed column ${at.column}`
+      : `${at.table} ${at.key} column ${at.column}`;
+  const result = located(
+    kind,
+    seq,
+    id,
+    `${where} is ${JSON.stringify(found)} but ${says} ${JSON.stringify(expected)}; queries would not match the log`,
+  );
+  return { ...result, ...at, expected, found };
+}
+
+/** A derived row that should exist and does not, or exists and should not. */
+function rowPresence(
+  seq: number,
+  id: string | undefined,
+  row: DerivedRow,
+  present: boolean,
+): VerifyProblem {
+  const text = present
+    ? 'is stored, but no event implies it; queries would count or find what the log does not hold'
+    : 'is missing; queries would not find what the log holds';
+  return {
+    ...located('derived_mismatch', seq, id, `${row.table} ${row.key} ${text}`),
+    table: row.table,
+    key: row.key,
+  };
+}
+
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
+
+const optionalString = (value: unknown): boolean =>
+  value === undefined || typeof value === 'string';
 
 const STRING_FIELDS = [
   'id',
@@ -84,15 +220,20 @@ function isHashedBody(
   if (!isRecord(actor) || typeof actor.type !== 'string' || typeof actor.id !== 'string') {
     return false;
   }
-  if (!Array.isArray(targets) || !isRecord(context)) return false;
+  // Derived rows lower-case these: a rewritten body must be reported, never crash the walk.
+  if (!optionalString(actor.name) || !optionalString(actor.email)) return false;
+  if (!Array.isArray(targets) || !isRecord(context) || !optionalString(context.ip)) return false;
   for (const t of targets as unknown[]) {
     if (!isRecord(t) || typeof t.type !== 'string' || typeof t.id !== 'string') return false;
+    if (!optionalString(t.name)) return false;
   }
   return true;
 }
 
 /** The stored body parsed as a JSON object, or why it is not one. */
-function bodyObject(row: ChainRow): { body: Record<string, unknown> } | { problem: VerifyProblem } {
+function bodyObject(
+  row: ChainLink,
+): { body: Record<string, unknown> } | { problem: VerifyProblem } {
   let parsed: unknown;
   try {
     parsed = JSON.parse(row.body);
@@ -119,6 +260,31 @@ function bodyObject(row: ChainRow): { body: Record<string, unknown> } | { proble
   return { body: parsed };
 }
 
+/** The chain part of a row: what `link` needs (reindex reads no indexed columns). */
+export type ChainLink = Pick<ChainRow, 'seq' | 'id' | 'prev_hash' | 'hash' | 'body'>;
+
+/** A row's place in the chain: its problem, if any, and its body once it is a sealed event. */
+export interface LinkResult {
+  problem?: VerifyProblem;
+  /** Defined when the body is sealed, linked and a complete event (a derivable one). */
+  event?: HashedBody;
+}
+
+type HashedBodyRecord = Record<string, unknown> & HashedBody;
+
+interface ActorSeen {
+  key: string;
+  first: HashedBody;
+  events: number;
+}
+
+interface FacetSeen {
+  kind: FacetKind;
+  value: string;
+  events: number;
+  firstSeq: number;
+}
+
 export class ChainVerifier {
   private expectedSeq: number;
   private prevHash: string;
@@ -128,15 +294,26 @@ export class ChainVerifier {
   private previous: { seq: number; id: string } | undefined;
   private current: ChainHead;
   private count = 0;
+  /** Workspace-wide tallies for compareTotals, kept while every row carries its derived rows. */
+  private readonly actors = new Map<string, ActorSeen>();
+  private readonly facets = new Map<FacetKind, Map<string, FacetSeen>>();
+  private targetRows = 0;
+  private tallied: boolean;
 
-  /** Verifies rows after `start` (default: from the beginning of the chain). */
+  /**
+   * Verifies rows after `start` (default: from the beginning of the chain). With `model` (the
+   * store's `derived`), each row's derived rows are checked too, and a walk from the beginning
+   * can end with `compareTotals`.
+   */
   constructor(
     private readonly workspace: string,
     start: ChainHead = EMPTY_HEAD,
+    private readonly model?: DerivedModel,
   ) {
     this.expectedSeq = start.seq + 1;
     this.prevHash = start.hash;
     this.current = { seq: start.seq, hash: start.hash };
+    this.tallied = model !== undefined && start.seq === 0;
   }
 
   /** The last row accepted as the chain's continuation (as stored, even after a problem). */
@@ -149,23 +326,65 @@ export class ChainVerifier {
     return this.count;
   }
 
+  /** What the walk so far implies, for Store.verifyTail. */
+  walked(): WalkSummary {
+    return { head: this.head, actorKeys: [...this.actors.keys()], targetRows: this.targetRows };
+  }
+
   check(row: ChainRow): VerifyProblem | undefined {
+    const { problem: linkProblem, event } = this.link(row);
+    if (linkProblem !== undefined || event === undefined) {
+      this.tallied = false;
+      return linkProblem;
+    }
+    const found = this.inspectDerived(row, event) ?? this.inspectColumns(row, event);
+    if (found !== undefined) this.tallied = false;
+    else this.tally(row, event);
+    return found;
+  }
+
+  /**
+   * Checks only the row's place in the chain (steps 1 to 6) and advances past it. An id column
+   * that disagrees with the body is reported with the event still given: the chain is intact.
+   */
+  link(row: ChainLink): LinkResult {
     this.count += 1;
     if (row.seq < this.expectedSeq) {
       // Not part of the chain walked so far: leave the state as it was.
-      return problem(
-        'inserted',
-        row.seq,
-        row.id,
-        `appears after seq ${this.expectedSeq - 1}, but seqs only grow; this row was inserted`,
-      );
+      return {
+        problem: problem(
+          'inserted',
+          row.seq,
+          row.id,
+          `appears after seq ${this.expectedSeq - 1}, but seqs only grow; this row was inserted`,
+        ),
+      };
     }
-    const found = this.inspect(row);
+    const found = this.inspectLinks(row);
     this.advance(row);
     return found;
   }
 
-  private advance(row: ChainRow): void {
+  /**
+   * For reindex: `link`, and the row's event when the chain is intact up to it. An indexed
+   * column of events that disagrees does not stop a rebuild (reindex never touches it); any
+   * other problem throws integrity_broken, since rebuilding from a tampered body would erase
+   * the last trace of what it said.
+   */
+  linkForRebuild(row: ChainLink): HashedBody {
+    const { problem: found, event } = this.link(row);
+    if (event !== undefined && (found === undefined || found.kind === 'index_mismatch')) {
+      return event;
+    }
+    throw new TrailkeepError(
+      'integrity_broken',
+      `refusing to reindex workspace "${this.workspace}": its chain does not verify ` +
+        `(${found?.message ?? `seq ${row.seq}: not a complete event`}); derived rows are ` +
+        'rebuilt only from an intact log, and nothing was changed',
+    );
+  }
+
+  private advance(row: ChainLink): void {
     this.prevPrevHash = this.prevHash;
     this.prevHash = row.hash;
     this.expectedSeq = row.seq + 1;
@@ -179,7 +398,7 @@ export class ChainVerifier {
    * every sealed text was canonical (a rewrite with recomputed hashes breaks the next link, the
    * head or a checkpoint, whatever its form).
    */
-  private unsealed(row: ChainRow): VerifyProblem {
+  private unsealed(row: ChainLink): VerifyProblem {
     const { seq, id } = row;
     const parsed = bodyObject(row);
     if (!('body' in parsed)) return parsed.problem;
@@ -201,96 +420,267 @@ export class ChainVerifier {
         );
   }
 
-  private inspect(row: ChainRow): VerifyProblem | undefined {
+  private inspectLinks(row: ChainLink): LinkResult {
     const { seq, id } = row;
+    const fail = (found: VerifyProblem): LinkResult => ({ problem: found });
     if (seq > this.expectedSeq) {
       const where =
         seq - 1 === this.expectedSeq ? `seq ${seq - 1}` : `seq ${this.expectedSeq}..${seq - 1}`;
-      return problem(
-        'missing',
-        this.expectedSeq,
-        undefined,
-        `missing: the chain jumps from seq ${this.expectedSeq - 1} to ${label(seq, id)}; events were removed`,
-        where,
+      return fail(
+        problem(
+          'missing',
+          this.expectedSeq,
+          undefined,
+          `missing: the chain jumps from seq ${this.expectedSeq - 1} to ${label(seq, id)}; events were removed`,
+          where,
+        ),
       );
     }
-    if (hashLink(row.prev_hash, row.body) !== row.hash) return this.unsealed(row);
+    if (hashLink(row.prev_hash, row.body) !== row.hash) return fail(this.unsealed(row));
     // Sealed as it stands: a body that is not an object was rewritten with a recomputed hash.
     const body = bodyObject(row);
-    if (!('body' in body)) return body.problem;
+    if (!('body' in body)) return fail(body.problem);
     const parsed = body.body;
     if (parsed.workspace !== this.workspace) {
-      return problem(
-        'foreign',
-        seq,
-        id,
-        `belongs to workspace ${JSON.stringify(parsed.workspace)}, not "${this.workspace}"; it was copied in from another chain`,
+      return fail(
+        problem(
+          'foreign',
+          seq,
+          id,
+          `belongs to workspace ${JSON.stringify(parsed.workspace)}, not "${this.workspace}"; it was copied in from another chain`,
+        ),
       );
     }
     if (row.prev_hash !== this.prevHash) {
       if (this.previous !== undefined && row.prev_hash === this.prevPrevHash) {
-        return problem(
-          'inserted',
-          this.previous.seq,
-          this.previous.id,
-          `the next event links past it to seq ${this.previous.seq - 1}; this event was inserted`,
+        return fail(
+          problem(
+            'inserted',
+            this.previous.seq,
+            this.previous.id,
+            `the next event links past it to seq ${this.previous.seq - 1}; this event was inserted`,
+          ),
         );
       }
       if (parsed.seq !== seq) {
-        return problem(
-          'reordered',
-          seq,
-          id,
-          `holds the event of seq ${String(parsed.seq)} and links to a different predecessor; rows were reordered`,
+        return fail(
+          problem(
+            'reordered',
+            seq,
+            id,
+            `holds the event of seq ${String(parsed.seq)} and links to a different predecessor; rows were reordered`,
+          ),
         );
       }
       if (this.previous !== undefined) {
-        return problem(
-          'altered',
-          this.previous.seq,
-          this.previous.id,
-          `its hash is not the one seq ${seq} links to; it was rewritten (with a recomputed hash) or seq ${seq} was replaced`,
+        return fail(
+          problem(
+            'altered',
+            this.previous.seq,
+            this.previous.id,
+            `its hash is not the one seq ${seq} links to; it was rewritten (with a recomputed hash) or seq ${seq} was replaced`,
+          ),
         );
       }
-      return problem(
-        'altered',
-        seq,
-        id,
-        this.prevHash === ZERO_HASH && this.expectedSeq === 1
-          ? 'the first event does not link to the zero hash; the chain was altered'
-          : `does not link to the hash of seq ${seq - 1}; the chain was altered`,
+      return fail(
+        problem(
+          'altered',
+          seq,
+          id,
+          this.prevHash === ZERO_HASH && this.expectedSeq === 1
+            ? 'the first event does not link to the zero hash; the chain was altered'
+            : `does not link to the hash of seq ${seq - 1}; the chain was altered`,
+        ),
       );
     }
     if (parsed.seq !== seq) {
-      return problem(
-        'reordered',
-        seq,
-        id,
-        `holds the event of seq ${String(parsed.seq)}; rows were renumbered or moved`,
-      );
-    }
-    if (parsed.id !== id) {
-      return problem(
-        'index_mismatch',
-        seq,
-        id,
-        `the id column says "${id}" but the event is ${JSON.stringify(parsed.id)}`,
+      return fail(
+        problem(
+          'reordered',
+          seq,
+          id,
+          `holds the event of seq ${String(parsed.seq)}; rows were renumbered or moved`,
+        ),
       );
     }
     if (!isHashedBody(parsed)) {
-      return problem('altered', seq, id, 'the stored body is not a complete event');
+      return fail(problem('altered', seq, id, 'the stored body is not a complete event'));
     }
-    const expected = indexedColumns(parsed);
-    for (const [column, value] of Object.entries(expected)) {
-      const stored = Object.hasOwn(row.columns, column) ? row.columns[column] : undefined;
-      if (stored !== value) {
-        return problem(
-          'index_mismatch',
+    if (parsed.id !== id) {
+      return {
+        event: parsed,
+        problem: {
+          ...problem(
+            'index_mismatch',
+            seq,
+            id,
+            `the id column says "${id}" but the event is ${JSON.stringify(parsed.id)}`,
+          ),
+          table: 'events',
+          key: `seq ${seq}`,
+          column: 'id',
+          expected: parsed.id,
+          found: id,
+        },
+      };
+    }
+    return { event: parsed };
+  }
+
+  /** Step 8: the indexed columns, located where the engine keeps each copy. */
+  private inspectColumns(row: ChainRow, event: HashedBodyRecord): VerifyProblem | undefined {
+    const expected = indexedColumns(event);
+    for (const column of Object.keys(expected)) {
+      const value = expected[column] ?? null;
+      const stored = Object.hasOwn(row.columns, column) ? (row.columns[column] ?? null) : null;
+      if (stored === value) continue;
+      const source = row.sources?.[column];
+      return source === undefined
+        ? mismatch(
+            'index_mismatch',
+            row.seq,
+            row.id,
+            { table: 'events', key: `seq ${row.seq}`, column },
+            value,
+            stored,
+          )
+        : mismatch('derived_mismatch', row.seq, row.id, source, value, stored);
+    }
+    return undefined;
+  }
+
+  /** Step 7: the rows kept for this event beside it, compared in the engine's order. */
+  private inspectDerived(row: ChainRow, event: HashedBodyRecord): VerifyProblem | undefined {
+    const { model } = this;
+    const stored = row.derived;
+    if (model === undefined || stored === undefined) return undefined;
+    const found = compareEventRows(model.eventRows(event), stored.rows);
+    if (found !== undefined) {
+      return 'difference' in found
+        ? mismatch(
+            found.row.table === 'events' ? 'index_mismatch' : 'derived_mismatch',
+            row.seq,
+            row.id,
+            { table: found.row.table, key: found.row.key, column: found.difference.column },
+            found.difference.expected,
+            found.difference.found,
+          )
+        : rowPresence(row.seq, row.id, found.row, found.present);
+    }
+    const judged = stored.mismatches?.[0];
+    if (judged !== undefined) {
+      return mismatch(
+        judged.table === 'events' ? 'index_mismatch' : 'derived_mismatch',
+        row.seq,
+        row.id,
+        judged,
+        judged.expected,
+        judged.found,
+      );
+    }
+    const seen = this.actors.get(stored.actor_key);
+    if (seen !== undefined && !sameActor(seen.first.actor, event.actor)) {
+      // Filed under the actors row of another actor: the row answers for the wrong events.
+      const who = (actor: HashedBody['actor']): string => JSON.stringify(actor.id);
+      return {
+        ...problem(
+          'derived_mismatch',
+          row.seq,
+          row.id,
+          `events column actor_key files it under ${stored.actor_key}, the actors row of ` +
+            `${who(seen.first.actor)} (seq ${seen.first.seq}), but its actor is ${who(event.actor)}; ` +
+            'queries by actor would not match the log',
+        ),
+        table: 'events',
+        key: `seq ${row.seq}`,
+        column: 'actor_key',
+        expected: `the actors row of ${JSON.stringify(event.actor)}`,
+        found: stored.actor_key,
+      };
+    }
+    return undefined;
+  }
+
+  private readonly countFacet = (kind: FacetKind, value: string, event: HashedBody): void => {
+    let values = this.facets.get(kind);
+    if (values === undefined) {
+      values = new Map();
+      this.facets.set(kind, values);
+    }
+    const facet = values.get(value);
+    if (facet === undefined) values.set(value, { kind, value, events: 1, firstSeq: event.seq });
+    else facet.events += 1;
+  };
+
+  private tally(row: ChainRow, event: HashedBody): void {
+    const stored = row.derived;
+    if (!this.tallied || stored === undefined) {
+      this.tallied = false;
+      return;
+    }
+    const seen = this.actors.get(stored.actor_key);
+    if (seen === undefined)
+      this.actors.set(stored.actor_key, { key: stored.actor_key, first: event, events: 1 });
+    else seen.events += 1;
+    forEachFacet(event, this.countFacet);
+    this.targetRows += event.targets.length;
+  }
+
+  /**
+   * After a full, clean walk: the workspace-wide derived rows as stored (Store.verifyTail) must
+   * be exactly those the tallies imply, no more, no fewer. `judged` are differences the engine
+   * found itself. undefined when nothing differs, or when the walk cannot tell (no model, a
+   * walk that did not start at seq 1, or a problem on the way).
+   */
+  compareTotals(
+    stored: readonly DerivedRow[],
+    judged: readonly DerivedMismatch[] = [],
+  ): VerifyProblem | undefined {
+    const { model } = this;
+    if (model === undefined || !this.tallied) return undefined;
+    const byKey = new Map<string, DerivedRow>();
+    for (const row of stored) byKey.set(`${row.table}\u0000${row.key}`, row);
+    const expected: { seq: number; id?: string; row: DerivedRow }[] = [];
+    for (const { key, first, events } of this.actors.values()) {
+      const row = model.actorRow(key, first, { events, firstSeq: first.seq });
+      expected.push({ seq: first.seq, id: first.id, row });
+    }
+    for (const values of this.facets.values()) {
+      for (const { kind, value, events, firstSeq } of values.values()) {
+        expected.push({ seq: firstSeq, row: model.facetRow(kind, value, events) });
+      }
+    }
+    for (const { seq, id, row } of expected) {
+      const key = `${row.table}\u0000${row.key}`;
+      const have = byKey.get(key);
+      if (have === undefined) return rowPresence(seq, id, row, false);
+      byKey.delete(key);
+      const difference = firstDifference(row, have);
+      if (difference !== undefined) {
+        return mismatch(
+          'derived_mismatch',
           seq,
           id,
-          `indexed column ${column} is ${JSON.stringify(stored ?? null)} but the event says ${JSON.stringify(value)}; queries would not match the log`,
+          { table: row.table, key: row.key, column: difference.column },
+          difference.expected,
+          difference.found,
+          'the events say',
         );
       }
+    }
+    const extra = byKey.values().next();
+    if (extra.done !== true) return rowPresence(0, undefined, extra.value, true);
+    const first = judged[0];
+    if (first !== undefined) {
+      return mismatch(
+        'derived_mismatch',
+        first.seq,
+        undefined,
+        first,
+        first.expected,
+        first.found,
+        'the events say',
+      );
     }
     return undefined;
   }

@@ -273,7 +273,17 @@ export const VERIFY_REPORT = {
     problem: {
       type: 'object',
       required: ['seq', 'kind', 'message'],
-      properties: { seq: int, id: str, kind: str, message: str },
+      properties: {
+        seq: { ...int, description: 'The event concerned; 0 for a derived row no event implies' },
+        id: str,
+        kind: str,
+        message: str,
+        table: { ...str, description: 'index_mismatch, derived_mismatch: where the copy is kept' },
+        key: { ...str, description: 'The row in that table, e.g. "seq 12 pos 0" or "akey 3"' },
+        column: str,
+        expected: { ...anyJson, description: 'What the hashed events imply' },
+        found: { ...anyJson, description: 'What is stored (null: absent)' },
+      },
       additionalProperties: true,
     },
     checkpoint: {

@@ -10,14 +10,22 @@ import type { SignedCheckpoint } from '../core/checkpoint.js';
 import { checkCursor, cursorFilter, decodeCursor, encodeCursor } from '../core/cursor.js';
 import { toDraft } from '../core/draft.js';
 import { TrailkeepError, isTrailkeepError } from '../core/errors.js';
-import type { ChainHead, EventInput, StoredEvent } from '../core/event.js';
+import { EMPTY_HEAD, type ChainHead, type EventInput, type StoredEvent } from '../core/event.js';
 import type { Filter, Position } from '../core/query/filter.js';
 import { combineFilters, filterFromParams, parseFilter, printFilter } from '../core/query/index.js';
 import { ownValue } from '../core/safe-keys.js';
 import { parseWorkspaceSettings, type WorkspaceSettings } from '../core/settings.js';
 import { eventsFromBody, validateEvents } from '../core/validate.js';
 import { ChainVerifier, checkTail, type VerifyProblem } from '../core/verify.js';
-import type { AppendedEvent, Facets, FacetValue, Store, Workspace } from '../store/store.js';
+import { TreeVerifier } from '../core/tree-verify.js';
+import type {
+  AppendedEvent,
+  ChainRow,
+  Facets,
+  FacetValue,
+  Store,
+  Workspace,
+} from '../store/store.js';
 import { ephemeralKeys, type SigningKeys } from './signing-keys.js';
 
 export const DEFAULT_PAGE_SIZE = 50;
@@ -334,18 +342,34 @@ export class LogService {
         );
       }
     }
-    const verifier = new ChainVerifier(workspace);
+    const verifier = new ChainVerifier(workspace, EMPTY_HEAD, this.store.derived);
+    const tree = new TreeVerifier();
     let problem: VerifyProblem | undefined;
     let hashAtCheckpoint: string | undefined;
-    for await (const row of this.store.scanChain(workspace, 1)) {
+    const walk = (row: ChainRow): boolean => {
       problem = verifier.check(row);
-      if (problem) break;
+      if (problem) return false;
+      tree.add(row.hash);
       if (checkpoint && row.seq === checkpoint.seq) hashAtCheckpoint = row.hash;
       if (options.onProgress && verifier.checked % 10_000 === 0)
         options.onProgress(verifier.checked);
+      return true;
+    };
+    for await (const row of this.store.scanChain(workspace, 1)) {
+      if (!walk(row)) break;
     }
-    const head = await this.store.head(workspace);
-    if (!problem) problem = compareHeads(verifier.head, head);
+    let head: ChainHead;
+    let derived: VerifyProblem | undefined;
+    if (problem) {
+      head = await this.store.head(workspace);
+    } else {
+      // Rows appended while the walk ran, the head and the derived rows, of one moment.
+      const tail = await this.store.verifyTail(workspace, verifier.walked());
+      tail.rows.every(walk);
+      head = tail.head;
+      problem ??= compareHeads(verifier.head, head);
+      if (!problem) derived = verifier.compareTotals(tail.derived, tail.mismatches);
+    }
     const report: VerifyReport = {
       workspace,
       ok: problem === undefined,
@@ -356,8 +380,24 @@ export class LogService {
     if (checkpoint && !problem) {
       problem = checkTail(verifier.head, checkpoint, hashAtCheckpoint);
       report.checkpoint = { seq: checkpoint.seq, hash: checkpoint.hash, ok: problem === undefined };
-      report.ok = problem === undefined;
     }
+    // The chain and the checkpoint first: a cut tail also leaves counters that disagree.
+    problem ??= derived;
+    // Last: the tree is derived from the chain, so a problem in the chain (or its tail against a
+    // checkpoint, or a derived row) is the more precise diagnosis of one tampering.
+    if (!problem) {
+      problem = await tree.compare({
+        // Events appended since the walk grow the tree and the chain together; only leaves
+        // beyond the chain's head are out of step.
+        treeSize: async () => {
+          const size = await this.store.treeSize(workspace);
+          if (size <= tree.size) return size;
+          return (await this.store.head(workspace)).seq >= size ? tree.size : size;
+        },
+        readTiles: (tiles) => this.store.readTiles(workspace, tiles),
+      });
+    }
+    report.ok = problem === undefined;
     if (problem) report.problem = problem;
     return report;
   }

@@ -11,11 +11,14 @@
  * - The events table refuses UPDATE and DELETE inside the database itself.
  * - No read ever returns or counts another workspace's rows.
  */
+import type { DerivedMismatch, DerivedModel, DerivedRow } from '../core/derived.js';
 import type { ChainHead, EventDraft, StoredEvent, StoredText } from '../core/event.js';
 import type { Filter, Position } from '../core/query/filter.js';
 import type { JsonObject } from '../core/json.js';
+import type { TreeReader } from './tree.js';
 
 export type { StoredText } from '../core/event.js';
+export type { TreeReader } from './tree.js';
 
 export type Role = 'owner' | 'admin' | 'auditor' | 'member';
 export type KeyScope = 'ingest' | 'read' | 'admin';
@@ -80,6 +83,47 @@ export interface ChainRow {
   body: string;
   /** Indexed copies of body fields, as the engine stores them, keyed by body field name. */
   columns: Record<string, string | number | null>;
+  /**
+   * Where a column of `columns` is kept when it is not in the events row (SQLite keeps the
+   * actor's id, name and email in its actors row), so verify names that row.
+   */
+  sources?: Readonly<Record<string, { table: string; key: string; column: string }>>;
+  /** The event's derived rows as stored, for verify to compare with `Store.derived`. */
+  derived?: StoredDerived;
+}
+
+/** The derived rows of one event, as stored (see src/core/derived.ts). */
+export interface StoredDerived {
+  /** The rows kept for the event beside its events row, in the order of `eventRows`. */
+  rows: DerivedRow[];
+  /** The actors row the event is counted under, in the form DerivedModel.actorRow keys take. */
+  actor_key: string;
+  /** Differences the engine judged itself. */
+  mismatches?: DerivedMismatch[];
+}
+
+/** The end of a verification walk, read in one snapshot (see Store.verifyTail). */
+export interface VerifyTail {
+  /** Rows appended after the walk's head, up to `head`. */
+  rows: ChainRow[];
+  /** The recorded head, in the same snapshot. */
+  head: ChainHead;
+  /**
+   * The workspace-wide derived rows as stored: every actors row of the workspace or named by
+   * one of its events, every facet counter, and any row kept for an event the workspace does
+   * not have.
+   */
+  derived: DerivedRow[];
+  /** Differences the engine judged itself (SQLite's actor search index). */
+  mismatches: DerivedMismatch[];
+}
+
+/** What `reindex` rebuilt. */
+export interface ReindexResult {
+  /** Events whose bodies the rows were derived from. */
+  events: number;
+  /** Rows written, by table. */
+  rows: Record<string, number>;
 }
 
 export interface UserRecord {
@@ -154,7 +198,7 @@ export interface InvitationRecord {
 
 export type NewInvitation = Omit<InvitationRecord, 'status' | 'closed_at' | 'accepted_by'>;
 
-export interface Store {
+export interface Store extends TreeReader {
   readonly engine: 'sqlite' | 'postgres';
 
   /** Brings the schema up to date; safe to call concurrently from several processes. */
@@ -208,6 +252,26 @@ export interface Store {
   entityEvents(workspace: string, type: string, id: string): Promise<StoredEvent[]>;
   /** Raw rows in `seq` order starting at `fromSeq`, for verification. */
   scanChain(workspace: string, fromSeq: number): AsyncIterable<ChainRow>;
+  /** How this engine derives its derived rows from a hashed event (src/core/derived.ts). */
+  readonly derived: DerivedModel;
+  /**
+   * The end of a verification walk from seq 1, in one consistent snapshot: the rows appended
+   * after `walked.head`, the recorded head, and the workspace-wide derived rows to compare with
+   * the walk's tallies.
+   */
+  verifyTail(
+    workspace: string,
+    walked: { head: ChainHead; actorKeys: readonly string[]; targetRows: number },
+  ): Promise<VerifyTail>;
+  /**
+   * Rebuilds every derived row of the workspace (targets, actors, counters, id lookups, the
+   * actor search index) from the hashed bodies, in one transaction, and puts back the
+   * append-only triggers of the derived tables. Refuses, changing nothing, when the chain does
+   * not verify (throws `integrity_broken`): rows are rebuilt only from an intact log. The
+   * events rows themselves are never rewritten, except SQLite's actor_key pointer into the
+   * rebuilt actors rows. Throws `workspace_not_found` for an unknown workspace.
+   */
+  reindex(workspace: string): Promise<ReindexResult>;
   /**
    * Appends events already sealed elsewhere (`trailkeep copy` between engines), keeping their
    * seq, received_at and hashes. They must continue this store's chain exactly: the first has

@@ -321,6 +321,58 @@ describe('trailkeep verify and checkpoint', () => {
     expect(result.stdout).toContain('evt_42');
   });
 
+  it('exits 1 naming a derived row edited to hide events, and reindex repairs it', async () => {
+    const copy = join(dir, 'hidden.db');
+    const raw = new Database(join(dir, 'log.db'));
+    await raw.backup(copy);
+    raw.close();
+    const target = `sqlite:${copy}`;
+    const count = async (): Promise<unknown> => {
+      const result = await runCli([
+        'query',
+        ...['--workspace', 'acme', '--db', target, '--json'],
+        'email:alex@example.com',
+      ]);
+      expect(result.code, result.stderr).toBe(0);
+      return (JSON.parse(result.stdout) as { count: unknown }).count;
+    };
+    const before = await count();
+    const attacker = new Database(copy);
+    const hide = (): unknown =>
+      attacker
+        .prepare(`UPDATE actors SET email_lc = 'nobody@example.com' WHERE id = 'u_alex'`)
+        .run();
+    expect(hide).toThrow(/append-only/);
+    attacker.exec('DROP TRIGGER actors_no_update');
+    hide();
+    attacker.close();
+    expect(await count()).not.toEqual(before);
+
+    const broken = await runCli(['verify', '--db', target]);
+    expect(broken.code).toBe(1);
+    expect(broken.stdout).toMatch(
+      /acme: BROKEN at seq 3 \(derived_mismatch\): seq 3 \(evt_3\): actors akey \d+ column email_lc is "nobody@example.com" but the events say "alex@example.com"/,
+    );
+    expect(broken.stdout).toContain('trailkeep reindex --workspace acme');
+
+    const repaired = await runCli(['reindex', '--db', target]);
+    expect(repaired.code, repaired.stderr).toBe(0);
+    expect(repaired.stdout).toMatch(
+      /^acme: rebuilt from 120 events \(event_targets 120, actors 2, facet_counts \d+\)\. acme: intact, 120 events up to seq 120/,
+    );
+    expect(await count()).toEqual(before);
+    expect((await runCli(['verify', '--db', target])).code).toBe(0);
+    // The guard that was dropped is back.
+    const after = new Database(copy);
+    try {
+      expect(() =>
+        after.prepare(`UPDATE actors SET email_lc = 'x' WHERE id = 'u_alex'`).run(),
+      ).toThrow(/append-only/);
+    } finally {
+      after.close();
+    }
+  });
+
   it('exits 2 on other errors, in one line', async () => {
     const result = await runCli(['verify', '--db', db, '--workspace', 'nope']);
     expect(result.code).toBe(2);

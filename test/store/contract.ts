@@ -10,8 +10,9 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../src/core/canonical.js';
-import { eventHash, hashLink, sealBatch } from '../../src/core/chain.js';
+import { eventHash, hashLink, sealBatch, type HashedBody } from '../../src/core/chain.js';
 import { indexedColumns } from '../../src/core/columns.js';
+import { firstDifference } from '../../src/core/derived.js';
 import { TrailkeepError } from '../../src/core/errors.js';
 import {
   EMPTY_HEAD,
@@ -29,8 +30,10 @@ import {
   type ClauseKey,
   type Filter,
 } from '../../src/core/query/filter.js';
+import { ChainVerifier, type VerifyProblem } from '../../src/core/verify.js';
 import type { ChainRow, Store, StoredText } from '../../src/store/store.js';
 import { streamEvents } from '../../src/store/stored-text.js';
+import { treeContract } from './tree-contract.js';
 
 export interface StoreContractOptions {
   name: string;
@@ -751,6 +754,23 @@ export function runStoreContract(options: StoreContractOptions): void {
         const tail = await collect(store.scanChain(data.ws, 2000));
         expect(tail.map((r) => r.seq)).toEqual(data.events.slice(1999).map((e) => e.seq));
       });
+
+      test('scanChain rows carry the derived rows the engine derives from their body', async () => {
+        const rows: ChainRow[] = await collect(store.scanChain(data.ws, 1));
+        for (const row of rows) {
+          const body = JSON.parse(row.body) as HashedBody;
+          const expected = store.derived.eventRows(body);
+          const stored = row.derived?.rows ?? [];
+          expect(
+            stored.map((r) => r.table),
+            `seq ${row.seq}`,
+          ).toEqual(expected.map((r) => r.table));
+          expected.forEach((want, i) => {
+            expect(Object.keys(want.columns).length).toBeGreaterThan(0);
+            expect(firstDifference(want, stored[i]!), `seq ${row.seq}`).toBeUndefined();
+          });
+        }
+      });
     });
 
     describe('entity history', () => {
@@ -769,6 +789,17 @@ export function runStoreContract(options: StoreContractOptions): void {
         expect(history.map((e) => e.seq)).toEqual([5, 2, 1]);
         expect(history[1]).toEqual(appended[1]!.event);
         expect(await store.entityEvents(ws, 'job', 'j-1')).toEqual([]);
+      });
+    });
+
+    describe('merkle tree', () => {
+      treeContract({
+        store: () => store,
+        open: options.open,
+        workspace,
+        test,
+        generateDrafts,
+        makeDraft,
       });
     });
 
@@ -806,6 +837,81 @@ export function runStoreContract(options: StoreContractOptions): void {
           expect(await store.head(ws)).toEqual(head);
         }
         expect(await store.count(ws, MATCH_ALL, 100)).toBe(2);
+      });
+    });
+
+    describe('verifyTail and reindex', () => {
+      /** A full verification walk through the store's own scan, tail and totals. */
+      async function verified(ws: string): Promise<VerifyProblem | undefined> {
+        const verifier = new ChainVerifier(ws, EMPTY_HEAD, store.derived);
+        for await (const row of store.scanChain(ws, 1)) {
+          const problem = verifier.check(row);
+          if (problem) return problem;
+        }
+        const tail = await store.verifyTail(ws, verifier.walked());
+        for (const row of tail.rows) {
+          const problem = verifier.check(row);
+          if (problem) return problem;
+        }
+        expect(tail.head).toEqual(verifier.head);
+        return verifier.compareTotals(tail.derived, tail.mismatches);
+      }
+
+      async function answers(ws: string): Promise<unknown> {
+        const out: Record<string, unknown> = {};
+        for (const [name, filter] of Object.entries(FILTER_CASES)) {
+          const page = await store.page(ws, filter, { limit: 500, direction: 'older' });
+          out[name] = [page.map((e) => e.id), await store.count(ws, filter, 10_000)];
+        }
+        out['facets'] = await store.facets(ws);
+        return out;
+      }
+
+      test('verifyTail hands back the rows appended after the walk and the totals', async () => {
+        const { ws } = await seeded(40, 31);
+        const verifier = new ChainVerifier(ws, EMPTY_HEAD, store.derived);
+        for await (const row of store.scanChain(ws, 1)) expect(verifier.check(row)).toBeUndefined();
+        const later = await store.append(ws, generateDrafts(ws, 3, 37));
+        const tail = await store.verifyTail(ws, verifier.walked());
+        expect(tail.rows.map((r) => r.seq)).toEqual([41, 42, 43]);
+        expect(tail.head).toEqual({ seq: 43, hash: later[2]!.event.hash });
+        for (const row of tail.rows) expect(verifier.check(row)).toBeUndefined();
+        expect(verifier.compareTotals(tail.derived, tail.mismatches)).toBeUndefined();
+        expect(tail.derived.some((row) => row.table === 'actors')).toBe(true);
+        expect(tail.derived.some((row) => row.table === 'facet_counts')).toBe(true);
+      });
+
+      test('reindex of an intact workspace changes no answer, and appends carry on', async () => {
+        const { ws, events } = await seeded(150, 41);
+        const before = await answers(ws);
+        const result = await store.reindex(ws);
+        expect(result.events).toBe(150);
+        expect(result.rows['event_targets']).toBe(
+          events.reduce((sum, e) => sum + e.targets.length, 0),
+        );
+        expect(result.rows['actors']).toBe(
+          new Set(
+            events.map((e) =>
+              JSON.stringify([e.actor.type, e.actor.id, e.actor.name, e.actor.email]),
+            ),
+          ).size,
+        );
+        expect(await verified(ws)).toBeUndefined();
+        expect(await answers(ws)).toEqual(before);
+        await store.reindex(ws);
+        expect(await answers(ws)).toEqual(before);
+        await store.append(ws, generateDrafts(ws, 20, 43));
+        expect(await verified(ws)).toBeUndefined();
+        expect((await store.facets(ws)).actions.reduce((sum, f) => sum + f.count, 0)).toBe(170);
+      });
+
+      test('reindex of an empty workspace, and of one that does not exist', async () => {
+        const ws = await workspace();
+        expect(await store.reindex(ws)).toMatchObject({ events: 0 });
+        expect(await verified(ws)).toBeUndefined();
+        expect((await rejection(store.reindex(`missing-${randomUUID()}`))).code).toBe(
+          'workspace_not_found',
+        );
       });
     });
 

@@ -72,6 +72,16 @@ describe('PostgreSQL: the log is append-only in the database', () => {
     ['DELETE FROM event_ids', 'DELETE on event_ids'],
     ['DELETE FROM event_targets', 'DELETE on event_targets'],
     ['UPDATE event_targets SET id = $$x$$', 'UPDATE on event_targets'],
+    ['UPDATE tree_nodes SET hash = $$\\x00$$', 'UPDATE on tree_nodes'],
+    ['DELETE FROM tree_nodes', 'DELETE on tree_nodes'],
+    ['TRUNCATE tree_nodes', 'TRUNCATE on tree_nodes'],
+    ['UPDATE actors SET name_lc = $$x$$', 'UPDATE on actors'],
+    ['UPDATE actors SET events = 0, actor_name = $$x$$', 'UPDATE on actors'],
+    ['DELETE FROM actors', 'DELETE on actors'],
+    ['TRUNCATE actors', 'TRUNCATE on actors'],
+    ['UPDATE facet_counts SET value = $$x$$', 'UPDATE on facet_counts'],
+    ['DELETE FROM facet_counts', 'DELETE on facet_counts'],
+    ['TRUNCATE facet_counts', 'TRUNCATE on facet_counts'],
     // Straight at a partition, bypassing the parent table.
     ['DELETE FROM events_2019_03', 'DELETE on events_2019_03'],
     ['TRUNCATE events_2019_03', 'TRUNCATE on events_2019_03'],
@@ -89,6 +99,17 @@ describe('PostgreSQL: the log is append-only in the database', () => {
     const left = await sql('SELECT count(*) AS n FROM events');
     expect(left.stdout).toMatch(/\b2\b/);
     expect((await store.getEvent('acme', 'e1'))?.action).toBe('job.created');
+    expect((await store.facets('acme')).actors).toEqual([
+      { type: 'user', id: 'u_1', name: 'Alex Kim', email: 'alex@example.com', count: 2 },
+    ]);
+  });
+
+  it('lets the counters of actors and facet_counts grow, as appends do', async () => {
+    const result = await sql(
+      'UPDATE actors SET events = events + 1; UPDATE facet_counts SET events = events + 1; ' +
+        'UPDATE actors SET events = events - 1; UPDATE facet_counts SET events = events - 1',
+    );
+    expect(result.code, result.stderr).toBe(0);
   });
 
   it('keeps each month in its own partition, made on demand for a late event', async () => {
@@ -167,11 +188,38 @@ describe('PostgreSQL: the least-privilege service role', () => {
         'UPDATE event_targets SET id = $$x$$',
         'DELETE FROM events_2015_01',
         'CREATE TABLE sneaky (x int)',
+        // Of an actors row or a counter only the count may change; and reindex's way through
+        // the guards is the owner's alone.
+        'UPDATE actors SET name_lc = $$x$$',
+        'UPDATE facet_counts SET value = $$x$$',
+        `SET trailkeep.reindex = 'on'; DELETE FROM actors`,
+        `SET trailkeep.reindex = 'on'; UPDATE event_targets SET name_lc = $$x$$`,
+        `SET trailkeep.reindex = 'on'; DELETE FROM facet_counts`,
       ]) {
         const result = await server.psql(`SET ROLE ${role}; ${statement}`, { database });
         expect(result.code, statement).not.toBe(0);
         expect(result.stderr, statement).toContain('permission denied');
       }
+      const service = await openPostgresStore(appUrl.toString());
+      try {
+        const refused = await service.reindex('acme').catch((error: unknown) => error);
+        expect(refused).toBeInstanceOf(TrailkeepError);
+        expect(refused).toMatchObject({
+          code: 'forbidden',
+          message: expect.stringContaining('reindex must connect as the owner') as unknown,
+        });
+        expect(await service.head('acme')).toMatchObject({ seq: 2 });
+      } finally {
+        await service.close();
+      }
+      // Granted UPDATE, the role would still meet the guard: it is not the tables' owner.
+      await pool.query(`GRANT UPDATE, DELETE ON actors TO ${role}`);
+      const guarded = await server.psql(
+        `SET ROLE ${role}; SET trailkeep.reindex = 'on'; UPDATE actors SET name_lc = $$x$$`,
+        { database },
+      );
+      expect(guarded.stderr).toContain('trailkeep: UPDATE on actors is refused');
+      expect((await owner.reindex('acme')).events).toBe(2);
     } finally {
       await pool.end();
       await owner.close();

@@ -10,6 +10,7 @@ import { sealBatch, type SealedEvent } from '../../src/core/chain.js';
 import { indexedColumns } from '../../src/core/columns.js';
 import { EMPTY_HEAD } from '../../src/core/event.js';
 import { ChainVerifier } from '../../src/core/verify.js';
+import { LogService } from '../../src/service/log-service.js';
 import { createPool, type Pool, type Queryable } from '../../src/store/postgres/driver.js';
 import { openPostgresStore } from '../../src/store/postgres/index.js';
 import {
@@ -228,6 +229,22 @@ describe('PostgreSQL: upgrading a version 1 database', () => {
     expect(hashes).toEqual(sealed.map((s) => s.event.hash));
     expect(await upgraded.head(WS)).toEqual(await reference.head(WS));
     expect((await upgraded.head(WS)).hash).toBe(sealed[399]?.event.hash);
+  });
+
+  it('verifies every derived row the version 1 adapter wrote, and guards them', async () => {
+    const report = await (await LogService.open(upgraded)).verify(WS);
+    expect(report.problem).toBeUndefined();
+    expect(report.ok).toBe(true);
+    const guards = await oldPool.query<{ name: string }>(
+      `SELECT tgname AS name FROM pg_trigger WHERE NOT tgisinternal
+          AND tgrelid IN ('actors'::regclass, 'facet_counts'::regclass) ORDER BY tgname`,
+    );
+    expect(guards.rows.map((row) => row.name)).toEqual([
+      'actors_append_only',
+      'actors_no_truncate',
+      'facet_counts_append_only',
+      'facet_counts_no_truncate',
+    ]);
   });
 
   it('answers every filter as a database made with the current schema', async () => {

@@ -1,7 +1,8 @@
 /**
  * The events and event_targets tables refuse UPDATE and DELETE in the database itself, whoever
- * connects; and when someone drops the triggers to tamper with an indexed copy, scanChain hands
- * verify the altered column so it differs from indexedColumns(body).
+ * connects, and so do the rows of actors and facet_counts except their counters; and when
+ * someone drops the triggers to tamper with an indexed copy, scanChain hands verify the altered
+ * column so it differs from indexedColumns(body).
  */
 import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -69,6 +70,44 @@ describe('append-only tables', () => {
       expect(await chain()).toEqual(before);
     });
   }
+
+  for (const sql of [`UPDATE tree_nodes SET hash = x'00'`, 'DELETE FROM tree_nodes']) {
+    it(`refuses through an independent connection: ${sql}`, async () => {
+      const root = await store.treeRoot('acme', 2);
+      withRawConnection((db) => {
+        expect(() => db.prepare(sql).run()).toThrow('trailkeep: the Merkle tree is append-only');
+      });
+      expect(await store.treeRoot('acme', 2)).toEqual(root);
+    });
+  }
+
+  const derived = [
+    `UPDATE actors SET name_lc = 'someone'`,
+    `UPDATE actors SET email_lc = NULL, event_count = 0`,
+    `UPDATE actors SET ws = ws + 1`,
+    `UPDATE actors SET akey = akey + 100`,
+    'DELETE FROM actors',
+    `UPDATE facet_counts SET value = 'job.deleted' WHERE kind = 'action'`,
+    'DELETE FROM facet_counts',
+  ];
+  for (const sql of derived) {
+    it(`refuses what a derived row describes to change: ${sql}`, async () => {
+      const before = JSON.stringify([await store.facets('acme'), await chain()]);
+      withRawConnection((db) => {
+        expect(() => db.prepare(sql).run()).toThrow('trailkeep: derived rows are append-only');
+      });
+      expect(JSON.stringify([await store.facets('acme'), await chain()])).toBe(before);
+    });
+  }
+
+  it('lets the counters grow, as appends do (verify recomputes them)', () => {
+    withRawConnection((db) => {
+      expect(db.prepare('UPDATE actors SET event_count = event_count + 1').run().changes).toBe(1);
+      expect(db.prepare('UPDATE facet_counts SET n = n + 1').run().changes).toBeGreaterThan(1);
+      db.prepare('UPDATE actors SET event_count = event_count - 1').run();
+      db.prepare('UPDATE facet_counts SET n = n - 1').run();
+    });
+  });
 });
 
 describe('tampering with an indexed copy', () => {

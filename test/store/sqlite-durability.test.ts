@@ -1,7 +1,7 @@
 /**
  * An acknowledged append survives the process being killed (SIGKILL, no chance to flush or
  * close): a child appends batches in a loop, and every batch it reported before dying is in the
- * file when it is opened again.
+ * file when it is opened again, with the Merkle tree in step with the chain.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -12,6 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { eventHash } from '../../src/core/chain.js';
 import { MATCH_ALL } from '../../src/core/query/filter.js';
 import { openSqliteStore } from '../../src/store/sqlite/index.js';
+import { ReferenceTree, refLeafHash } from '../support/merkle-reference.js';
 
 const folder = mkdtempSync(join(tmpdir(), 'trailkeep-sqlite-durability-'));
 afterAll(() => rmSync(folder, { recursive: true, force: true }));
@@ -74,6 +75,16 @@ describe('SQLite durability', () => {
       expect(all.map((e) => e.seq).sort((a, b) => a - b)).toEqual(
         Array.from({ length: head.seq }, (_, i) => i + 1),
       );
+      // The Merkle tree moved with the chain in the same transactions: as many leaves as the
+      // head's seq, and the reference tree of the stored chain hashes (each restarted writer
+      // rebuilt its frontier from the stored tiles).
+      const hashes: string[] = [];
+      for await (const row of store.scanChain(workspace, 1)) hashes.push(row.hash);
+      expect(await store.treeSize(workspace)).toBe(head.seq);
+      const ref = new ReferenceTree(hashes.map((h) => refLeafHash(Buffer.from(h, 'hex'))));
+      for (const size of [1, 255, 256, 257, head.seq - 1, head.seq]) {
+        expect((await store.treeRoot(workspace, size)).equals(ref.root(size))).toBe(true);
+      }
     } finally {
       await store.close();
     }

@@ -6,7 +6,9 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { TrailkeepError } from '../../src/core/errors.js';
 import { openSqliteStore } from '../../src/store/sqlite/index.js';
+import { LogService } from '../../src/service/log-service.js';
 import { LATEST_VERSION, MIGRATIONS } from '../../src/store/sqlite/schema.js';
+import { generateDrafts } from './contract.js';
 
 const folder = mkdtempSync(join(tmpdir(), 'trailkeep-sqlite-migrations-'));
 afterAll(() => rmSync(folder, { recursive: true, force: true }));
@@ -32,7 +34,7 @@ describe('SQLite migrations', () => {
     await Promise.all([first.migrate(), second.migrate()]);
     await first.close();
     await second.close();
-    expect(versions(path)).toEqual(Array.from({ length: LATEST_VERSION }, (_, i) => i + 1));
+    expect(versions(path)).toEqual(MIGRATIONS.map((m) => m.version));
   });
 
   it('version 2 indexes the actors a version-1 file already holds, and every new one', async () => {
@@ -86,7 +88,51 @@ describe('SQLite migrations', () => {
     } finally {
       db.close();
     }
-    expect(versions(path)).toEqual(Array.from({ length: LATEST_VERSION }, (_, i) => i + 1));
+    expect(versions(path)).toEqual(MIGRATIONS.map((m) => m.version));
+  });
+
+  it('version 3 guards the actors and facet counters of a version-2 file, which verifies', async () => {
+    const path = join(folder, 'from-v2.db');
+    const made = await openSqliteStore(path);
+    await made.createWorkspace({ id: 'acme', name: 'Acme', settings: {} });
+    await made.append('acme', generateDrafts('acme', 120, 5));
+    await made.close();
+    // Back to what version 2 left: the same tables without migration 3's triggers.
+    const old = new Database(path);
+    for (const name of [
+      'actors_no_update',
+      'actors_no_delete',
+      'facet_counts_no_update',
+      'facet_counts_no_delete',
+    ]) {
+      old.exec(`DROP TRIGGER ${name}`);
+    }
+    old.exec('DELETE FROM schema_migrations WHERE version = 3');
+    old.exec(`UPDATE actors SET name_lc = name_lc WHERE akey = 1`);
+    old.close();
+    expect(versions(path)).toEqual([1, 2]);
+
+    const store = await openSqliteStore(path);
+    try {
+      expect(versions(path)).toEqual(Array.from({ length: LATEST_VERSION }, (_, i) => i + 1));
+      const log = await LogService.open(store);
+      expect((await log.verify('acme')).ok).toBe(true);
+      const db = new Database(path);
+      try {
+        expect(() => db.exec(`UPDATE actors SET name_lc = 'x'`)).toThrow(
+          'trailkeep: derived rows are append-only',
+        );
+        expect(() => db.exec('DELETE FROM facet_counts')).toThrow(
+          'trailkeep: derived rows are append-only',
+        );
+      } finally {
+        db.close();
+      }
+      await store.append('acme', generateDrafts('acme', 5, 6));
+      expect((await log.verify('acme')).ok).toBe(true);
+    } finally {
+      await store.close();
+    }
   });
 
   it('switches the file to the WAL journal', async () => {

@@ -1,6 +1,7 @@
 /**
- * `trailkeep verify`: exit 0 when every checked chain is intact; 1 naming the first bad seq and
- * what is wrong; 2 on any other error (bad arguments, unreadable checkpoint, no database).
+ * `trailkeep verify`: exit 0 when every checked chain and the derived rows queries read are
+ * intact; 1 naming the first bad seq (or derived row) and what is wrong; 2 on any other error
+ * (bad arguments, unreadable checkpoint, no database).
  */
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
@@ -38,7 +39,9 @@ async function readCheckpoint(path: string): Promise<unknown> {
 
 export function register(program: Command): void {
   withSigningKeys(withDb(program.command('verify')))
-    .description('prove that no stored event was altered, removed, inserted or reordered')
+    .description(
+      'prove that no stored event was altered, removed, inserted or reordered, and that the rows queries read agree with them',
+    )
     .option('--workspace <id>', 'one workspace (default: every workspace)')
     .option('--checkpoint <file>', 'also prove the log still extends this signed checkpoint')
     .option('--json', 'machine-readable report')
@@ -70,9 +73,16 @@ export function register(program: Command): void {
     });
 }
 
-function describe(r: VerifyReport): string {
+/** One line per workspace; a derived row that disagrees comes with its repair. */
+export function describe(r: VerifyReport): string {
   if (!r.ok && r.problem) {
-    return `${r.workspace}: BROKEN at seq ${r.problem.seq} (${r.problem.kind}): ${r.problem.message}`;
+    const { seq, kind, message } = r.problem;
+    const at = seq > 0 ? ` at seq ${seq}` : '';
+    const repair =
+      kind === 'derived_mismatch'
+        ? ` (derived rows are rebuilt by: trailkeep reindex --workspace ${r.workspace})`
+        : '';
+    return `${r.workspace}: BROKEN${at} (${kind}): ${message}${repair}`;
   }
   const cp = r.checkpoint ? `; extends checkpoint at seq ${r.checkpoint.seq}` : '';
   return `${r.workspace}: intact, ${r.checked} events up to seq ${r.head.seq} (head ${r.head.hash.slice(0, 16)}…)${cp}`;

@@ -261,17 +261,22 @@ function translateResourceError(error: unknown, code: string | undefined, messag
  * throws. A client whose rollback failed is discarded rather than returned to the pool.
  * `durable` forces synchronous_commit on for this transaction (sent with BEGIN, no extra round
  * trip), so its COMMIT returns only once the WAL is flushed, whatever the server's default.
+ * `snapshot` makes it a read-only transaction whose reads all see one moment.
  */
 export async function inTransaction<T>(
   pool: Pool,
   work: (client: Queryable) => Promise<T>,
-  options: { durable?: boolean } = {},
+  options: { durable?: boolean; snapshot?: boolean } = {},
 ): Promise<T> {
   const client = await pool.connect();
   let broken = false;
   try {
     await client.query(
-      options.durable === true ? 'BEGIN; SET LOCAL synchronous_commit = on' : 'BEGIN',
+      options.durable === true
+        ? 'BEGIN; SET LOCAL synchronous_commit = on'
+        : options.snapshot === true
+          ? 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY'
+          : 'BEGIN',
     );
     const result = await work(client);
     await client.query('COMMIT');

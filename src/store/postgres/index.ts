@@ -5,7 +5,10 @@
 import type { ChainHead, EventDraft, StoredEvent } from '../../core/event.js';
 import type { JsonObject } from '../../core/json.js';
 import type { Filter } from '../../core/query/filter.js';
+import type { DerivedModel } from '../../core/derived.js';
 import type { NewInvitation, PageRequest, Store } from '../store.js';
+import * as chain from './chain.js';
+import { postgresModel, reindexWorkspace, verifyTail } from './derived.js';
 import {
   createPool,
   describeTarget,
@@ -21,6 +24,9 @@ import * as invitations from './invitations.js';
 import * as people from './people.js';
 import * as read from './read.js';
 import { appendDrafts, importSealedEvents } from './write.js';
+import { postgresTree } from './tree.js';
+import { FrontierCache } from '../tree.js';
+import type { TileRef } from '../../core/tlog/tiles.js';
 
 export { createAppRole, type AppRoleOptions } from './roles.js';
 
@@ -71,14 +77,19 @@ export async function createAppRoleAt(
 
 class PostgresStore implements Store {
   readonly engine = 'postgres' as const;
+  readonly derived: DerivedModel = postgresModel;
   private readonly partitions = new PartitionKeeper();
   private readonly now = (): string => new Date().toISOString();
   private closing: Promise<void> | undefined;
+  private readonly frontiers = new FrontierCache();
+  private readonly tree: ReturnType<typeof postgresTree>;
 
   constructor(
     private readonly pool: Pool,
     readonly target: string,
-  ) {}
+  ) {
+    this.tree = postgresTree(pool);
+  }
 
   migrate(): Promise<void> {
     return migrateSchema(this.pool, this.partitions);
@@ -155,10 +166,32 @@ class PostgresStore implements Store {
     return read.entityEvents(this.pool, workspace, type, id);
   }
   scanChain(workspace: string, fromSeq: number): ReturnType<Store['scanChain']> {
-    return read.scanChain(this.pool, workspace, fromSeq);
+    return chain.scanChain(this.pool, workspace, fromSeq);
+  }
+  verifyTail(...args: Parameters<Store['verifyTail']>): ReturnType<Store['verifyTail']> {
+    return verifyTail(this.pool, ...args);
+  }
+  reindex(workspace: string): ReturnType<Store['reindex']> {
+    return reindexWorkspace(this.pool, workspace);
   }
   importEvents(workspace: string, events: readonly StoredEvent[]): Promise<void> {
     return importSealedEvents(this.writeContext(), workspace, events);
+  }
+
+  treeSize(workspace: string): Promise<number> {
+    return this.tree.treeSize(workspace);
+  }
+  treeRoot(workspace: string, size: number): Promise<Buffer> {
+    return this.tree.treeRoot(workspace, size);
+  }
+  inclusionProof(workspace: string, seq: number, size: number): Promise<Buffer[]> {
+    return this.tree.inclusionProof(workspace, seq, size);
+  }
+  consistencyProof(workspace: string, from: number, to: number): Promise<Buffer[]> {
+    return this.tree.consistencyProof(workspace, from, to);
+  }
+  readTiles(workspace: string, tiles: readonly TileRef[]): Promise<Buffer[]> {
+    return this.tree.readTiles(workspace, tiles);
   }
 
   ensureSecret(name: string, value: string): Promise<string> {
@@ -242,7 +275,7 @@ class PostgresStore implements Store {
     return people.deleteSession(this.pool, idHash);
   }
 
-  private writeContext(): { pool: Pool; partitions: PartitionKeeper } {
-    return { pool: this.pool, partitions: this.partitions };
+  private writeContext(): { pool: Pool; partitions: PartitionKeeper; frontiers: FrontierCache } {
+    return { pool: this.pool, partitions: this.partitions, frontiers: this.frontiers };
   }
 }

@@ -14,12 +14,16 @@
  */
 import { TrailkeepError } from '../../core/errors.js';
 import type { Pool, Queryable } from './driver.js';
+import { DERIVED_GUARDS } from './derived.js';
 import { PartitionKeeper, monthsAround } from './partitions.js';
+import { backfillTree } from './tree.js';
 
 export interface Migration {
   version: number;
   name: string;
   sql: string;
+  /** Runs after `sql` in the same transaction, for data SQL alone cannot compute. */
+  backfill?: (db: Queryable) => Promise<void>;
 }
 
 /** First key of every advisory lock Trailkeep takes ('TRKP'); the second names the lock. */
@@ -311,6 +315,60 @@ CREATE INDEX invitations_open_by_workspace ON invitations (workspace, email)
 CREATE INDEX invitations_open_by_email ON invitations (email) WHERE status = 'invited';
 `,
   },
+  {
+    version: 4,
+    name: 'derived rows append-only',
+    // Queries read actors and facet_counts as much as events. What a row describes never
+    // changes and no row goes away; only the counters grow. One way through for `trailkeep
+    // reindex`: the tables' owner (who could drop the triggers anyway) after SET LOCAL
+    // trailkeep.reindex = 'on'. A service role may set that too, but is not the owner.
+    sql: `
+CREATE FUNCTION trailkeep_refuse_derived_change() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+  IF current_setting('trailkeep.reindex', true) = 'on'
+     AND pg_has_role(current_user, (SELECT relowner FROM pg_class WHERE oid = TG_RELID), 'USAGE')
+  THEN
+    IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
+    RETURN NEW;
+  END IF;
+  RAISE EXCEPTION 'trailkeep: % on % is refused: the audit log is append-only '
+    '(its derived rows are rebuilt only by trailkeep reindex)', TG_OP, TG_TABLE_NAME
+    USING ERRCODE = 'insufficient_privilege';
+END
+$fn$;
+
+DROP TRIGGER event_ids_append_only ON event_ids;
+DROP TRIGGER event_targets_append_only ON event_targets;
+${DERIVED_GUARDS.filter(
+  (guard) => guard.name !== 'event_ids_no_truncate' && guard.name !== 'event_targets_no_truncate',
+)
+  .map((guard) => `${guard.sql};`)
+  .join('\n')}
+`,
+  },
+  {
+    version: 5,
+    name: 'merkle tree',
+    // The RFC 9162 tree over each workspace's chain hashes (src/store/tree.ts): the node hashes
+    // at levels 0, 8, 16 …, which are the C2SP tiles' contents, one row per node. Its own table
+    // so that pruning event bodies never touches it; written in the append transaction under
+    // the head lock; the backfill builds the tree of every existing workspace from its stored
+    // chain hashes.
+    sql: `
+CREATE TABLE tree_nodes (
+  workspace text NOT NULL,
+  level smallint NOT NULL,
+  idx bigint NOT NULL,
+  hash bytea NOT NULL,
+  PRIMARY KEY (workspace, level, idx)
+);
+CREATE TRIGGER tree_nodes_append_only BEFORE UPDATE OR DELETE ON tree_nodes
+  FOR EACH ROW EXECUTE FUNCTION trailkeep_refuse_change();
+CREATE TRIGGER tree_nodes_no_truncate BEFORE TRUNCATE ON tree_nodes
+  FOR EACH STATEMENT EXECUTE FUNCTION trailkeep_refuse_change();
+`,
+    backfill: backfillTree,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);
@@ -377,6 +435,7 @@ async function applyPending(pool: Pool): Promise<void> {
         await client.query('BEGIN');
         try {
           await client.query(migration.sql);
+          await migration.backfill?.(client);
           await client.query('INSERT INTO trailkeep_migrations (version, name) VALUES ($1, $2)', [
             migration.version,
             migration.name,

@@ -7,12 +7,12 @@
  */
 import { EMPTY_HEAD, type ChainHead, type StoredEvent } from '../../core/event.js';
 import type { Filter } from '../../core/query/filter.js';
-import type { ChainRow, Facets, FacetValue, PageRequest, StoredText } from '../store.js';
+import type { Facets, FacetValue, PageRequest, StoredText } from '../store.js';
 import { compileFilter, resolveActors, type ResolvedActors } from './compile-filter.js';
 import { Params, type Queryable } from './driver.js';
 import { EVENT_COLUMNS, toStoredEvent, type EventRow } from './rows.js';
 
-/** Rows per round trip of `stream` and `scanChain`. */
+/** Rows per round trip of `stream`. */
 const BATCH = 500;
 
 /** At most this many values per facet (actors: the interface's promise). */
@@ -182,100 +182,6 @@ export async function head(db: Queryable, workspace: string): Promise<ChainHead>
   );
   const row = result.rows[0];
   return row === undefined ? EMPTY_HEAD : { seq: Number(row.seq), hash: row.hash };
-}
-
-interface ChainDbRow {
-  seq: string;
-  id: string;
-  prev_hash: string;
-  hash: string;
-  body: string;
-  occurred_at: string;
-  action: string;
-  category: string;
-  outcome: string;
-  operation: string;
-  actor_type: string;
-  actor_id: string;
-  actor_name: string | null;
-  actor_email: string | null;
-  ip_key: string | null;
-}
-
-/**
- * The target rows of the events with seq in [from, to], as [type, id] pairs in target order:
- * one primary-key range per batch, from which verify rebuilds `indexedColumns().targets`, so it
- * checks the rows that target filters read (schema version 2 keeps no copy in events).
- */
-async function targetsOf(
-  db: Queryable,
-  workspace: string,
-  from: number,
-  to: number,
-): Promise<Map<number, [string, string][]>> {
-  const result = await db.query<{ seq: string; type: string; id: string }>(
-    `SELECT seq, type, id FROM event_targets
-      WHERE workspace = $1 AND seq BETWEEN $2 AND $3 ORDER BY seq, pos`,
-    [workspace, from, to],
-  );
-  const byEvent = new Map<number, [string, string][]>();
-  for (const row of result.rows) {
-    const seq = Number(row.seq);
-    let list = byEvent.get(seq);
-    if (list === undefined) {
-      list = [];
-      byEvent.set(seq, list);
-    }
-    list.push([row.type, row.id]);
-  }
-  return byEvent;
-}
-
-export async function* scanChain(
-  db: Queryable,
-  workspace: string,
-  fromSeq: number,
-): AsyncGenerator<ChainRow> {
-  let next = fromSeq;
-  for (;;) {
-    const result = await db.query<ChainDbRow>(
-      `SELECT e.seq, e.id, e.prev_hash, e.hash, e.body,
-              to_char(e.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
-                AS occurred_at,
-              e.action, e.category, e.outcome, e.operation, e.actor_type, e.actor_id,
-              e.actor_name, e.actor_email, e.ip_key
-         FROM events e
-        WHERE e.workspace = $1 AND e.seq >= $2
-        ORDER BY e.seq LIMIT $3`,
-      [workspace, next, BATCH],
-    );
-    const first = result.rows[0];
-    const last = result.rows[result.rows.length - 1];
-    if (first === undefined || last === undefined) return;
-    const targets = await targetsOf(db, workspace, Number(first.seq), Number(last.seq));
-    for (const row of result.rows) {
-      const seq = Number(row.seq);
-      // Exactly the shape of indexedColumns() in src/core/columns.ts.
-      const columns: ChainRow['columns'] = {
-        id: row.id,
-        seq,
-        occurred_at: row.occurred_at,
-        action: row.action,
-        category: row.category,
-        outcome: row.outcome,
-        operation: row.operation,
-        actor_type: row.actor_type,
-        actor_id: row.actor_id,
-        actor_name: row.actor_name,
-        actor_email: row.actor_email,
-        ip_key: row.ip_key,
-        targets: JSON.stringify(targets.get(seq) ?? []),
-      };
-      yield { seq, id: row.id, prev_hash: row.prev_hash, hash: row.hash, body: row.body, columns };
-    }
-    if (result.rows.length < BATCH) return;
-    next = Number(last.seq) + 1;
-  }
 }
 
 const FACET_FIELDS = {

@@ -13,10 +13,12 @@ export const APP_ROLE_GRANTS: Readonly<Record<string, readonly string[]>> = {
   events: ['SELECT', 'INSERT'],
   event_ids: ['SELECT', 'INSERT'],
   event_targets: ['SELECT', 'INSERT'],
+  tree_nodes: ['SELECT', 'INSERT'],
   // Counters and the chain head move with every append (UPDATE also covers SELECT ... FOR UPDATE).
+  // Of an actors row or a facet counter only the count may change.
   workspace_heads: ['SELECT', 'INSERT', 'UPDATE'],
-  actors: ['SELECT', 'INSERT', 'UPDATE'],
-  facet_counts: ['SELECT', 'INSERT', 'UPDATE'],
+  actors: ['SELECT', 'INSERT', 'UPDATE (events)'],
+  facet_counts: ['SELECT', 'INSERT', 'UPDATE (events)'],
   workspaces: ['SELECT', 'INSERT', 'UPDATE'],
   users: ['SELECT', 'INSERT', 'UPDATE'],
   memberships: ['SELECT', 'INSERT', 'UPDATE'],
@@ -27,7 +29,7 @@ export const APP_ROLE_GRANTS: Readonly<Record<string, readonly string[]>> = {
   trailkeep_migrations: ['SELECT'],
 };
 
-const LOG_TABLES = ['events', 'event_ids', 'event_targets'] as const;
+const LOG_TABLES = ['events', 'event_ids', 'event_targets', 'tree_nodes'] as const;
 
 export interface AppRoleOptions {
   /** Makes it a login role with this password; without it the role is NOLOGIN (grant it on). */

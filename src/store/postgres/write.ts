@@ -11,14 +11,59 @@ import { indexedColumns } from '../../core/columns.js';
 import { TrailkeepError } from '../../core/errors.js';
 import { appendedEvents, planAppend } from '../../core/resend.js';
 import type { ChainHead, EventDraft, StoredEvent } from '../../core/event.js';
+import type { MerkleFrontier } from '../../core/tlog/merkle.js';
 import type { AppendedEvent } from '../store.js';
+import type { FrontierCache } from '../tree.js';
+import {
+  addActors,
+  addFacetCounts,
+  insertEventIds,
+  insertTargets,
+  metadataJson,
+} from './derived.js';
 import { inTransaction, type Pool, type Queryable } from './driver.js';
 import type { PartitionKeeper } from './partitions.js';
 import { EVENT_COLUMNS, toStoredEvent, type EventRow } from './rows.js';
+import { extendTree } from './tree.js';
 
 interface WriteContext {
   pool: Pool;
   partitions: PartitionKeeper;
+  frontiers: FrontierCache;
+}
+
+/**
+ * Runs one write under the workspace's head lock: `seal` seals after the locked head, and the
+ * events, their index rows and their tree nodes go in the same transaction. The frontier is kept
+ * for the next append only once that transaction has committed.
+ */
+async function writeSealed<T>(
+  ctx: WriteContext,
+  workspace: string,
+  seal: (tx: Queryable, head: ChainHead) => Promise<{ sealed: readonly SealedEvent[]; result: T }>,
+): Promise<T> {
+  let frontier: MerkleFrontier | undefined;
+  const result = await inTransaction(
+    ctx.pool,
+    async (tx) => {
+      const head = await lockHead(tx, workspace);
+      const { sealed, result } = await seal(tx, head);
+      if (sealed.length > 0) {
+        await insertSealed(tx, workspace, sealed);
+        frontier = await extendTree(
+          tx,
+          ctx.frontiers,
+          workspace,
+          head.seq,
+          sealed.map((s) => s.event.hash),
+        );
+      }
+      return result;
+    },
+    { durable: true },
+  );
+  if (frontier !== undefined) ctx.frontiers.commit(workspace, frontier);
+  return result;
 }
 
 export async function appendDrafts(
@@ -31,24 +76,18 @@ export async function appendDrafts(
     ctx.pool,
     drafts.map((d) => d.occurred_at),
   );
-  return inTransaction(
-    ctx.pool,
-    async (tx) => {
-      const head = await lockHead(tx, workspace);
-      if (drafts.length === 0) return [];
-      const stored = await eventsByIds(
-        tx,
-        workspace,
-        drafts.map((d) => d.id),
-      );
+  return writeSealed(ctx, workspace, async (tx, head) => {
+    if (drafts.length === 0) return { sealed: [], result: [] };
+    const stored = await eventsByIds(
+      tx,
+      workspace,
+      drafts.map((d) => d.id),
+    );
 
-      const plan = planAppend(drafts, stored);
-      const sealed = sealBatch(head, plan.fresh);
-      await insertSealed(tx, workspace, sealed);
-      return appendedEvents(plan, sealed);
-    },
-    { durable: true },
-  );
+    const plan = planAppend(drafts, stored);
+    const sealed = sealBatch(head, plan.fresh);
+    return { sealed, result: appendedEvents(plan, sealed) };
+  });
 }
 
 export async function importSealedEvents(
@@ -64,20 +103,15 @@ export async function importSealedEvents(
     ctx.pool,
     events.map((e) => e.occurred_at).filter((t) => !Number.isNaN(Date.parse(t))),
   );
-  await inTransaction(
-    ctx.pool,
-    async (tx) => {
-      const head = await lockHead(tx, workspace);
-      const stored = await eventsByIds(
-        tx,
-        workspace,
-        events.map((e) => e.id),
-      );
-      const sealed = checkContinuation(workspace, head, events, (id) => stored.has(id));
-      await insertSealed(tx, workspace, sealed);
-    },
-    { durable: true },
-  );
+  await writeSealed(ctx, workspace, async (tx, head) => {
+    const stored = await eventsByIds(
+      tx,
+      workspace,
+      events.map((e) => e.id),
+    );
+    const sealed = checkContinuation(workspace, head, events, (id) => stored.has(id));
+    return { sealed, result: undefined };
+  });
 }
 
 /** Locks the workspace's head row until the transaction ends and returns it. */
@@ -131,11 +165,8 @@ async function insertSealed(
     }
   }
   const cols = sealed.map(({ event }) => indexedColumns(event));
-  await tx.query(
-    `INSERT INTO event_ids (workspace, id, seq, occurred_at)
-     SELECT $1, * FROM unnest($2::text[], $3::bigint[], $4::timestamptz[])`,
-    [workspace, cols.map((c) => c.id), cols.map((c) => c.seq), cols.map((c) => c.occurred_at)],
-  );
+  const events = sealed.map((s) => s.event);
+  await insertEventIds(tx, workspace, events);
   await tx.query(
     `INSERT INTO events (workspace, seq, id, occurred_at, action, category, outcome, operation,
                          actor_type, actor_id, actor_name, actor_email, ip_key,
@@ -165,132 +196,16 @@ async function insertSealed(
       sealed.map((s) => s.event.prev_hash),
       sealed.map((s) => s.event.hash),
       sealed.map((s) => s.body),
-      sealed.map((s) => metadataJson(s.event)),
+      sealed.map((s) => metadataJson(s.event.metadata)),
     ],
   );
 
-  const targets = sealed.flatMap(({ event }) =>
-    event.targets.map((target, pos) => ({ event, target, pos })),
-  );
-  if (targets.length > 0) {
-    await tx.query(
-      `INSERT INTO event_targets (workspace, seq, pos, occurred_at, type, id, type_lc, name_lc)
-       SELECT $1, * FROM unnest($2::bigint[], $3::int[], $4::timestamptz[], $5::text[],
-         $6::text[], $7::text[], $8::text[])`,
-      [
-        workspace,
-        targets.map((t) => t.event.seq),
-        targets.map((t) => t.pos),
-        targets.map((t) => t.event.occurred_at),
-        targets.map((t) => t.target.type),
-        targets.map((t) => t.target.id),
-        targets.map((t) => t.target.type.toLowerCase()),
-        targets.map((t) => t.target.name?.toLowerCase() ?? null),
-      ],
-    );
-  }
-
-  await addFacetCounts(tx, workspace, sealed);
-  await addActors(tx, workspace, sealed);
+  await insertTargets(tx, workspace, events);
+  await addFacetCounts(tx, workspace, events);
+  await addActors(tx, workspace, events);
   await tx.query('UPDATE workspace_heads SET seq = $2, hash = $3 WHERE workspace = $1', [
     workspace,
     last.event.seq,
     last.event.hash,
   ]);
-}
-
-/** jsonb cannot hold U+0000; such metadata is left out of the meta.KEY index (body keeps it). */
-function metadataJson(event: StoredEvent): string | null {
-  const text = JSON.stringify(event.metadata);
-  return text.includes('\\u0000') ? null : text;
-}
-
-/** The facet kinds counted per workspace, and the values one event adds to each. */
-export const FACET_KINDS = {
-  action: (e: StoredEvent) => [e.action],
-  category: (e: StoredEvent) => [e.category],
-  actor_type: (e: StoredEvent) => [e.actor.type],
-  target_type: (e: StoredEvent) => [...new Set(e.targets.map((t) => t.type))],
-  outcome: (e: StoredEvent) => [e.outcome],
-} as const;
-
-async function addFacetCounts(
-  tx: Queryable,
-  workspace: string,
-  sealed: readonly SealedEvent[],
-): Promise<void> {
-  const counts = new Map<string, { kind: string; value: string; n: number }>();
-  for (const { event } of sealed) {
-    for (const [kind, valuesOf] of Object.entries(FACET_KINDS)) {
-      for (const value of valuesOf(event)) {
-        const key = JSON.stringify([kind, value]);
-        const entry = counts.get(key) ?? { kind, value, n: 0 };
-        entry.n += 1;
-        counts.set(key, entry);
-      }
-    }
-  }
-  // Sorted so that concurrent writers (which the head lock already serializes per workspace)
-  // would take row locks in one order anyway.
-  const rows = [...counts.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  await tx.query(
-    `INSERT INTO facet_counts (workspace, kind, value, events)
-     SELECT $1, * FROM unnest($2::text[], $3::text[], $4::bigint[])
-     ON CONFLICT (workspace, kind, value) DO UPDATE SET events = facet_counts.events + excluded.events`,
-    [
-      workspace,
-      rows.map(([, r]) => r.kind),
-      rows.map(([, r]) => r.value),
-      rows.map(([, r]) => r.n),
-    ],
-  );
-}
-
-async function addActors(
-  tx: Queryable,
-  workspace: string,
-  sealed: readonly SealedEvent[],
-): Promise<void> {
-  const actors = new Map<
-    string,
-    { type: string; id: string; name: string; email: string; n: number; first: number }
-  >();
-  for (const { event } of sealed) {
-    const name = event.actor.name ?? '';
-    const email = event.actor.email ?? '';
-    const key = JSON.stringify([event.actor.type, event.actor.id, name, email]);
-    const entry = actors.get(key) ?? {
-      type: event.actor.type,
-      id: event.actor.id,
-      name,
-      email,
-      n: 0,
-      first: event.seq,
-    };
-    entry.n += 1;
-    actors.set(key, entry);
-  }
-  const rows = [...actors.entries()]
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([, r]) => r);
-  await tx.query(
-    `INSERT INTO actors (workspace, actor_type, actor_id, actor_name, actor_email,
-                         id_lc, name_lc, email_lc, events, first_seq)
-     SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-       $7::text[], $8::text[], $9::bigint[], $10::bigint[])
-     ON CONFLICT (workspace, actor_type, actor_id, actor_name, actor_email) DO UPDATE
-       SET events = actors.events + excluded.events`,
-    [
-      workspace,
-      rows.map((r) => r.type),
-      rows.map((r) => r.id),
-      rows.map((r) => r.name),
-      rows.map((r) => r.email),
-      rows.map((r) => r.id.toLowerCase()),
-      rows.map((r) => r.name.toLowerCase()),
-      rows.map((r) => r.email.toLowerCase()),
-      rows.map((r) => r.n),
-      rows.map((r) => r.first),
-    ],
-  );
 }

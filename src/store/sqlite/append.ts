@@ -5,13 +5,23 @@
  * counters, and commits once; with synchronous=FULL the commit is on disk when it returns.
  */
 import { ipKey } from '../../core/ip.js';
-import { checkContinuation, checkDrafts, sealBatch, type SealedEvent } from '../../core/chain.js';
+import {
+  checkContinuation,
+  checkDrafts,
+  sealBatch,
+  type HashedBody,
+  type SealedEvent,
+} from '../../core/chain.js';
+import { actorIndex, facetValues, targetIndex, type FacetKind } from '../../core/derived.js';
 import { appendedEvents, planAppend } from '../../core/resend.js';
 import type { Actor, ChainHead, EventDraft, StoredEvent } from '../../core/event.js';
 import { EMPTY_HEAD } from '../../core/event.js';
+import type { MerkleFrontier } from '../../core/tlog/merkle.js';
 import type { AppendedEvent } from '../store.js';
+import type { FrontierCache } from '../tree.js';
 import type { SqliteContext } from './context.js';
 import { readEventById, toStoredEvent } from './rows.js';
+import { extendTree } from './tree.js';
 
 export function readHead(context: SqliteContext, ws: number): ChainHead {
   const row = context
@@ -37,14 +47,19 @@ function storedEvents(
   return stored;
 }
 
+/** The per-connection state the write path keeps between transactions. */
+export interface WriteCaches {
+  readonly actors: ActorKeys;
+  readonly frontiers: FrontierCache;
+}
+
 export function appendDrafts(
   context: SqliteContext,
-  actors: ActorKeys,
+  caches: WriteCaches,
   workspace: string,
   drafts: readonly EventDraft[],
 ): AppendedEvent[] {
-  return actors.inTransaction(context, () => {
-    const ws = context.requireWorkspaceKey(workspace);
+  return inWriteTransaction(context, caches, workspace, (ws) => {
     checkDrafts(workspace, drafts);
 
     const stored = storedEvents(
@@ -53,29 +68,60 @@ export function appendDrafts(
       drafts.map((d) => d.id),
     );
     const plan = planAppend(drafts, stored);
-    const sealed = sealBatch(readHead(context, ws), plan.fresh);
-    insertSealed(context, actors, ws, sealed);
-    return appendedEvents(plan, sealed);
+    const head = readHead(context, ws);
+    const sealed = sealBatch(head, plan.fresh);
+    return { head, sealed, result: appendedEvents(plan, sealed) };
   });
 }
 
 export function importSealed(
   context: SqliteContext,
-  actors: ActorKeys,
+  caches: WriteCaches,
   workspace: string,
   events: readonly StoredEvent[],
 ): void {
-  actors.inTransaction(context, () => {
-    const ws = context.requireWorkspaceKey(workspace);
-    const previous = readHead(context, ws);
+  inWriteTransaction(context, caches, workspace, (ws) => {
+    const head = readHead(context, ws);
     const sealed = checkContinuation(
       workspace,
-      previous,
+      head,
       events,
       (id) => readEventById(context, ws, id) !== undefined,
     );
-    insertSealed(context, actors, ws, sealed);
+    return { head, sealed, result: undefined };
   });
+}
+
+/**
+ * One write: `seal` reads the head and seals under the write lock; the events, their index rows
+ * and their tree nodes are inserted in the same transaction. The workspace's frontier is kept for
+ * the next append only once that transaction has committed.
+ */
+function inWriteTransaction<T>(
+  context: SqliteContext,
+  caches: WriteCaches,
+  workspace: string,
+  seal: (ws: number) => { head: ChainHead; sealed: readonly SealedEvent[]; result: T },
+): T {
+  let frontier: MerkleFrontier | undefined;
+  const result = caches.actors.inTransaction(context, () => {
+    const ws = context.requireWorkspaceKey(workspace);
+    const { head, sealed, result } = seal(ws);
+    insertSealed(context, caches.actors, ws, sealed);
+    if (sealed.length > 0) {
+      frontier = extendTree(
+        context,
+        caches.frontiers,
+        workspace,
+        ws,
+        head.seq,
+        sealed.map((s) => s.event.hash),
+      );
+    }
+    return result;
+  });
+  if (frontier !== undefined) caches.frontiers.commit(workspace, frontier);
+  return result;
 }
 
 function insertSealed(
@@ -88,10 +134,6 @@ function insertSealed(
     `INSERT INTO events (ws, seq, id, occurred_ms, action, category, outcome, operation,
        actor_type, actor_key, ip, prev_hash, hash, body)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  );
-  const insertTarget = context.statement(
-    `INSERT INTO event_targets (eid, pos, ws, type, id, name_lc, occurred_ms, seq)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   const facets = new FacetTally();
   const actorCounts = new Map<number, number>();
@@ -116,41 +158,59 @@ function insertSealed(
       Buffer.from(event.hash, 'hex'),
       body,
     );
-    event.targets.forEach((target, pos) => {
-      insertTarget.run(
-        lastInsertRowid,
-        pos,
-        ws,
-        target.type,
-        target.id,
-        target.name === undefined ? null : target.name.toLowerCase(),
-        occurredMs,
-        event.seq,
-      );
-    });
-    facets.add('action', event.action);
-    facets.add('category', event.category);
-    facets.add('actor_type', event.actor.type);
-    facets.add('outcome', event.outcome);
-    for (const type of new Set(event.targets.map((t) => t.type))) facets.add('target_type', type);
+    insertTargets(context, Number(lastInsertRowid), ws, event);
+    facets.addEvent(event);
   }
-  const bumpFacet = context.statement(
-    `INSERT INTO facet_counts (ws, kind, value, n) VALUES (?, ?, ?, ?)
-     ON CONFLICT (ws, kind, value) DO UPDATE SET n = n + excluded.n`,
-  );
-  for (const [kind, value, n] of facets.entries()) bumpFacet.run(ws, kind, value, n);
+  facets.write(context, ws);
   const bumpActor = context.statement(
     'UPDATE actors SET event_count = event_count + ? WHERE akey = ?',
   );
   for (const [akey, n] of actorCounts) bumpActor.run(n, akey);
 }
 
-export type FacetKind = 'action' | 'category' | 'actor_type' | 'outcome' | 'target_type';
+/** Writes an event's target rows; returns how many. */
+export function insertTargets(
+  context: SqliteContext,
+  eid: number,
+  ws: number,
+  event: HashedBody,
+): number {
+  const insert = context.statement(
+    `INSERT INTO event_targets (eid, pos, ws, type, id, name_lc, occurred_ms, seq)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  const occurredMs = Date.parse(event.occurred_at);
+  const targets = targetIndex(event);
+  for (const t of targets) {
+    insert.run(eid, t.pos, ws, t.type, t.id, t.name_lc, occurredMs, event.seq);
+  }
+  return targets.length;
+}
 
-class FacetTally {
+/** Facet counts of some events, added to the workspace's counters in one statement each. */
+export class FacetTally {
   private readonly counts = new Map<FacetKind, Map<string, number>>();
 
-  add(kind: FacetKind, value: string): void {
+  /** How many counters the events touch. */
+  get size(): number {
+    let n = 0;
+    for (const values of this.counts.values()) n += values.size;
+    return n;
+  }
+
+  addEvent(event: HashedBody): void {
+    for (const [kind, value] of facetValues(event)) this.add(kind, value);
+  }
+
+  write(context: SqliteContext, ws: number): void {
+    const bump = context.statement(
+      `INSERT INTO facet_counts (ws, kind, value, n) VALUES (?, ?, ?, ?)
+       ON CONFLICT (ws, kind, value) DO UPDATE SET n = n + excluded.n`,
+    );
+    for (const [kind, value, n] of this.entries()) bump.run(ws, kind, value, n);
+  }
+
+  private add(kind: FacetKind, value: string): void {
     let values = this.counts.get(kind);
     if (values === undefined) {
       values = new Map();
@@ -159,7 +219,7 @@ class FacetTally {
     values.set(value, (values.get(value) ?? 0) + 1);
   }
 
-  *entries(): Generator<[FacetKind, string, number]> {
+  private *entries(): Generator<[FacetKind, string, number]> {
     for (const [kind, values] of this.counts) {
       for (const [value, n] of values) yield [kind, value, n];
     }
@@ -175,6 +235,11 @@ export class ActorKeys {
   private readonly committed = new Map<string, number>();
   private pending = new Map<string, number>();
 
+  /** Forgets every key: after `reindex`, which may move an actor form to another key. */
+  clear(): void {
+    this.committed.clear();
+  }
+
   inTransaction<T>(context: SqliteContext, work: () => T): T {
     this.pending = new Map();
     try {
@@ -187,8 +252,8 @@ export class ActorKeys {
   }
 
   resolve(context: SqliteContext, ws: number, actor: Actor): number {
-    const name = actor.name ?? null;
-    const email = actor.email ?? null;
+    const index = actorIndex(actor);
+    const { name, email } = index;
     const tuple = JSON.stringify([ws, actor.type, actor.id, name, email]);
     const known = this.committed.get(tuple) ?? this.pending.get(tuple);
     if (known !== undefined) return known;
@@ -208,13 +273,13 @@ export class ActorKeys {
           )
           .get(
             ws,
-            actor.type,
-            actor.id,
+            index.type,
+            index.id,
             name,
             email,
-            actor.id.toLowerCase(),
-            name?.toLowerCase() ?? null,
-            email?.toLowerCase() ?? null,
+            index.id_lc,
+            index.name_lc,
+            index.email_lc,
           ) as { akey: number }
       ).akey;
     this.pending.set(tuple, key);

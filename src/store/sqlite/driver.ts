@@ -18,6 +18,7 @@ export interface SqliteStatement {
   run(...params: readonly SqlParam[]): RunResult;
   get(...params: readonly SqlParam[]): unknown;
   all(...params: readonly SqlParam[]): unknown[];
+  iterate(...params: readonly SqlParam[]): IterableIterator<unknown>;
 }
 
 export interface SqliteDatabase {

@@ -4,20 +4,27 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { TrailkeepError } from '../../core/errors.js';
 import type { ChainHead, EventDraft, StoredEvent } from '../../core/event.js';
 import { EMPTY_HEAD } from '../../core/event.js';
 import type { JsonObject } from '../../core/json.js';
 import type { Filter } from '../../core/query/filter.js';
+import type { DerivedModel } from '../../core/derived.js';
 import type { NewInvitation, PageRequest, Store } from '../store.js';
 import { ActorKeys, appendDrafts, importSealed, readHead } from './append.js';
+import * as chain from './chain.js';
 import { SORT_BUDGET } from './compile-filter.js';
 import { SqliteContext } from './context.js';
+import { reindexWorkspace, sqliteModel, verifyTail, type IndexCheckCache } from './derived.js';
 import { openSqliteDatabase, translateSqliteError, type SqliteDatabase } from './driver.js';
 import { migrateSchema, recordedVersion, refuseNewerSchema } from './migrate.js';
 import { ACTOR_INDEX_VERSION } from './schema.js';
 import * as invitations from './invitations.js';
 import * as people from './people.js';
 import * as read from './read.js';
+import { sqliteTree } from './tree.js';
+import { FrontierCache, checkTiles } from '../tree.js';
+import type { TileRef } from '../../core/tlog/tiles.js';
 
 export interface SqliteStoreOptions {
   /** Open without writing anything (no migrations, no WAL switch). */
@@ -81,14 +88,18 @@ export async function openSqliteStore(
 
 class SqliteStore implements Store {
   readonly engine = 'sqlite' as const;
-  private readonly actors = new ActorKeys();
+  readonly derived: DerivedModel;
+  private readonly caches = { actors: new ActorKeys(), frontiers: new FrontierCache() };
+  private readonly searchIndexChecked: IndexCheckCache = {};
   private appendedSinceOptimize = 0;
   private closed = false;
 
   constructor(
     private readonly context: SqliteContext,
     private readonly readonly: boolean,
-  ) {}
+  ) {
+    this.derived = sqliteModel(context);
+  }
 
   migrate(): Promise<void> {
     if (!this.readonly) migrateSchema(this.context.db, this.context.now);
@@ -139,7 +150,7 @@ class SqliteStore implements Store {
 
   append(workspace: string, drafts: readonly EventDraft[]): ReturnType<Store['append']> {
     return run(() => {
-      const appended = appendDrafts(this.context, this.actors, workspace, drafts);
+      const appended = appendDrafts(this.context, this.caches, workspace, drafts);
       this.afterAppend(drafts.length);
       return appended;
     });
@@ -173,12 +184,64 @@ class SqliteStore implements Store {
     return run(() => read.entityEvents(this.context, workspace, type, id));
   }
   scanChain(workspace: string, fromSeq: number): ReturnType<Store['scanChain']> {
-    return translated(read.scanChain(this.context, workspace, fromSeq));
+    return translated(chain.scanChain(this.context, workspace, fromSeq));
+  }
+  verifyTail(...args: Parameters<Store['verifyTail']>): ReturnType<Store['verifyTail']> {
+    return run(() => verifyTail(this.context, ...args, this.searchIndexChecked));
+  }
+  reindex(workspace: string): ReturnType<Store['reindex']> {
+    return run(() => {
+      if (this.readonly) {
+        throw new TrailkeepError(
+          'bad_request',
+          'the SQLite file is open read-only; reindex writes',
+        );
+      }
+      try {
+        return reindexWorkspace(this.context, workspace);
+      } finally {
+        this.caches.actors.clear();
+      }
+    });
   }
   importEvents(workspace: string, events: readonly StoredEvent[]): Promise<void> {
     return run(() => {
-      importSealed(this.context, this.actors, workspace, events);
+      importSealed(this.context, this.caches, workspace, events);
       this.afterAppend(events.length);
+    });
+  }
+
+  treeSize(workspace: string): Promise<number> {
+    return run(() => {
+      const ws = this.context.workspaceKey(workspace);
+      return ws === undefined ? 0 : sqliteTree.size(this.context, ws);
+    });
+  }
+  treeRoot(workspace: string, size: number): Promise<Buffer> {
+    return this.readTree(workspace, (ws) => sqliteTree.root(this.context, ws, size));
+  }
+  inclusionProof(workspace: string, seq: number, size: number): Promise<Buffer[]> {
+    return this.readTree(workspace, (ws) => sqliteTree.inclusion(this.context, ws, seq, size));
+  }
+  consistencyProof(workspace: string, from: number, to: number): Promise<Buffer[]> {
+    return this.readTree(workspace, (ws) => sqliteTree.consistency(this.context, ws, from, to));
+  }
+  readTiles(workspace: string, tiles: readonly TileRef[]): Promise<Buffer[]> {
+    return this.readTree(workspace, (ws) => {
+      checkTiles(tiles, sqliteTree.size(this.context, ws));
+      return sqliteTree.tiles(this.context, ws, tiles);
+    });
+  }
+  /** Size and rows are read in one snapshot, so an append in between cannot split them. */
+  private readTree<T>(workspace: string, read: (ws: number) => T): Promise<T> {
+    return run(() => {
+      const ws = this.context.requireWorkspaceKey(workspace);
+      this.context.statement('BEGIN').run();
+      try {
+        return read(ws);
+      } finally {
+        this.context.statement('COMMIT').run();
+      }
     });
   }
 

@@ -47,6 +47,7 @@ export function migrateSchema(db: SqliteDatabase, now: () => string): void {
     for (const migration of MIGRATIONS) {
       if (migration.version <= current) continue;
       db.exec(migration.sql);
+      migration.backfill?.(db);
       record.run(migration.version, migration.name, now());
     }
     db.exec('COMMIT');

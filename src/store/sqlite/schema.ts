@@ -3,14 +3,93 @@
  * changes go into a new one with the next version. docs/storage.md explains every table and
  * index.
  */
+import type { SqliteDatabase } from './driver.js';
+import { backfillTree } from './tree.js';
 
 export interface Migration {
   version: number;
   name: string;
   sql: string;
+  /** Runs after `sql` in the same transaction, for data SQL alone cannot compute. */
+  backfill?: (db: SqliteDatabase) => void;
 }
 
 const APPEND_ONLY = `'trailkeep: events are append-only'`;
+const TREE_APPEND_ONLY = `'trailkeep: the Merkle tree is append-only'`;
+const DERIVED_APPEND_ONLY = `'trailkeep: derived rows are append-only (trailkeep reindex rebuilds them)'`;
+
+/** A trigger of the schema, by name, so `reindex` can put it back exactly. */
+export interface TriggerDefinition {
+  name: string;
+  sql: string;
+}
+
+/** The guards of migration 1, as it created them. */
+const EVENTS_GUARDS: readonly TriggerDefinition[] = [
+  {
+    name: 'events_no_update',
+    sql: `CREATE TRIGGER events_no_update BEFORE UPDATE ON events
+BEGIN SELECT RAISE(ABORT, ${APPEND_ONLY}); END`,
+  },
+  {
+    name: 'events_no_delete',
+    sql: `CREATE TRIGGER events_no_delete BEFORE DELETE ON events
+BEGIN SELECT RAISE(ABORT, ${APPEND_ONLY}); END`,
+  },
+  {
+    name: 'event_targets_no_update',
+    sql: `CREATE TRIGGER event_targets_no_update BEFORE UPDATE ON event_targets
+BEGIN SELECT RAISE(ABORT, ${APPEND_ONLY}); END`,
+  },
+  {
+    name: 'event_targets_no_delete',
+    sql: `CREATE TRIGGER event_targets_no_delete BEFORE DELETE ON event_targets
+BEGIN SELECT RAISE(ABORT, ${APPEND_ONLY}); END`,
+  },
+];
+
+/**
+ * Migration 4's guards (released: never edit). An actors row and a facet counter never change
+ * what they describe; only their counters grow with appends, and verify recomputes those.
+ */
+const COUNTER_TABLE_GUARDS: readonly TriggerDefinition[] = [
+  {
+    name: 'actors_no_update',
+    sql: `CREATE TRIGGER actors_no_update
+BEFORE UPDATE OF akey, ws, type, id, name, email, id_lc, name_lc, email_lc ON actors
+BEGIN SELECT RAISE(ABORT, ${DERIVED_APPEND_ONLY}); END`,
+  },
+  {
+    name: 'actors_no_delete',
+    sql: `CREATE TRIGGER actors_no_delete BEFORE DELETE ON actors
+BEGIN SELECT RAISE(ABORT, ${DERIVED_APPEND_ONLY}); END`,
+  },
+  {
+    name: 'facet_counts_no_update',
+    sql: `CREATE TRIGGER facet_counts_no_update BEFORE UPDATE OF ws, kind, value ON facet_counts
+BEGIN SELECT RAISE(ABORT, ${DERIVED_APPEND_ONLY}); END`,
+  },
+  {
+    name: 'facet_counts_no_delete',
+    sql: `CREATE TRIGGER facet_counts_no_delete BEFORE DELETE ON facet_counts
+BEGIN SELECT RAISE(ABORT, ${DERIVED_APPEND_ONLY}); END`,
+  },
+];
+
+/** Migration 2's trigger that keeps the actor search index in step with the actors. */
+export const ACTOR_SEARCH_TRIGGER: TriggerDefinition = {
+  name: 'actors_search_insert',
+  sql: `CREATE TRIGGER actors_search_insert AFTER INSERT ON actors BEGIN
+  INSERT INTO actors_search (rowid, id_lc, name_lc, email_lc)
+  VALUES (new.akey, new.id_lc, new.name_lc, new.email_lc);
+END`,
+};
+
+/** Every append-only guard of the current schema. */
+export const APPEND_ONLY_TRIGGERS: readonly TriggerDefinition[] = [
+  ...EVENTS_GUARDS,
+  ...COUNTER_TABLE_GUARDS,
+];
 
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -198,6 +277,35 @@ CREATE TABLE invitations (
 CREATE INDEX invitations_open_by_workspace ON invitations (ws, email) WHERE status = 'invited';
 CREATE INDEX invitations_open_by_email ON invitations (email) WHERE status = 'invited';
 `,
+  },
+  {
+    version: 4,
+    name: 'derived rows append-only',
+    // Queries read actors and facet_counts as much as events: refuse any change to what a row
+    // describes, and any removal, as event_targets already does. Counters still grow in place.
+    sql: COUNTER_TABLE_GUARDS.map((trigger) => `${trigger.sql};`).join('\n'),
+  },
+  {
+    version: 5,
+    name: 'merkle tree',
+    // The RFC 9162 tree over each workspace's chain hashes (src/store/tree.ts): the node hashes
+    // at levels 0, 8, 16 …, which are the C2SP tiles' contents, one row per node. Its own table
+    // so that pruning event bodies never touches it; written in the append transaction; the
+    // backfill builds the tree of every existing workspace from its stored chain hashes.
+    sql: `
+CREATE TABLE tree_nodes (
+  ws INTEGER NOT NULL,
+  level INTEGER NOT NULL,
+  idx INTEGER NOT NULL,
+  hash BLOB NOT NULL,
+  PRIMARY KEY (ws, level, idx)
+) STRICT, WITHOUT ROWID;
+CREATE TRIGGER tree_nodes_no_update BEFORE UPDATE ON tree_nodes
+BEGIN SELECT RAISE(ABORT, ${TREE_APPEND_ONLY}); END;
+CREATE TRIGGER tree_nodes_no_delete BEFORE DELETE ON tree_nodes
+BEGIN SELECT RAISE(ABORT, ${TREE_APPEND_ONLY}); END;
+`,
+    backfill: backfillTree,
   },
 ];
 
