@@ -91,13 +91,14 @@ describe('SQLite migrations', () => {
     expect(versions(path)).toEqual(MIGRATIONS.map((m) => m.version));
   });
 
-  it('version 3 guards the actors and facet counters of a version-2 file, which verifies', async () => {
+  it('version 4 guards the actors and facet counters of a version-3 file, which verifies', async () => {
     const path = join(folder, 'from-v2.db');
     const made = await openSqliteStore(path);
     await made.createWorkspace({ id: 'acme', name: 'Acme', settings: {} });
     await made.append('acme', generateDrafts('acme', 120, 5));
     await made.close();
-    // Back to what version 2 left: the same tables without migration 3's triggers.
+    // Back to what version 3 left: the same tables without migration 4's triggers (and without
+    // the tree of migration 5, which the upgrade builds again).
     const old = new Database(path);
     for (const name of [
       'actors_no_update',
@@ -107,10 +108,11 @@ describe('SQLite migrations', () => {
     ]) {
       old.exec(`DROP TRIGGER ${name}`);
     }
-    old.exec('DELETE FROM schema_migrations WHERE version = 3');
+    old.exec('DROP TABLE tree_nodes');
+    old.exec('DELETE FROM schema_migrations WHERE version IN (4, 5)');
     old.exec(`UPDATE actors SET name_lc = name_lc WHERE akey = 1`);
     old.close();
-    expect(versions(path)).toEqual([1, 2]);
+    expect(versions(path)).toEqual([1, 2, 3]);
 
     const store = await openSqliteStore(path);
     try {
