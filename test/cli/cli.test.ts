@@ -358,7 +358,7 @@ describe('trailkeep verify and checkpoint', () => {
     const repaired = await runCli(['reindex', '--db', target]);
     expect(repaired.code, repaired.stderr).toBe(0);
     expect(repaired.stdout).toMatch(
-      /^acme: rebuilt from 120 events \(event_targets 120, actors 2, facet_counts \d+\)\. acme: intact, 120 events up to seq 120/,
+      /^acme: rebuilt from 120 events \(event_targets 120, actors 2, facet_counts \d+, tree_nodes 120\)\. acme: intact, 120 events up to seq 120/,
     );
     expect(await count()).toEqual(before);
     expect((await runCli(['verify', '--db', target])).code).toBe(0);

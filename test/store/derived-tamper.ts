@@ -29,7 +29,7 @@ export interface TamperCase {
   statements: readonly string[];
   /** What verify must name. */
   expect: {
-    kind?: 'derived_mismatch' | 'index_mismatch';
+    kind?: 'derived_mismatch' | 'index_mismatch' | 'tree_mismatch';
     table: string;
     column?: string;
     seq?: number;
@@ -63,6 +63,23 @@ export function tamperEvents(count: number): EventInput[] {
 }
 
 export const EVENTS = 60;
+
+/** The Merkle tree's rows, alike on both engines but for the workspace column and a hash. */
+export function treeCases(ws: 'ws' | 'workspace', zeroHash: string): TamperCase[] {
+  const node = (level: number, idx: number) => `${ws} = $WS AND level = ${level} AND idx = ${idx}`;
+  return [
+    {
+      name: 'tree_nodes.hash',
+      statements: [`UPDATE tree_nodes SET hash = ${zeroHash} WHERE ${node(0, 6)}`],
+      expect: { kind: 'tree_mismatch', table: 'tree_nodes' },
+    },
+    {
+      name: 'tree_nodes row removed',
+      statements: [`DELETE FROM tree_nodes WHERE ${node(0, EVENTS - 1)}`],
+      expect: { kind: 'tree_mismatch', table: 'tree_nodes' },
+    },
+  ];
+}
 
 /** The facet counter cases, alike on both engines but for two column names. */
 export function facetCountCases(ws: 'ws' | 'workspace', count: 'n' | 'events'): TamperCase[] {
@@ -161,7 +178,8 @@ export function runDerivedTamperSuite(engine: TamperEngine, cases: readonly Tamp
         expect(broken.ok, JSON.stringify(broken.problem)).toBe(false);
         expect(broken.problem).toMatchObject({
           kind: c.expect.kind ?? 'derived_mismatch',
-          table: c.expect.table,
+          // The tree check names its table in the message alone.
+          ...(c.expect.kind === 'tree_mismatch' ? {} : { table: c.expect.table }),
           ...(c.expect.column === undefined ? {} : { column: c.expect.column }),
           ...(c.expect.seq === undefined ? {} : { seq: c.expect.seq }),
         });

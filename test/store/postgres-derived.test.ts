@@ -13,6 +13,7 @@ import { createDatabase, usePostgres } from '../support/postgres.js';
 import {
   EVENTS,
   facetCountCases,
+  treeCases,
   runDerivedTamperSuite,
   tamperEvents,
   type TamperCase,
@@ -183,10 +184,11 @@ const cases: TamperCase[] = [
     ],
     expect: { table: 'actors', seq: 0, key: /"u_ghost"/ },
   },
+  ...treeCases('workspace', "decode(repeat('00', 32), 'hex')"),
   ...facetCountCases('workspace', 'events'),
 ];
 
-const GUARDED = ['events', 'event_ids', 'event_targets', 'actors', 'facet_counts'];
+const GUARDED = ['events', 'event_ids', 'event_targets', 'tree_nodes', 'actors', 'facet_counts'];
 
 runDerivedTamperSuite(
   {

@@ -195,6 +195,7 @@ describe('PostgreSQL: the least-privilege service role', () => {
         `SET trailkeep.reindex = 'on'; DELETE FROM actors`,
         `SET trailkeep.reindex = 'on'; UPDATE event_targets SET name_lc = $$x$$`,
         `SET trailkeep.reindex = 'on'; DELETE FROM facet_counts`,
+        `SET trailkeep.reindex = 'on'; DELETE FROM tree_nodes`,
       ]) {
         const result = await server.psql(`SET ROLE ${role}; ${statement}`, { database });
         expect(result.code, statement).not.toBe(0);

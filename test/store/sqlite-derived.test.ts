@@ -16,6 +16,7 @@ import { APPEND_ONLY_TRIGGERS } from '../../src/store/sqlite/schema.js';
 import {
   EVENTS,
   facetCountCases,
+  treeCases,
   runDerivedTamperSuite,
   tamperEvents,
   type TamperCase,
@@ -106,6 +107,7 @@ const cases: TamperCase[] = [
     expect: { table: 'events', column: 'actor_key', seq: 7 },
     changes: 'actor:alex',
   },
+  ...treeCases('ws', 'zeroblob(32)'),
   ...facetCountCases('ws', 'n'),
   {
     name: 'actors_search entry removed',

@@ -87,7 +87,8 @@ describe('migration 5 backfills the Merkle tree', () => {
       await before.close();
       const database = new URL(url).pathname.slice(1);
       const dropped = await server.psql(
-        'DROP TABLE tree_nodes; DELETE FROM trailkeep_migrations WHERE version = 5;',
+        // Migration 6 changed the tree's guard; taking the table away takes that along.
+        'DROP TABLE tree_nodes; DELETE FROM trailkeep_migrations WHERE version >= 5;',
         { database },
       );
       expect(dropped.code, dropped.stderr).toBe(0);

@@ -18,11 +18,14 @@ import {
 import type { HashedBody } from '../../core/chain.js';
 import { TrailkeepError } from '../../core/errors.js';
 import { EMPTY_HEAD, type Actor } from '../../core/event.js';
+import { MerkleFrontier } from '../../core/tlog/merkle.js';
 import { ChainVerifier } from '../../core/verify.js';
+import type { FrontierCache } from '../tree.js';
 import type { ReindexResult, VerifyTail } from '../store.js';
 import { actorKey, chainBatch, CHAIN_BATCH } from './chain.js';
 import { inTransaction, sqlState, type Pool, type Queryable } from './driver.js';
 import { jsonbText } from './jsonb-text.js';
+import { growStoredTree } from './tree.js';
 
 /** jsonb cannot hold U+0000; such metadata is left out of the meta.KEY index (body keeps it). */
 export function metadataJson(metadata: unknown): string | null {
@@ -303,7 +306,7 @@ export function verifyTail(
 // reindex
 
 /**
- * The append-only guards of the derived tables, as migration 4 made them. reindex creates any
+ * The append-only guards of the derived tables, as migrations 4 and 6 made them. reindex creates any
  * that are missing (someone dropped them to tamper), which only the tables' owner can do.
  */
 export const DERIVED_GUARDS: readonly { name: string; table: string; sql: string }[] = [
@@ -334,20 +337,55 @@ export const DERIVED_GUARDS: readonly { name: string; table: string; sql: string
     sql: `CREATE TRIGGER ${table}_no_truncate BEFORE TRUNCATE ON ${table}
   FOR EACH STATEMENT EXECUTE FUNCTION trailkeep_refuse_change()`,
   })),
+  // Migration 6: the tree's guard lets the owner's reindex through like the others.
+  {
+    name: 'tree_nodes_append_only',
+    table: 'tree_nodes',
+    sql: `CREATE TRIGGER tree_nodes_append_only BEFORE UPDATE OR DELETE ON tree_nodes
+  FOR EACH ROW EXECUTE FUNCTION trailkeep_refuse_derived_change()`,
+  },
+  {
+    name: 'tree_nodes_no_truncate',
+    table: 'tree_nodes',
+    sql: `CREATE TRIGGER tree_nodes_no_truncate BEFORE TRUNCATE ON tree_nodes
+  FOR EACH STATEMENT EXECUTE FUNCTION trailkeep_refuse_change()`,
+  },
 ];
 
-const DERIVED_TABLES = ['event_ids', 'event_targets', 'actors', 'facet_counts'] as const;
+/** The guards migration 4 created (its text is built from these and must never change). */
+export const MIGRATION_4_GUARDS: readonly string[] = [
+  'event_ids_append_only',
+  'event_targets_append_only',
+  'actors_append_only',
+  'facet_counts_append_only',
+  'actors_no_truncate',
+  'facet_counts_no_truncate',
+];
+
+const DERIVED_TABLES = [
+  'event_ids',
+  'event_targets',
+  'tree_nodes',
+  'actors',
+  'facet_counts',
+] as const;
 
 /**
- * Rebuilds the workspace's derived rows in one transaction that holds its head row, so no
+ * Rebuilds the workspace's derived rows (id lookups, targets, actors, facet counters and the
+ * Merkle tree) in one transaction that holds its head row, so no
  * append interleaves. The guards let a row change only for the tables' owner who has set
  * `trailkeep.reindex` for this transaction (trailkeep_refuse_derived_change): the least-
  * privilege service role cannot, whatever it sets, and events stay closed to everyone. Rows
  * are rebuilt through the same inserts appends use, one batch at a time.
  */
-export async function reindexWorkspace(pool: Pool, workspace: string): Promise<ReindexResult> {
+export async function reindexWorkspace(
+  pool: Pool,
+  frontiers: FrontierCache,
+  workspace: string,
+): Promise<ReindexResult> {
+  const frontier = MerkleFrontier.empty();
   try {
-    return await inTransaction(
+    const result = await inTransaction(
       pool,
       async (tx) => {
         const head = await tx.query(
@@ -367,6 +405,7 @@ export async function reindexWorkspace(pool: Pool, workspace: string): Promise<R
         const facets = new Set<string>();
         let events = 0;
         let targets = 0;
+        let treeRows = 0;
         for (let from = 1; ;) {
           const batch = await tx.query<{
             seq: string;
@@ -391,6 +430,12 @@ export async function reindexWorkspace(pool: Pool, workspace: string): Promise<R
               for (const [kind, value] of facetValues(event)) facets.add(facetKey(kind, value));
             }
           }
+          treeRows += await growStoredTree(
+            tx,
+            workspace,
+            frontier,
+            batch.rows.map((row) => row.hash),
+          );
           events += bodies.length;
           const last = bodies.at(-1);
           if (last === undefined || batch.rows.length < CHAIN_BATCH) break;
@@ -403,11 +448,15 @@ export async function reindexWorkspace(pool: Pool, workspace: string): Promise<R
             event_targets: targets,
             actors: actors.size,
             facet_counts: facets.size,
+            tree_nodes: treeRows,
           },
         };
       },
       { durable: true },
     );
+    // Only once committed: a rolled-back rebuild leaves the cache as it was.
+    frontiers.commit(workspace, frontier);
+    return result;
   } catch (error) {
     if (sqlState(error) === '42501') {
       throw new TrailkeepError(

@@ -172,7 +172,7 @@ class PostgresStore implements Store {
     return verifyTail(this.pool, ...args);
   }
   reindex(workspace: string): ReturnType<Store['reindex']> {
-    return reindexWorkspace(this.pool, workspace);
+    return reindexWorkspace(this.pool, this.frontiers, workspace);
   }
   importEvents(workspace: string, events: readonly StoredEvent[]): Promise<void> {
     return importSealedEvents(this.writeContext(), workspace, events);

@@ -14,7 +14,7 @@
  */
 import { TrailkeepError } from '../../core/errors.js';
 import type { Pool, Queryable } from './driver.js';
-import { DERIVED_GUARDS } from './derived.js';
+import { DERIVED_GUARDS, MIGRATION_4_GUARDS } from './derived.js';
 import { PartitionKeeper, monthsAround } from './partitions.js';
 import { backfillTree } from './tree.js';
 
@@ -339,9 +339,7 @@ $fn$;
 
 DROP TRIGGER event_ids_append_only ON event_ids;
 DROP TRIGGER event_targets_append_only ON event_targets;
-${DERIVED_GUARDS.filter(
-  (guard) => guard.name !== 'event_ids_no_truncate' && guard.name !== 'event_targets_no_truncate',
-)
+${DERIVED_GUARDS.filter((guard) => MIGRATION_4_GUARDS.includes(guard.name))
   .map((guard) => `${guard.sql};`)
   .join('\n')}
 `,
@@ -368,6 +366,17 @@ CREATE TRIGGER tree_nodes_no_truncate BEFORE TRUNCATE ON tree_nodes
   FOR EACH STATEMENT EXECUTE FUNCTION trailkeep_refuse_change();
 `,
     backfill: backfillTree,
+  },
+  {
+    version: 6,
+    name: 'tree rebuilt by reindex',
+    // The tree is derived from the chain hashes like the rows of migration 4, and `trailkeep
+    // reindex` rebuilds it: its guard takes the same single way through (the tables' owner,
+    // after SET LOCAL trailkeep.reindex = 'on'); everyone else is refused as before.
+    sql: `
+DROP TRIGGER tree_nodes_append_only ON tree_nodes;
+${DERIVED_GUARDS.find((guard) => guard.name === 'tree_nodes_append_only')?.sql ?? ''};
+`,
   },
 ];
 

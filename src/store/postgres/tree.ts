@@ -40,6 +40,21 @@ async function insertRows(
   );
 }
 
+/**
+ * Adds chain hashes (in seq order, continuing `frontier`, which changes in place) to the stored
+ * tree; returns how many rows that stored.
+ */
+export async function growStoredTree(
+  db: Queryable,
+  workspace: string,
+  frontier: MerkleFrontier,
+  eventHashes: readonly string[],
+): Promise<number> {
+  const rows = growTree(frontier, eventHashes);
+  await insertRows(db, workspace, rows);
+  return rows.length;
+}
+
 /** Builds the tree of every workspace from its stored chain hashes (migration 5). */
 export async function backfillTree(db: Queryable): Promise<void> {
   const workspaces = await db.query<{ workspace: string }>(
@@ -53,13 +68,11 @@ export async function backfillTree(db: Queryable): Promise<void> {
         [workspace, frontier.size, BACKFILL_BATCH],
       );
       if (batch.rows.length === 0) break;
-      await insertRows(
+      await growStoredTree(
         db,
         workspace,
-        growTree(
-          frontier,
-          batch.rows.map((r) => r.hash),
-        ),
+        frontier,
+        batch.rows.map((r) => r.hash),
       );
     }
   }
@@ -118,7 +131,7 @@ export async function extendTree(
   const frontier =
     frontiers.take(workspace, headSeq) ??
     (await runTreePlanAsync(frontierPlan(headSeq), (tiles) => readTiles(tx, workspace, tiles)));
-  await insertRows(tx, workspace, growTree(frontier, eventHashes));
+  await growStoredTree(tx, workspace, frontier, eventHashes);
   return frontier;
 }
 

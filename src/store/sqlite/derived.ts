@@ -17,14 +17,17 @@ import {
   type DerivedRow,
 } from '../../core/derived.js';
 import type { Actor } from '../../core/event.js';
+import { MerkleFrontier } from '../../core/tlog/merkle.js';
 import { ChainVerifier } from '../../core/verify.js';
+import type { FrontierCache } from '../tree.js';
 import type { ReindexResult, VerifyTail } from '../store.js';
-import { FacetTally, insertTargets, readHead } from './append.js';
+import { FacetTally, insertTargets, readHead, type ActorKeys } from './append.js';
 import type { SqliteContext } from './context.js';
 import { sqliteErrorCode } from './driver.js';
 import { actorKeyName, chainBatch, targetRow, type ActorReads, type TargetRow } from './chain.js';
 import { BATCH_SIZE } from './read.js';
 import { ACTOR_SEARCH_TRIGGER, APPEND_ONLY_TRIGGERS } from './schema.js';
+import { growStoredTree } from './tree.js';
 
 /** The actors columns an actor implies, as the append path writes them. */
 export function actorColumns(ws: number, actor: Actor): { ws: number } & ActorIndex {
@@ -300,7 +303,8 @@ function rebuiltTexts(context: SqliteContext, actors: readonly ActorsRow[]): Der
 }
 
 /**
- * Rebuilds the workspace's derived rows from its bodies in one IMMEDIATE transaction. SQLite
+ * Rebuilds the workspace's derived rows (targets, actors, facet counters, the Merkle tree and
+ * the actor search index) from its bodies and chain hashes in one IMMEDIATE transaction. SQLite
  * has no privileges: anyone who can write the file can drop the guards, so reindex does just
  * that inside its transaction, and creates every guard of the schema again before committing
  * (which also puts back a guard someone dropped). Rows are derived only from a chain that
@@ -310,8 +314,13 @@ function rebuiltTexts(context: SqliteContext, actors: readonly ActorsRow[]): Der
  * events.actor_key is the one events column rewritten: it points into the rebuilt actors rows,
  * and an actors row altered while the service kept appending files new events under it.
  */
-export function reindexWorkspace(context: SqliteContext, workspace: string): ReindexResult {
-  return context.write(() => {
+export function reindexWorkspace(
+  context: SqliteContext,
+  caches: { actors: ActorKeys; frontiers: FrontierCache },
+  workspace: string,
+): ReindexResult {
+  const frontier = MerkleFrontier.empty();
+  const result = context.write(() => {
     const ws = context.requireWorkspaceKey(workspace);
     const db = context.db;
     const guards = [...APPEND_ONLY_TRIGGERS, ...(context.actorIndex ? [ACTOR_SEARCH_TRIGGER] : [])];
@@ -327,6 +336,7 @@ export function reindexWorkspace(context: SqliteContext, workspace: string): Rei
       )
       .run(ws, ws);
     context.statement('DELETE FROM facet_counts WHERE ws = ?').run(ws);
+    context.statement('DELETE FROM tree_nodes WHERE ws = ?').run(ws);
 
     const refile = context.statement('UPDATE events SET actor_key = ? WHERE eid = ?');
     const verifier = new ChainVerifier(workspace);
@@ -336,6 +346,7 @@ export function reindexWorkspace(context: SqliteContext, workspace: string): Rei
     const facets = new FacetTally();
     let events = 0;
     let targets = 0;
+    let treeRows = 0;
     for (let from = 1; ;) {
       const batch = context
         .statement(
@@ -378,6 +389,12 @@ export function reindexWorkspace(context: SqliteContext, workspace: string): Rei
         entry.events += 1;
         if (row.actor_key !== entry.akey) refile.run(entry.akey, row.eid);
       }
+      treeRows += growStoredTree(
+        context,
+        ws,
+        frontier,
+        batch.map((row) => row.hash),
+      );
       const last = batch.at(-1);
       if (last === undefined || batch.length < BATCH_SIZE) break;
       from = last.seq + 1;
@@ -415,9 +432,19 @@ export function reindexWorkspace(context: SqliteContext, workspace: string): Rei
     for (const { sql } of guards) db.exec(sql);
     return {
       events,
-      rows: { event_targets: targets, actors: forms.size, facet_counts: facets.size },
+      rows: {
+        event_targets: targets,
+        actors: forms.size,
+        facet_counts: facets.size,
+        tree_nodes: treeRows,
+      },
     };
   });
+  // Only once committed: a rolled-back rebuild leaves the caches as they were.
+  caches.frontiers.commit(workspace, frontier);
+  // An actor form may have moved to another key.
+  caches.actors.clear();
+  return result;
 }
 
 /** Whether the actors row `akey` is another workspace's and named by that workspace's events. */

@@ -197,11 +197,7 @@ class SqliteStore implements Store {
           'the SQLite file is open read-only; reindex writes',
         );
       }
-      try {
-        return reindexWorkspace(this.context, workspace);
-      } finally {
-        this.caches.actors.clear();
-      }
+      return reindexWorkspace(this.context, this.caches, workspace);
     });
   }
   importEvents(workspace: string, events: readonly StoredEvent[]): Promise<void> {

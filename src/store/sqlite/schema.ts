@@ -85,10 +85,18 @@ export const ACTOR_SEARCH_TRIGGER: TriggerDefinition = {
 END`,
 };
 
+/** The guards of migration 5, as it created them. */
+const TREE_GUARDS: readonly TriggerDefinition[] = ['update', 'delete'].map((op) => ({
+  name: `tree_nodes_no_${op}`,
+  sql: `CREATE TRIGGER tree_nodes_no_${op} BEFORE ${op.toUpperCase()} ON tree_nodes
+BEGIN SELECT RAISE(ABORT, ${TREE_APPEND_ONLY}); END`,
+}));
+
 /** Every append-only guard of the current schema. */
 export const APPEND_ONLY_TRIGGERS: readonly TriggerDefinition[] = [
   ...EVENTS_GUARDS,
   ...COUNTER_TABLE_GUARDS,
+  ...TREE_GUARDS,
 ];
 
 export const MIGRATIONS: readonly Migration[] = [

@@ -53,6 +53,21 @@ export function backfillTree(db: SqliteDatabase): void {
   }
 }
 
+/**
+ * Adds chain hashes (in seq order, continuing `frontier`, which changes in place) to the stored
+ * tree; returns how many rows that stored.
+ */
+export function growStoredTree(
+  context: SqliteContext,
+  ws: number,
+  frontier: MerkleFrontier,
+  eventHashes: readonly string[],
+): number {
+  const rows = growTree(frontier, eventHashes);
+  insertRows(context.statement(INSERT_NODE), ws, rows);
+  return rows.length;
+}
+
 function readTiles(context: SqliteContext, ws: number, tiles: readonly TileRef[]): Buffer[] {
   const read = context.statement(READ_RANGE);
   return tiles.map((tile) => {
@@ -90,7 +105,7 @@ export function extendTree(
   const frontier =
     frontiers.take(workspace, headSeq) ??
     runTreePlan(frontierPlan(headSeq), (tiles) => readTiles(context, ws, tiles));
-  insertRows(context.statement(INSERT_NODE), ws, growTree(frontier, eventHashes));
+  growStoredTree(context, ws, frontier, eventHashes);
   return frontier;
 }
 
