@@ -190,6 +190,26 @@ export class LogService {
     return parseWorkspaceSettings((await this.workspace(id)).settings);
   }
 
+  /**
+   * Whether the workspace's log endpoints are public. false for a workspace that does not exist,
+   * so an anonymous caller learns nothing more about it than about a private one.
+   */
+  async isLogPublic(id: string): Promise<boolean> {
+    const ws = await this.store.getWorkspace(id);
+    return ws !== undefined && parseWorkspaceSettings(ws.settings).log?.public === true;
+  }
+
+  /** Sets whether the log endpoints are public; returns the value before and after. */
+  async setLogPublic(id: string, value: boolean): Promise<{ old: boolean; new: boolean }> {
+    const stored = (await this.workspace(id)).settings;
+    const old = parseWorkspaceSettings(stored).log?.public === true;
+    const next = { ...stored, log: { public: value } };
+    // The whole document is checked again, so a write can never store what a read refuses.
+    parseWorkspaceSettings(next);
+    if (old !== value) await this.store.updateWorkspaceSettings(id, next);
+    return { old, new: value };
+  }
+
   /** One event object or `{ events: [...] }`; all stored, or none and every issue named. */
   async ingest(workspace: string, body: unknown): Promise<IngestResult> {
     return this.ingestEvents(workspace, eventsFromBody(body));
