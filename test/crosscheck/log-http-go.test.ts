@@ -7,8 +7,8 @@
  * Needs `go` and Debian's golang-golang-x-mod-dev, like tlog-go.test.ts: skipped with the reason
  * without them, except under CI.
  */
-import { execFile, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -23,20 +23,10 @@ import {
   type Seeded,
   type Server,
 } from '../http/support.js';
+import { buildGo, goMissing } from './go-support.js';
 
-const GOPATH = '/usr/share/gocode';
-const root = new URL('../..', import.meta.url).pathname;
-const goFound = spawnSync('go', ['version']).status === 0;
-const modFound = existsSync(join(GOPATH, 'src/golang.org/x/mod/sumdb/tlog/tlog.go'));
-const available = goFound && modFound;
-const reason = !goFound
-  ? 'go is not installed'
-  : 'golang-golang-x-mod-dev (golang.org/x/mod in /usr/share/gocode) is not installed';
-if (!available && process.env.CI !== undefined) {
-  throw new Error(`the Go HTTP cross-check cannot run under CI: ${reason}`);
-}
-if (!available) console.warn(`skipping the Go HTTP cross-check: ${reason}`);
-
+const reason = goMissing('the Go HTTP cross-check');
+const available = reason === undefined;
 const run = promisify(execFile);
 const HOST = 'audit.example.com';
 // Past 512 events: two full level-0 tiles, a partial one, and a partial level-1 tile.
@@ -51,21 +41,7 @@ describe.skipIf(!available)('the Go monitor reads the log over HTTP', () => {
 
   beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), 'trailkeep-go-http-'));
-    const build = await run(
-      'go',
-      ['build', '-o', join(work, 'monitor'), './test/crosscheck/go-http'],
-      {
-        cwd: root,
-        env: {
-          ...process.env,
-          GO111MODULE: 'off',
-          GOPATH,
-          GOFLAGS: '',
-          GOCACHE: join(tmpdir(), 'trailkeep-go-build-cache'),
-        },
-      },
-    );
-    expect(build.stderr).toBe('');
+    buildGo('./test/crosscheck/go-http', join(work, 'monitor'));
     server = await startServer({ rateLimit: false }, { keys, logOriginHost: HOST });
     acme = await seedWorkspace(server, 'acme');
     for (let start = 0; start < EVENTS; start += 300) {

@@ -21,8 +21,8 @@ import {
 } from '../../src/core/tlog/index.js';
 import { planExport } from '../../src/service/export.js';
 import { newKeyFileText, parseKeyText } from '../../src/service/signing-keys.js';
-import { createDatabase, usePostgres, type PostgresServer } from '../support/postgres.js';
-import { call, event, seedWorkspace, startServer, type Seeded, type Server } from './support.js';
+import { ENGINES, startOn } from './engines.js';
+import { call, event, seedWorkspace, type Seeded, type Server } from './support.js';
 
 const HOST = 'audit.example.com';
 const EVENTS = 40;
@@ -43,22 +43,17 @@ function checkOffline(row: Exported, vkey: NoteVerifier): boolean {
   return checked.ok && checked.value.index === stored.seq - 1;
 }
 
-describe.each(['sqlite', 'postgres'] as const)('exports with proofs on %s', (engine) => {
-  let pg: PostgresServer | undefined;
-  let release: (() => Promise<void>) | undefined;
+describe.each(ENGINES)('exports with proofs on %s', (engine) => {
   let server: Server;
   let acme: Seeded;
   let other: Seeded;
   let vkey: NoteVerifier;
 
   beforeAll(async () => {
-    let db: string | undefined;
-    if (engine === 'postgres') {
-      ({ server: pg, release } = await usePostgres());
-      db = await createDatabase(pg, 'export_proofs');
-    }
-    server = await startServer(
-      { rateLimit: false, ...(db ? { db } : {}) },
+    server = await startOn(
+      engine,
+      'export_proofs',
+      { rateLimit: false },
       { keys, logOriginHost: HOST },
     );
     acme = await seedWorkspace(server, 'acme');
@@ -80,7 +75,6 @@ describe.each(['sqlite', 'postgres'] as const)('exports with proofs on %s', (eng
 
   afterAll(async () => {
     await server?.close();
-    await release?.();
   });
 
   const exportOf = (query: string, key = acme.keys.read) =>

@@ -27,13 +27,12 @@ import {
   type TreeHead,
 } from '../../src/core/tlog/index.js';
 import { newKeyFileText, parseKeyText } from '../../src/service/signing-keys.js';
-import { createDatabase, usePostgres, type PostgresServer } from '../support/postgres.js';
+import { ENGINES, startOn } from './engines.js';
 import {
   call,
   event,
   login,
   seedWorkspace,
-  startServer,
   type Credential,
   type Seeded,
   type Server,
@@ -60,9 +59,7 @@ function flip(hash: Buffer): Buffer {
   return altered;
 }
 
-describe.each(['sqlite', 'postgres'] as const)('the log endpoints on %s', (engine) => {
-  let pg: PostgresServer | undefined;
-  let release: (() => Promise<void>) | undefined;
+describe.each(ENGINES)('the log endpoints on %s', (engine) => {
   let server: Server;
   let acme: Seeded;
   let other: Seeded;
@@ -74,13 +71,10 @@ describe.each(['sqlite', 'postgres'] as const)('the log endpoints on %s', (engin
   const base = '/api/v1/workspaces/acme';
 
   beforeAll(async () => {
-    let db: string | undefined;
-    if (engine === 'postgres') {
-      ({ server: pg, release } = await usePostgres());
-      db = await createDatabase(pg, 'log_endpoints');
-    }
-    server = await startServer(
-      { rateLimit: false, ...(db ? { db } : {}) },
+    server = await startOn(
+      engine,
+      'log_endpoints',
+      { rateLimit: false },
       { keys, logOriginHost: HOST },
     );
     acme = await seedWorkspace(server, 'acme');
@@ -107,7 +101,6 @@ describe.each(['sqlite', 'postgres'] as const)('the log endpoints on %s', (engin
 
   afterAll(async () => {
     await server?.close();
-    await release?.();
   });
 
   it('serves a C2SP checkpoint that verifies with the key from log/vkeys, signed once per size', async () => {

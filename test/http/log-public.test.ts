@@ -5,13 +5,12 @@
  * never opens another's log.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDatabase, usePostgres, type PostgresServer } from '../support/postgres.js';
+import { ENGINES, startOn } from './engines.js';
 import {
   call,
   event,
   login,
   seedWorkspace,
-  startServer,
   type Credential,
   type Seeded,
   type Server,
@@ -26,9 +25,7 @@ const LOG_PATHS = [
   'log/vkeys',
 ];
 
-describe.each(['sqlite', 'postgres'] as const)('a public log on %s', (engine) => {
-  let pg: PostgresServer | undefined;
-  let release: (() => Promise<void>) | undefined;
+describe.each(ENGINES)('a public log on %s', (engine) => {
   let server: Server;
   let acme: Seeded;
   let other: Seeded;
@@ -39,12 +36,7 @@ describe.each(['sqlite', 'postgres'] as const)('a public log on %s', (engine) =>
     call(server, 'PUT', '/api/v1/workspaces/acme/settings/log', { ...options, body });
 
   beforeAll(async () => {
-    let db: string | undefined;
-    if (engine === 'postgres') {
-      ({ server: pg, release } = await usePostgres());
-      db = await createDatabase(pg, 'log_public');
-    }
-    server = await startServer({ rateLimit: false, ...(db ? { db } : {}) });
+    server = await startOn(engine, 'log_public', { rateLimit: false });
     acme = await seedWorkspace(server, 'acme');
     other = await seedWorkspace(server, 'other');
     for (const ws of [acme, other]) {
@@ -60,7 +52,6 @@ describe.each(['sqlite', 'postgres'] as const)('a public log on %s', (engine) =>
 
   afterAll(async () => {
     await server?.close();
-    await release?.();
   });
 
   it('is private by default: no credential, no log', async () => {
