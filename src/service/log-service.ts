@@ -143,6 +143,11 @@ export class LogService {
   private readonly originHost: string;
   /** The last note signed per workspace: re-signed only once the tree has grown. */
   private readonly notes = new Map<string, { size: number; note: string }>();
+  /**
+   * The largest tree size seen per workspace. The tree only grows, so a tile within it exists
+   * for good: serving one costs the tile's read alone, not a size query too.
+   */
+  private readonly treeSizes = new Map<string, number>();
 
   private constructor(
     readonly store: Store,
@@ -489,7 +494,7 @@ export class LogService {
    */
   async checkpointNote(workspace: string): Promise<string> {
     await this.requireWorkspace(workspace);
-    const size = await this.store.treeSize(workspace);
+    const size = await this.treeSize(workspace);
     const cached = this.notes.get(workspace);
     if (cached !== undefined && cached.size >= size) {
       // A request that read the size before a concurrent one signed a larger tree gets the
@@ -504,6 +509,13 @@ export class LogService {
     const latest = this.notes.get(workspace);
     if (latest === undefined || latest.size < size) this.notes.set(workspace, { size, note });
     return note;
+  }
+
+  /** The stored tree's size now, remembered for tile reads. */
+  private async treeSize(workspace: string): Promise<number> {
+    const size = await this.store.treeSize(workspace);
+    if (size > (this.treeSizes.get(workspace) ?? 0)) this.treeSizes.set(workspace, size);
+    return size;
   }
 
   /** The tree size a note from checkpointNote is for. */
@@ -524,8 +536,9 @@ export class LogService {
       throw new TrailkeepError('tile_path_invalid', (error as Error).message);
     }
     await this.requireWorkspace(workspace);
-    const size = await this.store.treeSize(workspace);
     const tile = parsed.kind === 'tile' ? parsed.tile : { level: 0, ...parsed };
+    let size = this.treeSizes.get(workspace) ?? 0;
+    if (tile.width > tileWidth(tile.level, tile.index, size)) size = await this.treeSize(workspace);
     const available = tileWidth(tile.level, tile.index, size);
     if (tile.width > available) {
       throw new TrailkeepError(
@@ -603,7 +616,7 @@ export class LogService {
       );
     }
     await this.requireWorkspace(workspace);
-    const size = await this.store.treeSize(workspace);
+    const size = await this.treeSize(workspace);
     if (to > size) {
       throw new TrailkeepError(
         'tree_range_invalid',
