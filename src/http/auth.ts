@@ -201,6 +201,14 @@ export async function authenticate(
   if (workspace === undefined)
     throw new TrailkeepError('internal', `Route ${request.url} has no :ws`);
   request.granted = await grant(principal, workspace, access, ctx);
+  if (principal.kind === 'session') {
+    await ctx.audit.sessionReached(
+      workspace,
+      auditContext(request),
+      principal.user,
+      principal.session,
+    );
+  }
 }
 
 /** The actor, IP, user agent and request id for self-audit events. */

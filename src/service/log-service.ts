@@ -166,10 +166,14 @@ export class LogService {
     return this.ingestEvents(workspace, eventsFromBody(body));
   }
 
-  async ingestEvents(workspace: string, items: readonly unknown[]): Promise<IngestResult> {
+  async ingestEvents(
+    workspace: string,
+    items: readonly unknown[],
+    options: { own?: boolean } = {},
+  ): Promise<IngestResult> {
     const settings = await this.settings(workspace);
     const now = this.clock();
-    const inputs = validateEvents(items, { now });
+    const inputs = validateEvents(items, { now, own: options.own === true });
     const receivedAt = now.toISOString();
     const drafts = inputs.map((input) =>
       toDraft(input, {
@@ -217,7 +221,7 @@ export class LogService {
 
   /** Records one event on behalf of Trailkeep itself (its own audit trail). */
   async record(workspace: string, event: EventInput): Promise<StoredEvent> {
-    const [appended] = (await this.ingestEvents(workspace, [event])).events;
+    const [appended] = (await this.ingestEvents(workspace, [event], { own: true })).events;
     if (!appended) throw new TrailkeepError('internal', 'the store returned no event');
     return appended.event;
   }

@@ -1,13 +1,17 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  DEFAULT_QUERY,
+  OWN_EVENTS_TERM,
   canonicalKey,
+  isDefaultQuery,
   parseTerms,
   printTerms,
   readControls,
   withControl,
   type Term,
 } from '../../web/src/query/terms.js';
+import { auditPath, parseRoute } from '../../web/src/routes.js';
 
 describe('parseTerms', () => {
   const cases: Array<[string, Term[]]> = [
@@ -134,6 +138,40 @@ describe('withControl', () => {
         },
       ),
     );
+  });
+});
+
+describe("hiding Trailkeep's own events", () => {
+  it('is the default question, and a term the action control leaves alone', () => {
+    expect(printTerms([OWN_EVENTS_TERM])).toBe(DEFAULT_QUERY);
+    expect(readControls(DEFAULT_QUERY)).toMatchObject({ hideOwn: true, mixed: new Set() });
+    expect(readControls(DEFAULT_QUERY).values.action).toBeNull();
+    const withAction = withControl(DEFAULT_QUERY, 'action', 'job.*');
+    expect(withAction).toBe('action:job.* -action:trailkeep.*');
+    expect(readControls(withAction).values.action).toBe('job.*');
+    expect(withControl(withAction, 'action', null)).toBe(DEFAULT_QUERY);
+    expect(withControl(withAction, 'hide_own', false)).toBe('action:job.*');
+    expect(withControl('action:job.*', 'hide_own', true)).toBe('action:job.* -action:trailkeep.*');
+  });
+
+  it('knows the default question, and nothing else, as "no filters"', () => {
+    expect(isDefaultQuery('')).toBe(true);
+    expect(isDefaultQuery(' -ACTION:Trailkeep.* ')).toBe(true);
+    expect(isDefaultQuery('action:trailkeep.*')).toBe(false);
+    expect(isDefaultQuery('-action:trailkeep.* -is:system')).toBe(false);
+  });
+});
+
+describe('the address of the default question', () => {
+  it('is the bare workspace path; an empty q asks for everything', () => {
+    expect(auditPath('acme')).toBe('/w/acme');
+    expect(parseRoute('/w/acme', '')).toMatchObject({ page: 'audit', q: DEFAULT_QUERY });
+    expect(auditPath('acme', '')).toBe('/w/acme?q=');
+    expect(parseRoute('/w/acme', '?q=')).toMatchObject({ page: 'audit', q: '' });
+    const q = withControl(DEFAULT_QUERY, 'category', 'members');
+    expect(parseRoute('/w/acme', new URL(auditPath('acme', q), 'http://x').search)).toMatchObject({
+      q,
+    });
   });
 });
 

@@ -101,7 +101,11 @@ async function settled(page: Page): Promise<void> {
   await page.waitForFunction(() => {
     const results = document.querySelector('section.results');
     const params = new URLSearchParams(window.location.search);
-    const question = JSON.stringify([params.get('q') ?? '', params.get('cursor')]);
+    // No q in the address is the default question: everything but Trailkeep's own events.
+    const question = JSON.stringify([
+      params.get('q') ?? '-action:trailkeep.*',
+      params.get('cursor'),
+    ]);
     return (
       results?.getAttribute('aria-busy') === 'false' &&
       results.getAttribute('data-answers') === question
@@ -109,8 +113,10 @@ async function settled(page: Page): Promise<void> {
   });
 }
 
+const HIDE_OWN = '-action:trailkeep.*';
+
 function queryOf(page: Page): string {
-  return new URL(page.url()).searchParams.get('q') ?? '';
+  return new URL(page.url()).searchParams.get('q') ?? HIDE_OWN;
 }
 
 async function goToQuery(page: Page, q: string): Promise<void> {
@@ -199,7 +205,7 @@ describe('the viewer', () => {
       .click();
     await page.waitForURL(/q=category/);
     await settled(page);
-    expect(queryOf(page)).toBe('category:integrations');
+    expect(queryOf(page)).toBe(`category:integrations ${HIDE_OWN}`);
     expect(await rows(page).count()).toBe(server.counts.integrations);
     expect(new Set(await rows(page).locator('.log__category').allInnerTexts())).toEqual(
       new Set(['Integrations']),
@@ -213,7 +219,7 @@ describe('the viewer', () => {
     await actor.press('Enter');
     await page.waitForURL(/actor/);
     await settled(page);
-    expect(queryOf(page)).toBe('category:integrations actor:alex@');
+    expect(queryOf(page)).toBe(`category:integrations actor:alex@ ${HIDE_OWN}`);
     expect(new Set(await rows(page).locator('.log__actor-name').allInnerTexts())).toEqual(
       new Set(['Alex Kim']),
     );
@@ -222,7 +228,9 @@ describe('the viewer', () => {
     await page.getByLabel('Period').selectOption('7d');
     await page.waitForURL(/since/);
     await settled(page);
-    expect(queryOf(page)).toMatch(/^category:integrations actor:alex@ since:\d{4}-\d\d-\d\d$/);
+    expect(queryOf(page)).toMatch(
+      /^category:integrations actor:alex@ since:\d{4}-\d\d-\d\d -action:trailkeep\.\*$/,
+    );
     expect(await page.getByLabel('Period').inputValue()).toBe('7d');
     expect(await rows(page).count()).toBe(3);
     await page.screenshot({ path: join(SCREENSHOTS, 'filters.png') });
@@ -532,6 +540,45 @@ describe('the viewer', () => {
       () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
     );
     expect(overflow).toBeLessThanOrEqual(0);
+    expect(problems).toEqual([]);
+  });
+
+  it("hides Trailkeep's own events by default behind a toggle, and reading does not flood the log", async () => {
+    const { page, problems } = await signIn(PEOPLE.auditor);
+    await settled(page);
+    for (let i = 0; i < 3; i++) {
+      await page.reload();
+      await settled(page);
+    }
+    const titles = () =>
+      rows(page)
+        .locator('.log__action .badge')
+        .evaluateAll((nodes) => nodes.map((node) => node.getAttribute('title') ?? ''));
+    const toggle = page.getByLabel(/Hide Trailkeep.s own events/);
+    expect(await toggle.isChecked()).toBe(true);
+    expect((await titles()).filter((action) => action.startsWith('trailkeep.'))).toEqual([]);
+
+    await toggle.uncheck();
+    await page.waitForURL(/[?&]q=(&|$)/);
+    await settled(page);
+    expect(queryOf(page)).toBe('');
+    const own = (await titles()).filter((action) => action.startsWith('trailkeep.'));
+    expect(own).toContain('trailkeep.login.succeeded');
+    // Four loads of the same question by the same person: one view.
+    const views = await page.evaluate(
+      async (path) => {
+        const answer = await fetch(path);
+        return ((await answer.json()) as { events: unknown[] }).events.length;
+      },
+      `/api/v1/workspaces/${WORKSPACE}/events?${new URLSearchParams({ q: `action:trailkeep.log.viewed actor:${PEOPLE.auditor} meta.query:"${HIDE_OWN}"` }).toString()}`,
+    );
+    expect(views).toBe(1);
+    expect(await page.locator('.log__category').allInnerTexts()).toContain('Trailkeep');
+
+    await toggle.check();
+    await page.waitForURL((url) => !url.searchParams.has('q'));
+    await settled(page);
+    expect((await titles()).filter((action) => action.startsWith('trailkeep.'))).toEqual([]);
     expect(problems).toEqual([]);
   });
 

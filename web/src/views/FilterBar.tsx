@@ -6,7 +6,13 @@ import { useId, useState, type FormEvent, type KeyboardEvent } from 'react';
 import type { ApiProblem, Facets } from '../api.js';
 import { actionLabel, actorKindLabel, kindLabel } from '../format.js';
 import { PERIODS, periodOf, periodSince } from '../query/period.js';
-import { readControls, withControl, type TextControlKey } from '../query/terms.js';
+import {
+  DEFAULT_QUERY,
+  isDefaultQuery,
+  readControls,
+  withControl,
+  type ControlKey,
+} from '../query/terms.js';
 import { QueryError } from './QueryError.js';
 
 export interface FilterBarProps {
@@ -20,6 +26,8 @@ export interface FilterBarProps {
 }
 
 const MIXED = '\u0000mixed';
+/** The category of Trailkeep's own events (OWN_CATEGORY on the server). */
+const OWN_CATEGORY_ID = 'trailkeep';
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 function sameText(a: string | null, b: string): boolean {
@@ -32,8 +40,17 @@ export function FilterBar({ q, facets, queryError, keptResults, onQueryChange }:
   const [controlsOpen, setControlsOpen] = useState(false);
   const gridId = useId();
   const controls = readControls(q);
-  const set = (key: TextControlKey | 'hide_system', value: string | boolean | null) =>
+  const set = (key: ControlKey, value: string | boolean | null) =>
     onQueryChange(withControl(q, key, value));
+  // Trailkeep's chip asks for its events, so it also stops hiding them.
+  const pickCategory = (id: string) =>
+    onQueryChange(
+      withControl(
+        id.toLowerCase() === OWN_CATEGORY_ID ? withControl(q, 'hide_own', false) : q,
+        'category',
+        id,
+      ),
+    );
   const { values, mixed } = controls;
 
   const catalog =
@@ -72,7 +89,7 @@ export function FilterBar({ q, facets, queryError, keptResults, onQueryChange }:
             key={category.id}
             className="chip"
             aria-pressed={sameText(values.category, category.id)}
-            onClick={() => set('category', category.id)}
+            onClick={() => pickCategory(category.id)}
           >
             {category.label}
             {categoryCount.has(category.id.toLowerCase()) && (
@@ -183,6 +200,14 @@ export function FilterBar({ q, facets, queryError, keptResults, onQueryChange }:
           />
           <span>Hide system events</span>
         </label>
+        <label className="toggle">
+          <input
+            type="checkbox"
+            checked={controls.hideOwn}
+            onChange={(event) => set('hide_own', event.target.checked)}
+          />
+          <span>Hide Trailkeep&rsquo;s own events (sign-ins, views, exports)</span>
+        </label>
       </div>
 
       <QueryBox
@@ -232,8 +257,12 @@ function QueryBox({ q, error, keptResults, onSubmit }: QueryBoxProps) {
         <button type="submit" className="button button--primary">
           Search
         </button>
-        {q !== '' && (
-          <button type="button" className="button button--quiet" onClick={() => onSubmit('')}>
+        {!isDefaultQuery(q) && (
+          <button
+            type="button"
+            className="button button--quiet"
+            onClick={() => onSubmit(DEFAULT_QUERY)}
+          >
             Clear filters
           </button>
         )}
