@@ -63,8 +63,11 @@ interface Session {
   readonly problems: string[];
 }
 
-async function open(viewport = { width: 1280, height: 900 }): Promise<Session> {
-  const context = await browser.newContext({ viewport, acceptDownloads: true });
+async function open(
+  viewport = { width: 1280, height: 900 },
+  options: { timezoneId?: string } = {},
+): Promise<Session> {
+  const context = await browser.newContext({ viewport, acceptDownloads: true, ...options });
   contexts.push(context);
   const page = await context.newPage();
   page.setDefaultTimeout(10_000);
@@ -137,7 +140,9 @@ describe('the viewer', () => {
     expect([...times].sort().reverse()).toEqual(times);
     // Full ISO time with the zone on hover; short local time in the cell.
     const title = await rows(page).first().locator('time').getAttribute('title');
-    expect(title).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d\d:\d\d \(.+\) · .+Z$/);
+    expect(title).toMatch(
+      /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d\d:\d\d \(.+\) · .+Z · (\d+ (min|h|d) ago|just now)$/,
+    );
     expect(await rows(page).first().locator('time').innerText()).toMatch(
       /^[A-Z][a-z]{2} \d{1,2}, \d\d:\d\d [AP]M$/,
     );
@@ -579,6 +584,61 @@ describe('the viewer', () => {
     await page.waitForURL((url) => !url.searchParams.has('q'));
     await settled(page);
     expect((await titles()).filter((action) => action.startsWith('trailkeep.'))).toEqual([]);
+    expect(problems).toEqual([]);
+  });
+
+  it("shows times in the reader's zone or UTC, with the year when it is not this one", async () => {
+    const { page, problems } = await open(undefined, { timezoneId: 'Europe/Berlin' });
+    await page.goto(`${server.baseUrl}/login?next=/w/${OTHER_WORKSPACE}`);
+    await page.getByLabel('Email').fill(PEOPLE.auditor);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(new RegExp(`/w/${OTHER_WORKSPACE}`));
+    await settled(page);
+    const heading = page.locator('thead .time-heading');
+    const header = {
+      innerText: async () => ((await heading.textContent()) ?? '').replace(/\s+/g, ' ').trim(),
+      getByRole: heading.getByRole.bind(heading),
+    };
+    expect(await header.innerText()).toBe('Time (Europe/Berlin) Show UTC');
+    const old = rows(page).filter({ hasText: 'SSH Key Created' });
+    expect(await old.locator('.log__kind').innerText()).toBe('API key');
+    const year = new Date(Date.now() - 400 * 86_400_000).getUTCFullYear();
+    expect(await old.locator('time').innerText()).toContain(`, ${year},`);
+    expect(await old.locator('time').getAttribute('title')).toMatch(
+      /\(Europe\/Berlin\) · .* · 1 y ago$/,
+    );
+    const recent = rows(page).filter({ hasText: 'Auto Start' });
+    expect(await recent.locator('time').innerText()).not.toMatch(/, \d{4},/);
+    expect(await page.getByText('Since (day, Europe/Berlin)').count()).toBe(1);
+
+    // Since picks a Berlin day: the instants it starts and ends there.
+    await page.getByLabel('Since (day, Europe/Berlin)').fill('2026-05-12');
+    await page.waitForURL(/since/);
+    expect(queryOf(page)).toMatch(/since:"?2026-05-12T00:00:00\.000\+02:00"?/);
+    expect(await page.getByLabel('Since (day, Europe/Berlin)').inputValue()).toBe('2026-05-12');
+    await goToQuery(page, '');
+
+    await header.getByRole('button', { name: 'Show UTC' }).click();
+    await expect.poll(() => header.innerText()).toBe('Time (UTC) Show my time');
+    expect(await page.getByText('Since (UTC day)').count()).toBe(1);
+    // Remembered in this browser.
+    await page.reload();
+    await settled(page);
+    expect(await header.innerText()).toMatch(/^Time \(UTC\)/);
+
+    await page.goto(`${server.baseUrl}/w/${WORKSPACE}`);
+    await settled(page);
+    await page.emulateMedia({ colorScheme: 'dark' });
+    const background = await page.evaluate(
+      () => getComputedStyle(document.documentElement).backgroundColor,
+    );
+    expect(background).toBe('rgb(15, 20, 25)');
+    await page.screenshot({ path: join(SCREENSHOTS, 'dark.png') });
+    await page.emulateMedia({ colorScheme: 'light' });
+    expect(
+      await page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor),
+    ).toBe('rgb(246, 247, 249)');
     expect(problems).toEqual([]);
   });
 

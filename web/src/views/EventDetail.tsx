@@ -2,6 +2,7 @@
 import type { StoredEvent } from '../api.js';
 import type { JsonValue } from '../../../src/core/json.js';
 import { actionLabel, actorKindLabel, fullTime, kindLabel, valueText } from '../format.js';
+import { timeZoneOf, useZoneChoice } from '../time-zone.js';
 import { Link } from './Link.js';
 
 export interface EventDetailProps {
@@ -32,6 +33,7 @@ function Pairs({ rows }: { readonly rows: readonly (readonly [string, string | u
 
 export function EventDetail({ event, categoryLabel, historyHref }: EventDetailProps) {
   const metadata = Object.entries(event.metadata);
+  const zone = timeZoneOf(useZoneChoice());
   return (
     <div className="detail">
       <div className="detail__head">
@@ -39,7 +41,8 @@ export function EventDetail({ event, categoryLabel, historyHref }: EventDetailPr
           {actionLabel(event.action)} <code className="detail__code">{event.action}</code>
         </h3>
         <p className="muted">
-          {fullTime(event.occurred_at)} · {categoryLabel(event.category)} · {event.operation} ·{' '}
+          {fullTime(event.occurred_at, zone)} · {categoryLabel(event.category)} · {event.operation}{' '}
+          ·{' '}
           <span className={event.outcome === 'failure' ? 'failed' : 'succeeded'}>
             {event.outcome === 'failure' ? 'Failed' : 'Succeeded'}
           </span>
@@ -142,7 +145,7 @@ export function EventDetail({ event, categoryLabel, historyHref }: EventDetailPr
             rows={[
               ['Seq', String(event.seq)],
               ['Event id', event.id],
-              ['Received', fullTime(event.received_at)],
+              ['Received', fullTime(event.received_at, zone)],
               ['Hash', event.hash],
               ['Previous hash', event.prev_hash],
             ]}

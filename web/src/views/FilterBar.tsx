@@ -5,7 +5,7 @@
 import { useId, useState, type FormEvent, type KeyboardEvent } from 'react';
 import type { ApiProblem, Facets } from '../api.js';
 import { actionLabel, actorKindLabel, kindLabel } from '../format.js';
-import { PERIODS, periodOf, periodSince } from '../query/period.js';
+import { PERIODS, boundDay, dayBound, periodOf, periodSince } from '../query/period.js';
 import {
   DEFAULT_QUERY,
   isDefaultQuery,
@@ -13,6 +13,8 @@ import {
   withControl,
   type ControlKey,
 } from '../query/terms.js';
+import { timeZoneOf, useDayZone, type ZoneChoice } from '../time-zone.js';
+import { zoneName } from '../format.js';
 import { QueryError } from './QueryError.js';
 
 export interface FilterBarProps {
@@ -40,6 +42,8 @@ export function FilterBar({ q, facets, queryError, keptResults, onQueryChange }:
   const [controlsOpen, setControlsOpen] = useState(false);
   const gridId = useId();
   const controls = readControls(q);
+  const zone = useDayZone();
+  const dayLabel = zone === 'utc' ? 'UTC day' : `day, ${zoneName(timeZoneOf(zone))}`;
   const set = (key: ControlKey, value: string | boolean | null) =>
     onQueryChange(withControl(q, key, value));
   // Trailkeep's chip asks for its events, so it also stops hiding them.
@@ -176,21 +180,24 @@ export function FilterBar({ q, facets, queryError, keptResults, onQueryChange }:
         <PeriodFilter
           since={values.since}
           until={values.until}
+          zone={zone}
           onChange={(since) =>
             onQueryChange(withControl(withControl(q, 'until', null), 'since', since))
           }
         />
         <DateFilter
-          label="Since (UTC day)"
+          label={`Since (${dayLabel})`}
           value={values.since}
           mixed={mixed.has('since')}
-          onChange={(value) => set('since', value)}
+          zone={zone}
+          onChange={(day) => set('since', day === null ? null : dayBound(day, 'since', zone))}
         />
         <DateFilter
-          label="Until (UTC day)"
+          label={`Until (${dayLabel})`}
           value={values.until}
           mixed={mixed.has('until')}
-          onChange={(value) => set('until', value)}
+          zone={zone}
+          onChange={(day) => set('until', day === null ? null : dayBound(day, 'until', zone))}
         />
         <label className="toggle">
           <input
@@ -392,12 +399,13 @@ function SelectFilter({ label, anyLabel, value, mixed, options, onChange }: Sele
 interface PeriodFilterProps {
   readonly since: string | null;
   readonly until: string | null;
+  readonly zone: ZoneChoice;
   readonly onChange: (since: string | null) => void;
 }
 
-function PeriodFilter({ since, until, onChange }: PeriodFilterProps) {
+function PeriodFilter({ since, until, zone, onChange }: PeriodFilterProps) {
   const now = new Date();
-  const current = periodOf(since, until, now);
+  const current = periodOf(since, until, now, zone);
   return (
     <label className="field">
       <span className="field__label">Period</span>
@@ -405,7 +413,7 @@ function PeriodFilter({ since, until, onChange }: PeriodFilterProps) {
         value={current}
         onChange={(event) => {
           const period = PERIODS.find((p) => p.id === event.target.value);
-          onChange(period === undefined ? null : periodSince(period, now));
+          onChange(period === undefined ? null : periodSince(period, now, zone));
         }}
       >
         <option value="any">Any time</option>
@@ -426,12 +434,14 @@ interface DateFilterProps {
   readonly label: string;
   readonly value: string | null;
   readonly mixed: boolean;
-  readonly onChange: (value: string | null) => void;
+  readonly zone: ZoneChoice;
+  /** The day picked (YYYY-MM-DD) or null when cleared. */
+  readonly onChange: (day: string | null) => void;
 }
 
-function DateFilter({ label, value, mixed, onChange }: DateFilterProps) {
+function DateFilter({ label, value, mixed, zone, onChange }: DateFilterProps) {
   // A full ISO time typed in the query keeps its precision there; the picker shows its day.
-  const day = value === null ? '' : value.slice(0, 10);
+  const day = value === null ? '' : boundDay(value, zone);
   return (
     <label className="field field--date">
       <span className="field__label">

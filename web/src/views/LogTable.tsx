@@ -4,15 +4,10 @@
  */
 import { Fragment, useState, type KeyboardEvent, type MouseEvent } from 'react';
 import type { StoredEvent } from '../api.js';
-import {
-  actionLabel,
-  actorKindLabel,
-  actorName,
-  fullTime,
-  kindLabel,
-  shortTime,
-} from '../format.js';
+import { actionLabel, actorKindLabel, actorName, kindLabel, shortTime } from '../format.js';
+import { timeZoneOf, useZoneChoice } from '../time-zone.js';
 import { EventDetail } from './EventDetail.js';
+import { TimeHeading, When } from './When.js';
 
 export interface LogTableProps {
   readonly events: readonly StoredEvent[];
@@ -42,6 +37,7 @@ function moveFocus(event: KeyboardEvent<HTMLButtonElement>) {
 
 export function LogTable({ events, categoryLabel, historyHref, stale }: LogTableProps) {
   const [open, setOpen] = useState<ReadonlySet<string>>(new Set());
+  const zone = timeZoneOf(useZoneChoice());
   const toggle = (key: string) =>
     setOpen((previous) => {
       const next = new Set(previous);
@@ -61,7 +57,9 @@ export function LogTable({ events, categoryLabel, historyHref, stale }: LogTable
           <th scope="col" className="log__toggle-col">
             <span className="visually-hidden">Details</span>
           </th>
-          <th scope="col">Time</th>
+          <th scope="col">
+            <TimeHeading />
+          </th>
           <th scope="col">Actor</th>
           <th scope="col">Action</th>
           <th scope="col">Target</th>
@@ -95,7 +93,7 @@ export function LogTable({ events, categoryLabel, historyHref, stale }: LogTable
                     className="row-toggle"
                     aria-expanded={expanded}
                     aria-controls={detailId}
-                    aria-label={`${expanded ? 'Hide' : 'Show'} details: ${label} by ${actorName(event.actor)}, ${shortTime(event.occurred_at)}`}
+                    aria-label={`${expanded ? 'Hide' : 'Show'} details: ${label} by ${actorName(event.actor)}, ${shortTime(event.occurred_at, zone)}`}
                     onClick={() => toggle(key)}
                     onKeyDown={moveFocus}
                   >
@@ -103,9 +101,7 @@ export function LogTable({ events, categoryLabel, historyHref, stale }: LogTable
                   </button>
                 </td>
                 <td className="log__time" data-label="Time">
-                  <time dateTime={event.occurred_at} title={fullTime(event.occurred_at)}>
-                    {shortTime(event.occurred_at)}
-                  </time>
+                  <When iso={event.occurred_at} />
                 </td>
                 <td className="log__actor" data-label="Actor">
                   <span className={`mark mark--${event.actor.type}`}>
