@@ -183,3 +183,20 @@ describe('canonicalKey', () => {
     },
   );
 });
+
+describe('the query help in the filter bar', () => {
+  it('lists every key and alias the server knows', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { KEY_ALIASES, QUERY_KEYS } = await import('../../src/core/query/keys.js');
+    const help = readFileSync(
+      new URL('../../web/src/views/FilterBar.tsx', import.meta.url),
+      'utf8',
+    );
+    const named = new Set([...help.matchAll(/<code>([a-z_.A-Z:]+)<\/code>/g)].map((m) => m[1]));
+    const missing = [
+      ...QUERY_KEYS.map((key) => (key === 'meta' ? 'meta.KEY' : key === 'is' ? 'is:system' : key)),
+      ...Object.keys(KEY_ALIASES),
+    ].filter((key) => !named.has(key));
+    expect(missing).toEqual([]);
+  });
+});

@@ -288,9 +288,17 @@ function QueryBox({ q, error, keptResults, onSubmit }: QueryBoxProps) {
           Keys: <code>action</code> (glob <code>job.*</code>), <code>category</code>,{' '}
           <code>actor</code>, <code>actor_type</code>, <code>username</code>, <code>email</code>,{' '}
           <code>target_type</code>, <code>target_id</code>, <code>target</code>, <code>ip</code>{' '}
-          (address or CIDR), <code>outcome</code>, <code>operation</code>, <code>since</code>,{' '}
+          (address or CIDR), <code>outcome</code>, <code>operation</code>, <code>id</code> (one
+          event), <code>request_id</code> (every event of one request), <code>since</code>,{' '}
           <code>until</code> (<code>YYYY-MM-DD</code> or ISO time), <code>is:system</code>,{' '}
           <code>meta.KEY</code>.
+        </p>
+        <p>
+          Aliases: <code>resource_type</code> = <code>target_type</code>, <code>resource_id</code> ={' '}
+          <code>target_id</code>, <code>resource_target</code> = <code>target</code>,{' '}
+          <code>crud</code> = <code>operation</code>, <code>date_from</code> = <code>since</code>,{' '}
+          <code>date_to</code> = <code>until</code>, <code>build_reason</code> ={' '}
+          <code>meta.build_reason</code>.
         </p>
       </details>
     </form>
