@@ -200,3 +200,35 @@ describe('the query help in the filter bar', () => {
     expect(missing).toEqual([]);
   });
 });
+
+describe("an event's permalink and the events around it", () => {
+  it('has an address of its own', async () => {
+    const { eventPath } = await import('../../web/src/routes.js');
+    expect(eventPath('acme', 'evt 1/2')).toBe('/w/acme/events/evt%201%2F2');
+    expect(parseRoute('/w/acme/events/evt%201%2F2', '')).toEqual({
+      page: 'event',
+      workspace: 'acme',
+      id: 'evt 1/2',
+    });
+    expect(parseRoute('/w/acme/events/a/b', '')).toEqual({ page: 'not_found' });
+  });
+
+  it('asks for a window around the event, by its actor or in the whole workspace', async () => {
+    const { aroundQuery } = await import('../../web/src/pages/EventPage.js');
+    const event = {
+      action: 'job.created',
+      occurred_at: '2026-05-12T09:30:00.000Z',
+      actor: { type: 'user', id: 'u_alex', name: 'Alex Kim' },
+    } as Parameters<typeof aroundQuery>[0];
+    expect(aroundQuery(event, 3_600_000, true)).toBe(
+      'actor_type:user actor:u_alex since:"2026-05-12T08:30:00.000Z" until:"2026-05-12T10:30:00.000Z" -action:trailkeep.*',
+    );
+    expect(aroundQuery(event, 60_000, false)).toBe(
+      'since:"2026-05-12T09:29:00.000Z" until:"2026-05-12T09:31:00.000Z" -action:trailkeep.*',
+    );
+    // Around one of Trailkeep's own events, its neighbours of the same kind stay visible.
+    expect(aroundQuery({ ...event, action: 'trailkeep.login.succeeded' }, 60_000, false)).toBe(
+      'since:"2026-05-12T09:29:00.000Z" until:"2026-05-12T09:31:00.000Z"',
+    );
+  });
+});

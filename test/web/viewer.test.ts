@@ -642,6 +642,40 @@ describe('the viewer', () => {
     expect(problems).toEqual([]);
   });
 
+  it('gives every event a permalink with a copy button and the events around it', async () => {
+    const { page, problems } = await signIn(PEOPLE.auditor);
+    await settled(page);
+    await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], {
+      origin: server.baseUrl,
+    });
+    const row = rows(page).filter({ hasText: 'Member Role Changed' });
+    await row.getByRole('button', { name: /Show details/ }).click();
+    await page.getByRole('link', { name: 'Link to this event' }).click();
+    await page.waitForURL(/\/events\//);
+    await page.getByRole('heading', { level: 1, name: /Member Role Changed/ }).waitFor();
+    const address = page.url();
+    expect(new URL(address).pathname).toMatch(new RegExp(`^/w/${WORKSPACE}/events/[^/]+$`));
+    await page.getByRole('button', { name: 'Copy link' }).click();
+    await page.getByText('Link copied').waitFor();
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(address);
+    // The same address opened afresh shows the same event.
+    await page.goto(address);
+    await page.getByRole('heading', { level: 1, name: /Member Role Changed/ }).waitFor();
+    expect(await page.getByRole('rowheader', { name: 'role' }).count()).toBe(1);
+
+    await page.getByLabel('Window').selectOption('1d');
+    await page.getByRole('link', { name: 'By Alex Kim' }).click();
+    await page.waitForURL(/since/);
+    await settled(page);
+    expect(queryOf(page)).toMatch(
+      /^actor_type:user actor:u_alex since:.* until:.* -action:trailkeep\.\*$/,
+    );
+    const actors = new Set(await rows(page).locator('.log__actor-name').allInnerTexts());
+    expect(actors).toEqual(new Set(['Alex Kim']));
+    expect(await rows(page).filter({ hasText: 'Member Role Changed' }).count()).toBe(1);
+    expect(problems).toEqual([]);
+  });
+
   it('joins by invitation: a new person with the link, then a signed-in person from the notice', async () => {
     const invited = await inviteByApi(PEOPLE.admin, WORKSPACE, 'nina@new.test', 'auditor');
     const { page, problems } = await open();

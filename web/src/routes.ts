@@ -15,6 +15,8 @@ export type Route =
       readonly q: string;
       readonly cursor: string | null;
     }
+  /** One event's own page: its permalink. */
+  | { readonly page: 'event'; readonly workspace: string; readonly id: string }
   | {
       readonly page: 'history';
       readonly workspace: string;
@@ -53,6 +55,9 @@ export function parseRoute(pathname: string, search: string): Route {
       cursor: params.get('cursor'),
     };
   }
+  if (sub === 'events' && type !== undefined && id === undefined) {
+    return { page: 'event', workspace, id: type };
+  }
   if (sub === 'history' && type !== undefined && id !== undefined && extra.length === 0) {
     return { page: 'history', workspace, type, id };
   }
@@ -69,6 +74,10 @@ export function auditPath(
   if (cursor !== null) params.set('cursor', cursor);
   const search = params.toString();
   return `/w/${segment(workspace)}${search === '' ? '' : `?${search}`}`;
+}
+
+export function eventPath(workspace: string, id: string): string {
+  return `/w/${segment(workspace)}/events/${segment(id)}`;
 }
 
 export function historyPath(workspace: string, type: string, id: string): string {

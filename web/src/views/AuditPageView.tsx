@@ -32,6 +32,7 @@ export interface AuditPageViewProps {
   readonly exportPanel: Omit<ExportPanelProps, 'facets' | 'onFormat' | 'onKind'>;
   readonly checkpointHref: string;
   readonly historyHref: (type: string, id: string) => string;
+  readonly eventHref: (id: string) => string;
   readonly onQueryChange: (q: string) => void;
   readonly onPage: (cursor: string) => void;
   readonly onRetry: () => void;
@@ -148,6 +149,7 @@ export function AuditPageView(props: AuditPageViewProps) {
               events={page.events}
               categoryLabel={categoryLabel}
               historyHref={props.historyHref}
+              eventHref={props.eventHref}
               stale={loading}
             />
             <Pager

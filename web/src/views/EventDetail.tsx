@@ -9,6 +9,8 @@ export interface EventDetailProps {
   readonly event: StoredEvent;
   readonly categoryLabel: (id: string) => string;
   readonly historyHref: (type: string, id: string) => string;
+  /** The event's own page; absent on that page itself. */
+  readonly eventHref?: string;
 }
 
 function Value({ value }: { readonly value: JsonValue | undefined }) {
@@ -31,7 +33,7 @@ function Pairs({ rows }: { readonly rows: readonly (readonly [string, string | u
   );
 }
 
-export function EventDetail({ event, categoryLabel, historyHref }: EventDetailProps) {
+export function EventDetail({ event, categoryLabel, historyHref, eventHref }: EventDetailProps) {
   const metadata = Object.entries(event.metadata);
   const zone = timeZoneOf(useZoneChoice());
   return (
@@ -46,6 +48,15 @@ export function EventDetail({ event, categoryLabel, historyHref }: EventDetailPr
           <span className={event.outcome === 'failure' ? 'failed' : 'succeeded'}>
             {event.outcome === 'failure' ? 'Failed' : 'Succeeded'}
           </span>
+          {eventHref !== undefined && (
+            <>
+              {' '}
+              ·{' '}
+              <Link href={eventHref} className="link">
+                Link to this event
+              </Link>
+            </>
+          )}
         </p>
       </div>
 

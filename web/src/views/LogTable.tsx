@@ -13,6 +13,7 @@ export interface LogTableProps {
   readonly events: readonly StoredEvent[];
   readonly categoryLabel: (id: string) => string;
   readonly historyHref: (type: string, id: string) => string;
+  readonly eventHref: (id: string) => string;
   /** Dims the rows while a newer answer is on its way. */
   readonly stale: boolean;
 }
@@ -35,7 +36,7 @@ function moveFocus(event: KeyboardEvent<HTMLButtonElement>) {
   }
 }
 
-export function LogTable({ events, categoryLabel, historyHref, stale }: LogTableProps) {
+export function LogTable({ events, categoryLabel, historyHref, eventHref, stale }: LogTableProps) {
   const [open, setOpen] = useState<ReadonlySet<string>>(new Set());
   const zone = timeZoneOf(useZoneChoice());
   const toggle = (key: string) =>
@@ -148,6 +149,7 @@ export function LogTable({ events, categoryLabel, historyHref, stale }: LogTable
                       event={event}
                       categoryLabel={categoryLabel}
                       historyHref={historyHref}
+                      eventHref={eventHref(event.id)}
                     />
                   </td>
                 </tr>
