@@ -175,7 +175,7 @@ export function retentionContract(c: RetentionContractContext): void {
     expect(facets.actors.map((a) => a.id).sort()).toEqual(['u_0', 'u_1']);
     const streamed: number[] = [];
     for await (const batch of store.streamText(ws, MATCH_ALL, { order: 'oldest' })) {
-      streamed.push(...batch.map((t) => t.seq));
+      streamed.push(...batch.map((t) => (JSON.parse(t.body) as { seq: number }).seq));
     }
     expect(streamed).toEqual([5, 6]);
     // Appends carry on, also for an actor whose row went with its last event.
@@ -283,7 +283,7 @@ export function retentionContract(c: RetentionContractContext): void {
     const { ws, store } = await seeded([0, 1, 50]);
     const second = await c.open();
     try {
-      const actor = { type: 'user', id: 'u_0', name: 'User 0', email: 'u0@x.io' };
+      const actor = { type: 'user' as const, id: 'u_0', name: 'User 0', email: 'u0@x.io' };
       // The second store caches u_0's actors row.
       await second.append(ws, [makeDraft(ws, { received_at: at(51), actor })]);
       await store.setRetention(ws, { days: 10, set_at: at(0), set_by: null });
