@@ -6,7 +6,14 @@
  */
 import type { Actor, EventInput, Target } from '../core/event.js';
 import type { JsonObject } from '../core/json.js';
-import type { ApiKeyRecord, InvitationRecord, Membership, Role } from '../store/store.js';
+import type {
+  ApiKeyRecord,
+  InvitationRecord,
+  LegalHold,
+  Membership,
+  PruneResult,
+  Role,
+} from '../store/store.js';
 import type { LogService } from './log-service.js';
 
 /** Who did it and from where; the HTTP layer fills it from the request. */
@@ -28,6 +35,10 @@ export const SELF_AUDIT_ACTIONS = [
   'trailkeep.login.failed',
   'trailkeep.log.viewed',
   'trailkeep.export.downloaded',
+  'trailkeep.retention.changed',
+  'trailkeep.hold.created',
+  'trailkeep.hold.released',
+  'trailkeep.retention.pruned',
 ] as const;
 export type SelfAuditAction = (typeof SELF_AUDIT_ACTIONS)[number];
 
@@ -178,6 +189,64 @@ export class SelfAudit {
       operation: 'read',
       targets: [{ type: 'workspace', id: workspace }],
       metadata: details,
+    });
+  }
+
+  /** The retention policy before and after (null: off). */
+  async retentionChanged(
+    workspace: string,
+    ctx: AuditContext,
+    before: number | null,
+    after: number | null,
+  ): Promise<void> {
+    await this.record(workspace, ctx, {
+      action: 'trailkeep.retention.changed',
+      category: 'workspace',
+      operation: 'update',
+      targets: [{ type: 'workspace', id: workspace }],
+      changes: [{ field: 'retention_days', old: before, new: after }],
+    });
+  }
+
+  async holdChanged(
+    workspace: string,
+    ctx: AuditContext,
+    hold: LegalHold,
+    verb: 'created' | 'released',
+  ): Promise<void> {
+    await this.record(workspace, ctx, {
+      action: `trailkeep.hold.${verb}`,
+      category: 'workspace',
+      operation: verb === 'created' ? 'create' : 'delete',
+      targets: [
+        { type: 'legal_hold', id: hold.id },
+        hold.target_id === null
+          ? { type: 'workspace', id: workspace }
+          : { type: 'target', id: hold.target_id },
+      ],
+      metadata: {
+        reason: verb === 'created' ? hold.reason : (hold.release_reason ?? ''),
+        scope: hold.target_id === null ? 'workspace' : 'target',
+      },
+    });
+  }
+
+  /** One pruning run: its range, count, policy and the holds it honoured. */
+  async pruned(workspace: string, ctx: AuditContext, run: PruneResult): Promise<void> {
+    await this.record(workspace, ctx, {
+      action: 'trailkeep.retention.pruned',
+      category: 'workspace',
+      operation: 'delete',
+      targets: [{ type: 'workspace', id: workspace }],
+      metadata: {
+        run: run.run,
+        policy_days: run.policy_days,
+        cutoff: run.cutoff,
+        count: run.count,
+        ranges: run.ranges.map(([from, to]) => [from, to]),
+        held: run.held,
+        holds: run.holds,
+      },
     });
   }
 
