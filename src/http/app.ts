@@ -97,7 +97,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     log: options.log,
     accounts: options.accounts,
     audit,
-    retention: new RetentionService(options.log.store, audit),
+    retention: new RetentionService(options.log.store, audit, () => options.log.now()),
     appendGate: new InFlightGate(options.maxInFlightAppends ?? DEFAULT_MAX_IN_FLIGHT_APPENDS),
     rateLimiter: options.rateLimit === false ? undefined : new RateLimiter(options.rateLimit ?? {}),
     secureCookies: options.secureCookies ?? false,

@@ -139,6 +139,11 @@ export class LogService {
     return new LogService(store, cursorKey, options.keys ?? ephemeralKeys(), options);
   }
 
+  /** The service's clock (tests move it), for the use cases built on this service. */
+  now(): Date {
+    return this.clock();
+  }
+
   get checkpointPublicKey(): string {
     return this.signing.publicPem;
   }

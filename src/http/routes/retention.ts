@@ -26,6 +26,47 @@ const POLICY_VIEW = {
 
 const REASON = { type: 'string', minLength: 1, maxLength: 1000 } as const;
 
+/**
+ * The body's members, checked here rather than by the schema: Fastify's validator would coerce
+ * "30" into 30 or 5 into "5", and a policy must never be set from a value nobody sent.
+ */
+function members(
+  body: unknown,
+  allowed: readonly string[],
+  types: Readonly<Record<string, readonly string[]>>,
+): Map<string, unknown> {
+  const issues: { path: string; message: string }[] = [];
+  const found = new Map<string, unknown>();
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new TrailkeepError('bad_request', 'the body must be a JSON object', {
+      issues: [{ path: '$', message: 'expected an object' }],
+    });
+  }
+  for (const key of Object.keys(body)) {
+    const value: unknown = (body as Record<string, unknown>)[key];
+    if (!allowed.includes(key)) {
+      issues.push({ path: `$.${key}`, message: 'unknown member' });
+      continue;
+    }
+    const kind = value === null ? 'null' : typeof value;
+    if (!(types[key] ?? []).includes(kind)) {
+      issues.push({ path: `$.${key}`, message: `expected ${(types[key] ?? []).join(' or ')}` });
+      continue;
+    }
+    found.set(key, value);
+  }
+  if (issues.length > 0) {
+    throw new TrailkeepError(
+      'bad_request',
+      issues.map((i) => `${i.path}: ${i.message}`).join('; '),
+      {
+        issues,
+      },
+    );
+  }
+  return found;
+}
+
 export function retentionRoutes(app: FastifyInstance, ctx: HttpContext): void {
   app.get<{ Params: { ws: string } }>(
     '/workspaces/:ws/retention',
@@ -42,58 +83,61 @@ export function retentionRoutes(app: FastifyInstance, ctx: HttpContext): void {
     }),
   );
 
-  app.put<{ Params: { ws: string }; Body: { days: number | null } }>(
+  app.put<{ Params: { ws: string }; Body: unknown }>(
     '/workspaces/:ws/retention',
     {
       config: {
         access: 'workspace:manage',
         summary: 'Set the retention period in days, or turn retention off with null (owner only)',
         tag: 'retention',
-      },
-      schema: {
-        params: WS_PARAMS,
-        body: {
+        documentedBody: {
           type: 'object',
           required: ['days'],
-          properties: { days: { anyOf: [{ type: 'integer' }, { type: 'null' }] } },
+          properties: {
+            days: { anyOf: [{ type: 'integer', minimum: 1, maximum: 36_500 }, { type: 'null' }] },
+          },
           additionalProperties: false,
         },
-        response: { 200: POLICY_VIEW },
       },
+      schema: { params: WS_PARAMS, body: { type: 'object' }, response: { 200: POLICY_VIEW } },
     },
     async (request) => {
       const workspace = requireOwner(request, 'change the retention policy');
+      const body = members(request.body, ['days'], { days: ['number', 'null'] });
+      if (!body.has('days')) {
+        throw new TrailkeepError('bad_request', '$.days is required (null turns retention off)', {
+          issues: [{ path: '$.days', message: 'required' }],
+        });
+      }
       const policy = await ctx.retention.setPolicy(
         workspace,
         auditContext(request),
-        request.body.days,
+        body.get('days'),
       );
       return { policy: policy ?? null };
     },
   );
 
-  app.post<{ Params: { ws: string }; Body: { dry_run?: boolean } | undefined }>(
+  app.post<{ Params: { ws: string }; Body: unknown }>(
     '/workspaces/:ws/retention/prune',
     {
       config: {
         access: 'workspace:manage',
         summary: 'Run the pruning now under the stored policy (owner only)',
         tag: 'retention',
-      },
-      schema: {
-        params: WS_PARAMS,
-        body: {
+        documentedBody: {
           type: 'object',
           properties: { dry_run: { type: 'boolean' } },
           additionalProperties: false,
         },
-        response: { 200: PRUNE_RESULT },
       },
+      schema: { params: WS_PARAMS, response: { 200: PRUNE_RESULT } },
     },
     async (request) => {
       const workspace = requireOwner(request, 'run a pruning');
+      const body = members(request.body ?? {}, ['dry_run'], { dry_run: ['boolean'] });
       return ctx.retention.prune(workspace, auditContext(request), {
-        dryRun: request.body?.dry_run === true,
+        dryRun: body.get('dry_run') === true,
       });
     },
   );
@@ -153,33 +197,35 @@ export function retentionRoutes(app: FastifyInstance, ctx: HttpContext): void {
     },
   );
 
-  app.post<{ Params: { ws: string; id: string }; Body: { reason: string } }>(
+  app.post<{ Params: { ws: string; id: string }; Body: unknown }>(
     '/workspaces/:ws/holds/:id/release',
     {
       config: {
         access: 'workspace:manage',
         summary: 'Release an open legal hold, with a reason (owner only)',
         tag: 'retention',
-      },
-      schema: {
-        params: paramsWith({ id: { type: 'string', minLength: 1, maxLength: 100 } }),
-        body: {
+        documentedBody: {
           type: 'object',
           required: ['reason'],
           properties: { reason: REASON },
           additionalProperties: false,
         },
+      },
+      schema: {
+        params: paramsWith({ id: { type: 'string', minLength: 1, maxLength: 100 } }),
+        body: { type: 'object' },
         response: { 200: LEGAL_HOLD },
       },
     },
     async (request) => {
       const workspace = requireOwner(request, 'release a legal hold');
+      const body = members(request.body, ['reason'], { reason: ['string'] });
       return holdView(
         await ctx.retention.releaseHold(
           workspace,
           auditContext(request),
           request.params.id,
-          request.body.reason,
+          body.get('reason'),
         ),
       );
     },
