@@ -394,13 +394,22 @@ export class ChainVerifier {
     const { seq } = row;
     if (seq > this.expectedSeq) return this.inspectLinks(row);
     if (row.prev_hash !== this.prevHash) {
+      const previous = this.previous;
       return {
-        problem: problem(
-          'altered',
-          seq,
-          undefined,
-          `the tombstone of this pruned event does not link to the hash of seq ${seq - 1}; the chain was altered`,
-        ),
+        problem:
+          previous === undefined
+            ? problem(
+                'altered',
+                seq,
+                undefined,
+                `the tombstone of this pruned event does not link to the hash of seq ${seq - 1}; the chain was altered`,
+              )
+            : problem(
+                'altered',
+                previous.seq,
+                previous.id || undefined,
+                `its hash is not the one the tombstone of seq ${seq} links to; it was rewritten (with a recomputed hash) or the tombstone was`,
+              ),
       };
     }
     const record: PruneRun | null = row.pruned?.record ?? null;
