@@ -16,12 +16,7 @@ import { combineFilters, filterFromParams, parseFilter, printFilter } from '../c
 import { ownValue } from '../core/safe-keys.js';
 import { parseWorkspaceSettings, type WorkspaceSettings } from '../core/settings.js';
 import { eventsFromBody, validateEvents } from '../core/validate.js';
-import {
-  ChainVerifier,
-  checkTail,
-  type PrunedRange,
-  type VerifyProblem,
-} from '../core/verify.js';
+import { ChainVerifier, checkTail, type PrunedRange, type VerifyProblem } from '../core/verify.js';
 import { TreeVerifier } from '../core/tree-verify.js';
 import type {
   AppendedEvent,
