@@ -6,13 +6,13 @@
  */
 import fc from 'fast-check';
 import { expect } from 'vitest';
-import { TrailkeepError } from '../../src/core/errors.js';
 import { EMPTY_HEAD, type EventDraft, type Target } from '../../src/core/event.js';
 import { MATCH_ALL } from '../../src/core/query/filter.js';
 import { eventLeafHash, verifyInclusion } from '../../src/core/tlog/merkle.js';
 import { TreeVerifier } from '../../src/core/tree-verify.js';
 import { ChainVerifier, type PrunedRange, type VerifyProblem } from '../../src/core/verify.js';
 import type { PruneRequest, Store } from '../../src/store/store.js';
+import { code } from './tree-contract.js';
 
 export interface RetentionContractContext {
   store: () => Store;
@@ -36,16 +36,6 @@ function request(days: number, cutoffDay: number, dryRun = false): PruneRequest 
     policy_days: days,
     ...(dryRun ? { dryRun } : {}),
   };
-}
-
-async function code(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof TrailkeepError) return error.code;
-    throw error;
-  }
-  return 'no error';
 }
 
 /** A full verification as the service runs it: chain, tail, derived totals and the tree. */

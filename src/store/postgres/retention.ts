@@ -14,6 +14,7 @@ import type {
   PruneRun,
   RetentionPolicy,
 } from '../store.js';
+import { RUN_COLUMNS, runOf, type RunRow } from '../prune-runs.js';
 import { CHAIN_BATCH } from './chain.js';
 import { inTransaction, sqlState, type Pool, type Queryable } from './driver.js';
 
@@ -99,33 +100,9 @@ export async function listHolds(db: Queryable, workspace: string): Promise<Legal
   return result.rows;
 }
 
-interface RunDbRow {
-  run: string;
-  at: string;
-  cutoff: string;
-  policy_days: number;
-  ranges: string;
-  count: string;
-  holds: string;
-}
-
-function runOf(row: RunDbRow): PruneRun {
-  return {
-    run: row.run,
-    at: row.at,
-    cutoff: row.cutoff,
-    policy_days: row.policy_days,
-    ranges: JSON.parse(row.ranges) as [number, number][],
-    count: Number(row.count),
-    holds: JSON.parse(row.holds) as string[],
-  };
-}
-
-const RUN_COLUMNS = 'run, at, cutoff, policy_days, ranges, count, holds';
-
 export async function pruneRuns(db: Queryable, workspace: string): Promise<PruneRun[]> {
   await requireWorkspace(db, workspace);
-  const result = await db.query<RunDbRow>(
+  const result = await db.query<RunRow>(
     `SELECT ${RUN_COLUMNS} FROM prune_runs WHERE workspace = $1 ORDER BY at, run`,
     [workspace],
   );
@@ -140,7 +117,7 @@ export async function runRecords(
 ): Promise<Map<string, PruneRun>> {
   const found = new Map<string, PruneRun>();
   if (runs.length === 0) return found;
-  const result = await db.query<RunDbRow>(
+  const result = await db.query<RunRow>(
     `SELECT ${RUN_COLUMNS} FROM prune_runs WHERE workspace = $1 AND run = ANY ($2::text[])`,
     [workspace, [...new Set(runs)]],
   );

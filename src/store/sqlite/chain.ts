@@ -7,7 +7,7 @@ import { EventRowOf, type DerivedRow } from '../../core/derived.js';
 import type { ChainRow, PruneRun } from '../store.js';
 import type { SqliteContext } from './context.js';
 import { BATCH_SIZE } from './read.js';
-import { RUN_COLUMNS, runOf } from './retention.js';
+import { RUN_COLUMNS, runOf, type RunRow } from '../prune-runs.js';
 
 export const actorKeyName = (akey: number): string => `akey ${akey}`;
 
@@ -108,7 +108,7 @@ export function runRecord(
   if (record === undefined) {
     const stored = context
       .statement(`SELECT ${RUN_COLUMNS} FROM prune_runs WHERE ws = ? AND run = ?`)
-      .get(ws, run) as Parameters<typeof runOf>[0] | undefined;
+      .get(ws, run) as RunRow | undefined;
     record = stored === undefined ? null : runOf(stored);
     runs.set(run, record);
   }

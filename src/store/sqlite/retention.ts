@@ -20,6 +20,7 @@ import { FacetTally, readHead, type ActorKeys } from './append.js';
 import type { SqliteContext } from './context.js';
 import { BATCH_SIZE } from './read.js';
 import { PRUNE_LIFTS } from './schema.js';
+import { RUN_COLUMNS, runOf, type RunRow } from '../prune-runs.js';
 
 export function retention(context: SqliteContext, workspace: string): RetentionPolicy | undefined {
   const ws = context.requireWorkspaceKey(workspace);
@@ -89,30 +90,6 @@ export function listHolds(context: SqliteContext, workspace: string): LegalHold[
     .statement(`${HOLD_SELECT} WHERE h.ws = ? ORDER BY h.created_at DESC, h.id DESC`)
     .all(ws) as LegalHold[];
 }
-
-interface RunRow {
-  run: string;
-  at: string;
-  cutoff: string;
-  policy_days: number;
-  ranges: string;
-  count: number;
-  holds: string;
-}
-
-export function runOf(row: RunRow): PruneRun {
-  return {
-    run: row.run,
-    at: row.at,
-    cutoff: row.cutoff,
-    policy_days: row.policy_days,
-    ranges: JSON.parse(row.ranges) as [number, number][],
-    count: row.count,
-    holds: JSON.parse(row.holds) as string[],
-  };
-}
-
-export const RUN_COLUMNS = 'run, at, cutoff, policy_days, ranges, count, holds';
 
 export function pruneRuns(context: SqliteContext, workspace: string): PruneRun[] {
   const ws = context.requireWorkspaceKey(workspace);
