@@ -493,8 +493,9 @@ DECLARE
   pruned bigint;
 BEGIN
   SELECT days INTO stored_days FROM retention_policies WHERE workspace = p_workspace;
+  -- An hour of slack: the service's clock plans the cut-off, the database's checks it.
   IF stored_days IS DISTINCT FROM p_days
-     OR p_cutoff::timestamptz > now() - make_interval(days => stored_days) THEN
+     OR p_cutoff::timestamptz > now() - make_interval(days => stored_days) + interval '1 hour' THEN
     RAISE EXCEPTION 'trailkeep: pruning % refused: its retention policy does not allow a cut-off of %',
       p_workspace, p_cutoff USING ERRCODE = 'insufficient_privilege';
   END IF;
