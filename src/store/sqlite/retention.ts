@@ -138,7 +138,8 @@ export function pruneWorkspace(
       .all(ws) as { id: string; target_id: string | null }[];
     const planner = new PrunePlanner(request.cutoff, holds, readHead(context, ws).seq);
     const dryRun = request.dryRun === true;
-    if (!dryRun) for (const { name } of PRUNE_LIFTS) context.db.exec(`DROP TRIGGER IF EXISTS ${name}`);
+    if (!dryRun)
+      for (const { name } of PRUNE_LIFTS) context.db.exec(`DROP TRIGGER IF EXISTS ${name}`);
     const facets = new FacetTally();
     const actors = new Map<number, number>();
     const tombstone = context.statement(
