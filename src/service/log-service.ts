@@ -16,7 +16,7 @@ import { combineFilters, filterFromParams, parseFilter, printFilter } from '../c
 import { ownValue } from '../core/safe-keys.js';
 import { parseWorkspaceSettings, type WorkspaceSettings } from '../core/settings.js';
 import { eventsFromBody, validateEvents } from '../core/validate.js';
-import { ChainVerifier, checkTail, type VerifyProblem } from '../core/verify.js';
+import { ChainVerifier, checkTail, type PrunedRange, type VerifyProblem } from '../core/verify.js';
 import { TreeVerifier } from '../core/tree-verify.js';
 import type {
   AppendedEvent,
@@ -92,6 +92,8 @@ export interface VerifyReport {
   verified_at: string;
   problem?: VerifyProblem;
   checkpoint?: { seq: number; hash: string; ok: boolean };
+  /** Ranges pruned by the retention policy, checked across through their kept hashes. */
+  pruned?: PrunedRange[];
 }
 
 export interface FacetsView extends Omit<Facets, 'categories'> {
@@ -130,6 +132,11 @@ export class LogService {
       'base64',
     );
     return new LogService(store, cursorKey, options.keys ?? ephemeralKeys(), options);
+  }
+
+  /** The service's clock (tests move it), for the use cases built on this service. */
+  now(): Date {
+    return this.clock();
   }
 
   get checkpointPublicKey(): string {
@@ -381,6 +388,7 @@ export class LogService {
       head: problem ? verifier.head : head,
       verified_at: this.clock().toISOString(),
     };
+    if (verifier.pruned.length > 0) report.pruned = [...verifier.pruned];
     if (checkpoint && !problem) {
       problem = checkTail(verifier.head, checkpoint, hashAtCheckpoint);
       report.checkpoint = { seq: checkpoint.seq, hash: checkpoint.hash, ok: problem === undefined };

@@ -15,7 +15,9 @@ import type { JsonObject } from '../core/json.js';
 import type {
   ApiKeyRecord,
   InvitationRecord,
+  LegalHold,
   Membership,
+  PruneResult,
   Role,
   SessionRecord,
 } from '../store/store.js';
@@ -40,6 +42,10 @@ export const SELF_AUDIT_ACTIONS = [
   'trailkeep.login.failed',
   'trailkeep.log.viewed',
   'trailkeep.export.downloaded',
+  'trailkeep.retention.changed',
+  'trailkeep.hold.created',
+  'trailkeep.hold.released',
+  'trailkeep.retention.pruned',
 ] as const;
 export type SelfAuditAction = (typeof SELF_AUDIT_ACTIONS)[number];
 
@@ -283,6 +289,64 @@ export class SelfAudit {
       operation: 'read',
       targets: [{ type: 'workspace', id: workspace }],
       metadata: details,
+    });
+  }
+
+  /** The retention policy before and after (null: off). */
+  async retentionChanged(
+    workspace: string,
+    ctx: AuditContext,
+    before: number | null,
+    after: number | null,
+  ): Promise<void> {
+    await this.record(workspace, ctx, {
+      action: 'trailkeep.retention.changed',
+      category: OWN_CATEGORY.id,
+      operation: 'update',
+      targets: [{ type: 'workspace', id: workspace }],
+      changes: [{ field: 'retention_days', old: before, new: after }],
+    });
+  }
+
+  async holdChanged(
+    workspace: string,
+    ctx: AuditContext,
+    hold: LegalHold,
+    verb: 'created' | 'released',
+  ): Promise<void> {
+    await this.record(workspace, ctx, {
+      action: `trailkeep.hold.${verb}`,
+      category: OWN_CATEGORY.id,
+      operation: verb === 'created' ? 'create' : 'delete',
+      targets: [
+        { type: 'legal_hold', id: hold.id },
+        hold.target_id === null
+          ? { type: 'workspace', id: workspace }
+          : { type: 'target', id: hold.target_id },
+      ],
+      metadata: {
+        reason: verb === 'created' ? hold.reason : (hold.release_reason ?? ''),
+        scope: hold.target_id === null ? 'workspace' : 'target',
+      },
+    });
+  }
+
+  /** One pruning run: its range, count, policy and the holds it honoured. */
+  async pruned(workspace: string, ctx: AuditContext, run: PruneResult): Promise<void> {
+    await this.record(workspace, ctx, {
+      action: 'trailkeep.retention.pruned',
+      category: OWN_CATEGORY.id,
+      operation: 'delete',
+      targets: [{ type: 'workspace', id: workspace }],
+      metadata: {
+        run: run.run,
+        policy_days: run.policy_days,
+        cutoff: run.cutoff,
+        count: run.count,
+        ranges: run.ranges.map(([from, to]) => [from, to]),
+        held: run.held,
+        holds: run.holds,
+      },
     });
   }
 

@@ -33,6 +33,7 @@ import {
 import { ChainVerifier, type VerifyProblem } from '../../src/core/verify.js';
 import type { ChainRow, Store, StoredText } from '../../src/store/store.js';
 import { streamEvents } from '../../src/store/stored-text.js';
+import { retentionContract } from './retention-contract.js';
 import { treeContract } from './tree-contract.js';
 
 export interface StoreContractOptions {
@@ -812,6 +813,10 @@ export function runStoreContract(options: StoreContractOptions): void {
         generateDrafts,
         makeDraft,
       });
+    });
+
+    describe('retention and legal hold', () => {
+      retentionContract({ store: () => store, open: options.open, workspace, test, makeDraft });
     });
 
     describe('importEvents', () => {

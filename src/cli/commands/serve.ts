@@ -10,11 +10,13 @@ import { isTrailkeepError } from '../../core/errors.js';
 import { buildApp } from '../../http/app.js';
 import { AccountService, type InitWorkspaceResult } from '../../service/accounts.js';
 import { LogService } from '../../service/log-service.js';
+import { schedulePruning } from '../../service/retention.js';
 import { DEFAULT_LOGIN_THROTTLE } from '../../service/throttle.js';
 import type { Store } from '../../store/store.js';
 import {
   CliExit,
   openSigningKeys,
+  positiveInt,
   withDb,
   withSigningKeys,
   type SigningOptions,
@@ -33,7 +35,13 @@ interface ServeOptions extends SigningOptions {
   trustProxy?: boolean;
   webRoot?: string;
   logLevel: string;
+  pruneIntervalMinutes: number;
 }
+
+/** The actor of the scheduled retention job's records. */
+const PRUNE_JOB = {
+  actor: { type: 'system' as const, id: 'trailkeep-retention', name: 'retention job' },
+};
 
 function port(value: string): number {
   const n = Number(value);
@@ -184,6 +192,14 @@ async function serve(options: ServeOptions): Promise<void> {
     const boundPort = typeof address === 'object' && address !== null ? address.port : options.port;
     const host = options.host.includes(':') ? `[${options.host}]` : options.host;
     const url = `http://${host}:${boundPort}`;
+    const stopPruning = schedulePruning(
+      () =>
+        app.trailkeep.retention.pruneAll(PRUNE_JOB, (workspace, error) =>
+          app.log.error({ workspace, err: error }, 'pruning run failed'),
+        ),
+      options.pruneIntervalMinutes * 60_000,
+    );
+    app.addHook('onClose', () => stopPruning());
     if (created) printFirstStart(url, created, options.json ?? false, demoWorkspaces);
     else if (options.json) process.stdout.write(`${JSON.stringify({ url })}\n`);
     else process.stdout.write(`Trailkeep is listening on ${url}/\n`);
@@ -238,6 +254,12 @@ export function register(program: Command): void {
     .option('--secure-cookies', 'mark cookies Secure even without TLS here (TLS ends at a proxy)')
     .option('--trust-proxy', 'trust X-Forwarded-For and X-Forwarded-Proto from a reverse proxy')
     .option('--web-root <dir>', 'the built viewer (default web/dist)')
+    .option(
+      '--prune-interval-minutes <n>',
+      'how often the retention job runs for workspaces with a retention policy',
+      positiveInt('--prune-interval-minutes'),
+      60,
+    )
     .option(
       '--log-level <level>',
       'pino level: fatal, error, warn, info, debug (env TRAILKEEP_LOG_LEVEL)',

@@ -10,6 +10,7 @@ import { exportRoutes } from './export.js';
 import { invitationRoutes } from './invitations.js';
 import { keyRoutes } from './keys.js';
 import { memberRoutes } from './members.js';
+import { retentionRoutes } from './retention.js';
 import { sessionRoutes } from './session.js';
 import { verifyRoutes } from './verify.js';
 
@@ -23,4 +24,5 @@ export const API_ROUTES: readonly RouteModule[] = [
   keyRoutes,
   memberRoutes,
   invitationRoutes,
+  retentionRoutes,
 ];
