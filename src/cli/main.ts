@@ -17,6 +17,7 @@ async function loadCommands(): Promise<Register[]> {
     import('./commands/query.js'),
     import('./commands/verify.js'),
     import('./commands/reindex.js'),
+    import('./commands/retention.js'),
     import('./commands/checkpoint.js'),
     import('./commands/export.js'),
     import('./commands/history.js'),

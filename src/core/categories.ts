@@ -23,6 +23,25 @@ export interface CategoryDefinition {
 }
 
 export const FALLBACK_CATEGORY = 'general';
+
+/**
+ * Trailkeep's own events (sign-ins, log views, exports, admin actions): actions starting with
+ * `trailkeep.`, in this category. Both are reserved: a product can neither send such an action or
+ * category nor define the category, so "hide Trailkeep's own events" (`-action:trailkeep.*`)
+ * hides exactly what Trailkeep recorded, and no product's chip can carry the same label. No
+ * patterns: only Trailkeep assigns it.
+ */
+export const OWN_CATEGORY: CategoryDefinition = Object.freeze({
+  id: 'trailkeep',
+  label: 'Trailkeep',
+  patterns: Object.freeze([]) as unknown as string[],
+});
+export const OWN_ACTION_PREFIX = 'trailkeep.';
+
+/** Case-insensitive, like the `action:` filter that hides them. */
+export function isOwnAction(action: string): boolean {
+  return action.toLowerCase().startsWith(OWN_ACTION_PREFIX);
+}
 const TARGET_PREFIX = 'target:';
 
 /**
@@ -193,11 +212,14 @@ export const DEFAULT_CATEGORIES: readonly CategoryDefinition[] = Object.freeze([
   { id: FALLBACK_CATEGORY, label: 'General', patterns: [] },
 ] satisfies CategoryDefinition[]);
 
-/** A workspace's own definitions first (they win), then the defaults it does not redefine. */
+/**
+ * A workspace's own definitions first (they win), then the defaults it does not redefine;
+ * Trailkeep's own category is always there (settings cannot define it).
+ */
 export function categoryCatalog(settings: WorkspaceSettings): CategoryDefinition[] {
   const own = settings.categories ?? [];
   const ownIds = new Set(own.map((c) => c.id));
-  return [...own, ...DEFAULT_CATEGORIES.filter((c) => !ownIds.has(c.id))];
+  return [...own, ...DEFAULT_CATEGORIES.filter((c) => !ownIds.has(c.id)), OWN_CATEGORY];
 }
 
 /** `Job Created`, `JOB_CREATED` and `jobCreated` all become `job.created`. */

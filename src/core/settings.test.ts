@@ -108,4 +108,18 @@ describe('parseWorkspaceSettings', () => {
       3,
     );
   });
+
+  it("refuses Trailkeep's own category id and label, so no product chip can pass for it", () => {
+    expect(
+      issues({
+        categories: [
+          { id: 'trailkeep', label: 'Ours', patterns: ['x.*'] },
+          { id: 'auth2', label: ' TRAILKEEP ', patterns: ['y.*'] },
+        ],
+      }),
+    ).toEqual([
+      `$.categories[0].id is "trailkeep", which is reserved for Trailkeep's own events`,
+      `$.categories[1].label is " TRAILKEEP ", the label of Trailkeep's own events; choose another so the chips differ`,
+    ]);
+  });
 });

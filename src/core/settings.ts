@@ -7,7 +7,7 @@
  * `prototype` are refused there (and as category ids) with `forbidden_key`, and the maps have
  * no prototype: a name can only ever be an own member.
  */
-import type { CategoryDefinition } from './categories.js';
+import { OWN_CATEGORY, type CategoryDefinition } from './categories.js';
 import type { FieldRule, ResourceSchema } from './changes.js';
 import { TrailkeepError, type Issue } from './errors.js';
 import { CATEGORY_PATTERN, hasControlCharacter, hasLoneSurrogate } from './limits.js';
@@ -175,6 +175,9 @@ function parseCategories(value: unknown, issues: Issues): CategoryDefinition[] |
         'must be a lower-case id: a letter or digit, then letters, digits, _ or - (at most 64)',
       );
       ok = false;
+    } else if (id === OWN_CATEGORY.id) {
+      issues.add(`${path}.id`, `is "${id}", which is reserved for Trailkeep's own events`);
+      ok = false;
     } else if (seen.has(id)) {
       issues.add(`${path}.id`, `repeats "${id}" (already at $.categories[${seen.get(id)}])`);
       ok = false;
@@ -190,6 +193,12 @@ function parseCategories(value: unknown, issues: Issues): CategoryDefinition[] |
       issues.add(
         `${path}.label`,
         `must be text of 1 to ${SETTINGS_LIMITS.maxLabelLength} characters`,
+      );
+      ok = false;
+    } else if (label.trim().toLowerCase() === OWN_CATEGORY.label.toLowerCase()) {
+      issues.add(
+        `${path}.label`,
+        `is "${label}", the label of Trailkeep's own events; choose another so the chips differ`,
       );
       ok = false;
     }

@@ -16,6 +16,7 @@
  * so that even a prototype polluted by some other code cannot lend an event a field it lacks.
  */
 import { canonicalJson } from './canonical.js';
+import { OWN_ACTION_PREFIX, OWN_CATEGORY, isOwnAction } from './categories.js';
 import { TrailkeepError, type Issue } from './errors.js';
 import {
   ACTOR_TYPES,
@@ -152,7 +153,19 @@ export function eventsFromBody(body: unknown): unknown[] {
  * `validation_failed` error listing every issue (capped at LIMITS.maxIssues); its detail quotes
  * the first issue and says how many more there are. Event indexes count from 0.
  */
-export function validateEvents(items: readonly unknown[], options: { now: Date }): EventInput[] {
+const RESERVED_FOR_TRAILKEEP =
+  "which is reserved for Trailkeep's own events (sign-ins, log views, exports, admin actions)";
+
+export interface ValidateOptions {
+  now: Date;
+  /**
+   * Trailkeep recording its own events: only then may an action start with `trailkeep.` or the
+   * category be `trailkeep` (see OWN_CATEGORY).
+   */
+  own?: boolean;
+}
+
+export function validateEvents(items: readonly unknown[], options: ValidateOptions): EventInput[] {
   const sink = new IssueSink();
   const results: EventInput[] = [];
   // Content is compared only when an id repeats: canonicalising every event would double the
@@ -160,7 +173,7 @@ export function validateEvents(items: readonly unknown[], options: { now: Date }
   const seenIds = new Map<string, { index: number; item: unknown; content?: string }>();
   let totalBytes = 2;
   items.forEach((item, index) => {
-    const checker = new EventChecker(sink, index, options.now);
+    const checker = new EventChecker(sink, index, options.now, options.own === true);
     const before = sink.total;
     const event = checker.event(item);
     totalBytes += checker.bytes + 1;
@@ -231,6 +244,7 @@ class EventChecker {
     private readonly sink: IssueSink,
     private readonly index: number,
     private readonly now: Date,
+    private readonly own: boolean,
   ) {}
 
   private fail(path: string, message: string): void {
@@ -270,6 +284,9 @@ class EventChecker {
       patternMessage: 'may only contain ASCII letters, digits and . _ : -',
     });
     if (action === undefined && absent(item.action)) this.fail('$.action', 'is required');
+    if (action !== undefined && !this.own && isOwnAction(action)) {
+      this.fail('$.action', `starts with "${OWN_ACTION_PREFIX}", ${RESERVED_FOR_TRAILKEEP}`);
+    }
     const actor = this.actor(item.actor);
     const id = this.id(item.id, '$.id', LIMITS.maxIdLength);
     const occurredAt = this.occurredAt(item.occurred_at);
@@ -541,6 +558,10 @@ class EventChecker {
         '$.category',
         'must start with a letter or digit and contain only letters, digits, _ and - (at most 64)',
       );
+      return undefined;
+    }
+    if (lower === OWN_CATEGORY.id && !this.own) {
+      this.fail('$.category', `is "${lower}", ${RESERVED_FOR_TRAILKEEP}`);
       return undefined;
     }
     return lower;

@@ -20,6 +20,9 @@
  *      'derived_mismatch' when the engine keeps that copy in a derived table).
  * After a full walk, `compareTotals` checks the workspace-wide derived rows (actors, facet
  * counters, rows no event owns) against the tallies of every body ('derived_mismatch').
+ * A tombstone (a body pruned by the retention policy) is checked for its place and link only,
+ * and reported as a pruned range, never as missing (docs/integrity.md, "Retention and legal
+ * hold").
  * After a problem the verifier carries on from the row as stored, so a caller may keep reading
  * to collect more, but only the first problem is guaranteed to be reported precisely.
  */
@@ -39,7 +42,7 @@ import {
 } from './derived.js';
 import { TrailkeepError } from './errors.js';
 import { EMPTY_HEAD, ZERO_HASH, type ChainHead } from './event.js';
-import type { ChainRow } from '../store/store.js';
+import type { ChainRow, PruneRun } from '../store/store.js';
 
 export type VerifyProblemKind =
   | 'altered'
@@ -261,7 +264,17 @@ function bodyObject(
 }
 
 /** The chain part of a row: what `link` needs (reindex reads no indexed columns). */
-export type ChainLink = Pick<ChainRow, 'seq' | 'id' | 'prev_hash' | 'hash' | 'body'>;
+export type ChainLink = Pick<ChainRow, 'seq' | 'id' | 'prev_hash' | 'hash' | 'body' | 'pruned'>;
+
+/** A run of consecutive tombstones of one pruning run, as verify reports it. */
+export interface PrunedRange {
+  from: number;
+  to: number;
+  run: string;
+  policy_days: number;
+  pruned_at: string;
+  cutoff: string;
+}
 
 /** A row's place in the chain: its problem, if any, and its body once it is a sealed event. */
 export interface LinkResult {
@@ -299,6 +312,7 @@ export class ChainVerifier {
   private readonly facets = new Map<FacetKind, Map<string, FacetSeen>>();
   private targetRows = 0;
   private tallied: boolean;
+  private readonly prunedRanges: PrunedRange[] = [];
 
   /**
    * Verifies rows after `start` (default: from the beginning of the chain). With `model` (the
@@ -326,6 +340,11 @@ export class ChainVerifier {
     return this.count;
   }
 
+  /** The ranges pruned by policy that the walk linked across, in seq order. */
+  get pruned(): readonly PrunedRange[] {
+    return this.prunedRanges;
+  }
+
   /** What the walk so far implies, for Store.verifyTail. */
   walked(): WalkSummary {
     return { head: this.head, actorKeys: [...this.actors.keys()], targetRows: this.targetRows };
@@ -333,6 +352,7 @@ export class ChainVerifier {
 
   check(row: ChainRow): VerifyProblem | undefined {
     const { problem: linkProblem, event } = this.link(row);
+    if (linkProblem === undefined && row.pruned !== undefined) return undefined;
     if (linkProblem !== undefined || event === undefined) {
       this.tallied = false;
       return linkProblem;
@@ -360,9 +380,62 @@ export class ChainVerifier {
         ),
       };
     }
-    const found = this.inspectLinks(row);
+    const found = row.pruned === undefined ? this.inspectLinks(row) : this.inspectTombstone(row);
     this.advance(row);
     return found;
+  }
+
+  /**
+   * A tombstone has no body to hash: its hash is taken as stored, which is sound because the
+   * next row's link, the head, the Merkle tree and any checkpoint all commit to it. It must
+   * still sit at its seq, link to the previous hash, and belong to a recorded pruning run.
+   */
+  private inspectTombstone(row: ChainLink): LinkResult {
+    const { seq } = row;
+    if (seq > this.expectedSeq) return this.inspectLinks(row);
+    if (row.prev_hash !== this.prevHash) {
+      const previous = this.previous;
+      return {
+        problem:
+          previous === undefined
+            ? problem(
+                'altered',
+                seq,
+                undefined,
+                `the tombstone of this pruned event does not link to the hash of seq ${seq - 1}; the chain was altered`,
+              )
+            : problem(
+                'altered',
+                previous.seq,
+                previous.id || undefined,
+                `its hash is not the one the tombstone of seq ${seq} links to; it was rewritten (with a recomputed hash) or the tombstone was`,
+              ),
+      };
+    }
+    const record: PruneRun | null = row.pruned?.record ?? null;
+    if (record === null || !record.ranges.some(([from, to]) => from <= seq && seq <= to)) {
+      return {
+        problem: problem(
+          'missing',
+          seq,
+          undefined,
+          `its body was removed but no recorded pruning run covers it (run ${JSON.stringify(row.pruned?.run ?? null)}); the event was removed outside the retention policy`,
+        ),
+      };
+    }
+    const last = this.prunedRanges.at(-1);
+    if (last !== undefined && last.run === record.run && last.to === seq - 1) last.to = seq;
+    else {
+      this.prunedRanges.push({
+        from: seq,
+        to: seq,
+        run: record.run,
+        policy_days: record.policy_days,
+        pruned_at: record.at,
+        cutoff: record.cutoff,
+      });
+    }
+    return {};
   }
 
   /**
@@ -371,8 +444,10 @@ export class ChainVerifier {
    * other problem throws integrity_broken, since rebuilding from a tampered body would erase
    * the last trace of what it said.
    */
-  linkForRebuild(row: ChainLink): HashedBody {
+  linkForRebuild(row: ChainLink): HashedBody | undefined {
     const { problem: found, event } = this.link(row);
+    // A tombstone has nothing to rebuild from; its hash still goes into the tree.
+    if (found === undefined && row.pruned !== undefined) return undefined;
     if (event !== undefined && (found === undefined || found.kind === 'index_mismatch')) {
       return event;
     }

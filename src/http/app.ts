@@ -11,6 +11,7 @@ import type { IncomingMessage } from 'node:http';
 import type { AccountService } from '../service/accounts.js';
 import type { LogService } from '../service/log-service.js';
 import { randomBase62 } from '../service/random.js';
+import { RetentionService } from '../service/retention.js';
 import { SelfAudit } from '../service/self-audit.js';
 import { InFlightGate, RateLimiter, type RateLimitOptions } from '../service/throttle.js';
 import { authenticate } from './auth.js';
@@ -91,10 +92,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     ajv: { customOptions: { removeAdditional: false, allowUnionTypes: true } },
   });
 
+  const audit = new SelfAudit(options.log);
   const ctx: HttpContext = {
     log: options.log,
     accounts: options.accounts,
-    audit: new SelfAudit(options.log),
+    audit,
+    retention: new RetentionService(options.log.store, audit, () => options.log.now()),
     appendGate: new InFlightGate(options.maxInFlightAppends ?? DEFAULT_MAX_IN_FLIGHT_APPENDS),
     rateLimiter: options.rateLimit === false ? undefined : new RateLimiter(options.rateLimit ?? {}),
     secureCookies: options.secureCookies ?? false,

@@ -205,7 +205,26 @@ export async function authenticate(
     );
   }
   if (access === 'any') return;
-  request.granted = await grant(principal, workspaceOf(request), access, ctx);
+  const workspace = workspaceOf(request);
+  request.granted = await grant(principal, workspace, access, ctx);
+  await sessionReached(request, principal, workspace, ctx);
+}
+
+/** A sign-in is recorded in each workspace a session reaches (once per session and workspace). */
+async function sessionReached(
+  request: FastifyRequest,
+  principal: Principal,
+  workspace: string,
+  ctx: HttpContext,
+): Promise<void> {
+  if (principal.kind === 'session') {
+    await ctx.audit.sessionReached(
+      workspace,
+      auditContext(request),
+      principal.user,
+      principal.session,
+    );
+  }
 }
 
 /**
@@ -226,7 +245,9 @@ async function grantLogRead(
         'Sign in, or send an API key in "Authorization: Bearer <key>"',
       );
     }
-    return await grant(principal, workspace, 'log:public', ctx);
+    const granted = await grant(principal, workspace, 'log:public', ctx);
+    await sessionReached(request, principal, workspace, ctx);
+    return granted;
   } catch (error) {
     if (await ctx.log.isLogPublic(workspace))
       return { workspace, actingAs: undefined, publicLog: true };

@@ -2,6 +2,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { AccountService } from '../service/accounts.js';
 import type { LogService } from '../service/log-service.js';
+import type { RetentionService } from '../service/retention.js';
 import type { SelfAudit } from '../service/self-audit.js';
 import type { InFlightGate, RateLimiter } from '../service/throttle.js';
 import type { Granted, Principal } from './auth.js';
@@ -10,6 +11,7 @@ export interface HttpContext {
   log: LogService;
   accounts: AccountService;
   audit: SelfAudit;
+  retention: RetentionService;
   /** Bounds appends in flight in this process; beyond it ingest answers 503 `overloaded`. */
   appendGate: InFlightGate;
   /** Per-credential token buckets; undefined when rate limiting is off. */

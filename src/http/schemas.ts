@@ -292,6 +292,84 @@ export const VERIFY_REPORT = {
       properties: { seq: int, hash: str, ok: { type: 'boolean' } },
       additionalProperties: false,
     },
+    pruned: {
+      type: 'array',
+      description:
+        'Ranges whose bodies were pruned by the retention policy: the chain was checked across them through their kept hashes',
+      items: {
+        type: 'object',
+        required: ['from', 'to', 'run', 'policy_days', 'pruned_at', 'cutoff'],
+        properties: {
+          from: int,
+          to: int,
+          run: str,
+          policy_days: int,
+          pruned_at: { type: 'string', format: 'date-time' },
+          cutoff: { type: 'string', format: 'date-time' },
+        },
+        additionalProperties: false,
+      },
+    },
+  },
+  additionalProperties: false,
+} as const;
+
+export const RETENTION_POLICY = {
+  type: 'object',
+  required: ['days', 'set_at', 'set_by'],
+  properties: {
+    days: { ...int, description: 'Event bodies received more than this many days ago are pruned' },
+    set_at: { type: 'string', format: 'date-time' },
+    set_by: { type: ['string', 'null'] },
+  },
+  additionalProperties: false,
+} as const;
+
+export const LEGAL_HOLD = {
+  type: 'object',
+  required: [
+    'id',
+    'target_id',
+    'reason',
+    'created_by',
+    'created_at',
+    'released_at',
+    'released_by',
+    'release_reason',
+  ],
+  properties: {
+    id: str,
+    target_id: {
+      type: ['string', 'null'],
+      description: 'The target id it covers; null: the whole workspace',
+    },
+    reason: str,
+    created_by: { type: ['string', 'null'] },
+    created_at: { type: 'string', format: 'date-time' },
+    released_at: { type: ['string', 'null'] },
+    released_by: { type: ['string', 'null'] },
+    release_reason: { type: ['string', 'null'] },
+  },
+  additionalProperties: false,
+} as const;
+
+export const PRUNE_RESULT = {
+  type: 'object',
+  required: ['run', 'at', 'cutoff', 'policy_days', 'ranges', 'count', 'holds', 'held', 'dry_run'],
+  properties: {
+    run: str,
+    at: { type: 'string', format: 'date-time' },
+    cutoff: { type: 'string', format: 'date-time' },
+    policy_days: int,
+    ranges: {
+      type: 'array',
+      items: { type: 'array', items: int, minItems: 2, maxItems: 2 },
+      description: 'The pruned seqs as inclusive [from, to] ranges',
+    },
+    count: int,
+    holds: { type: 'array', items: str, description: 'Open holds that kept events' },
+    held: { ...int, description: 'Events old enough that a hold kept' },
+    dry_run: { type: 'boolean' },
   },
   additionalProperties: false,
 } as const;
@@ -503,6 +581,9 @@ export const COMPONENTS: Record<string, JsonSchema> = {
   Facets: FACETS,
   ChainHead: CHAIN_HEAD,
   VerifyReport: VERIFY_REPORT,
+  RetentionPolicy: RETENTION_POLICY,
+  LegalHold: LEGAL_HOLD,
+  PruneResult: PRUNE_RESULT,
   SignedCheckpoint: SIGNED_CHECKPOINT,
   ApiKey: API_KEY,
   CreatedApiKey: CREATED_API_KEY,

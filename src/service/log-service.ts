@@ -16,7 +16,7 @@ import { combineFilters, filterFromParams, parseFilter, printFilter } from '../c
 import { ownValue } from '../core/safe-keys.js';
 import { parseWorkspaceSettings, type WorkspaceSettings } from '../core/settings.js';
 import { eventsFromBody, validateEvents } from '../core/validate.js';
-import { ChainVerifier, checkTail, type VerifyProblem } from '../core/verify.js';
+import { ChainVerifier, checkTail, type PrunedRange, type VerifyProblem } from '../core/verify.js';
 import { TreeVerifier } from '../core/tree-verify.js';
 import { DEFAULT_LOG_ORIGIN_HOST, checkLogOriginHost, logOrigin } from '../core/log-origin.js';
 import { signCheckpoint as signCheckpointNote, parseCheckpoint } from '../core/tlog/checkpoint.js';
@@ -123,6 +123,8 @@ export interface VerifyReport {
   verified_at: string;
   problem?: VerifyProblem;
   checkpoint?: { seq: number; hash: string; ok: boolean };
+  /** Ranges pruned by the retention policy, checked across through their kept hashes. */
+  pruned?: PrunedRange[];
 }
 
 export interface FacetsView extends Omit<Facets, 'categories'> {
@@ -170,6 +172,11 @@ export class LogService {
       'base64',
     );
     return new LogService(store, cursorKey, options.keys ?? ephemeralKeys(), options);
+  }
+
+  /** The service's clock (tests move it), for the use cases built on this service. */
+  now(): Date {
+    return this.clock();
   }
 
   get checkpointPublicKey(): string {
@@ -226,10 +233,14 @@ export class LogService {
     return this.ingestEvents(workspace, eventsFromBody(body));
   }
 
-  async ingestEvents(workspace: string, items: readonly unknown[]): Promise<IngestResult> {
+  async ingestEvents(
+    workspace: string,
+    items: readonly unknown[],
+    options: { own?: boolean } = {},
+  ): Promise<IngestResult> {
     const settings = await this.settings(workspace);
     const now = this.clock();
-    const inputs = validateEvents(items, { now });
+    const inputs = validateEvents(items, { now, own: options.own === true });
     const receivedAt = now.toISOString();
     const drafts = inputs.map((input) =>
       toDraft(input, {
@@ -277,7 +288,7 @@ export class LogService {
 
   /** Records one event on behalf of Trailkeep itself (its own audit trail). */
   async record(workspace: string, event: EventInput): Promise<StoredEvent> {
-    const [appended] = (await this.ingestEvents(workspace, [event])).events;
+    const [appended] = (await this.ingestEvents(workspace, [event], { own: true })).events;
     if (!appended) throw new TrailkeepError('internal', 'the store returned no event');
     return appended.event;
   }
@@ -437,6 +448,7 @@ export class LogService {
       head: problem ? verifier.head : head,
       verified_at: this.clock().toISOString(),
     };
+    if (verifier.pruned.length > 0) report.pruned = [...verifier.pruned];
     if (checkpoint && !problem) {
       problem = checkTail(verifier.head, checkpoint, hashAtCheckpoint);
       report.checkpoint = { seq: checkpoint.seq, hash: checkpoint.hash, ok: problem === undefined };

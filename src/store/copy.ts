@@ -225,6 +225,17 @@ async function copyEvents(
           `${problem.message}; nothing after seq ${row.seq - 1} was copied`,
       );
     }
+    if (row.pruned !== undefined) {
+      // A tombstone has no body for importEvents to re-check its hash against. Refused rather
+      // than half-copied; what went before it is on the target and a re-run resumes there.
+      await flush();
+      throw new TrailkeepError(
+        'bad_request',
+        `workspace "${workspace}" has event bodies pruned by its retention policy from seq ` +
+          `${row.seq}; copying a pruned workspace is not supported (events up to seq ` +
+          `${row.seq - 1} were copied)`,
+      );
+    }
     batch.push({
       ...(JSON.parse(row.body) as HashedBody),
       prev_hash: row.prev_hash,

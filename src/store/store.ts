@@ -90,6 +90,68 @@ export interface ChainRow {
   sources?: Readonly<Record<string, { table: string; key: string; column: string }>>;
   /** The event's derived rows as stored, for verify to compare with `Store.derived`. */
   derived?: StoredDerived;
+  /**
+   * Set on the tombstone of an event whose body was pruned by the retention policy: only seq,
+   * prev_hash and hash are kept (body is ''), so the chain still links across it and the tree
+   * keeps its leaf. `run` is null when no recorded pruning run names the tombstone.
+   */
+  pruned?: { run: string; record: PruneRun | null };
+}
+
+/** A workspace's retention policy: event bodies older than `days` may be pruned. */
+export interface RetentionPolicy {
+  days: number;
+  set_at: string;
+  /** Who set it (a user or key id); null from the CLI. */
+  set_by: string | null;
+}
+
+/** A legal hold: while open, it stops pruning of what it covers. */
+export interface LegalHold {
+  /** `hold_...` */
+  id: string;
+  workspace: string;
+  /** The target id it covers (any event naming it among its targets); null: the whole workspace. */
+  target_id: string | null;
+  reason: string;
+  created_by: string | null;
+  created_at: string;
+  released_at: string | null;
+  released_by: string | null;
+  release_reason: string | null;
+}
+
+export type NewLegalHold = Omit<LegalHold, 'released_at' | 'released_by' | 'release_reason'>;
+
+/** One run of pruning as recorded beside its tombstones. */
+export interface PruneRun {
+  /** `prune_...` */
+  run: string;
+  at: string;
+  /** Bodies of events received before this instant were pruned. */
+  cutoff: string;
+  policy_days: number;
+  /** The pruned seqs, as inclusive ranges (held events split them). */
+  ranges: [number, number][];
+  count: number;
+  /** The open holds that kept events from being pruned. */
+  holds: string[];
+}
+
+export interface PruneRequest {
+  run: string;
+  at: string;
+  cutoff: string;
+  /** The policy the caller read; the store refuses when the stored one differs. */
+  policy_days: number;
+  /** Only report what would be pruned. */
+  dryRun?: boolean;
+}
+
+export interface PruneResult extends PruneRun {
+  /** Events old enough that an open hold kept. */
+  held: number;
+  dry_run: boolean;
 }
 
 /** The derived rows of one event, as stored (see src/core/derived.ts). */
@@ -279,6 +341,33 @@ export interface Store extends TreeReader {
    * it throws and stores nothing. Not for ingest: use `append`.
    */
   importEvents(workspace: string, events: readonly StoredEvent[]): Promise<void>;
+
+  // Retention and legal holds (docs/integrity.md, "Retention and legal hold")
+  retention(workspace: string): Promise<RetentionPolicy | undefined>;
+  /** Sets (or, with null, removes) the policy; returns the one it replaced. */
+  setRetention(
+    workspace: string,
+    policy: RetentionPolicy | null,
+  ): Promise<RetentionPolicy | undefined>;
+  createHold(hold: NewLegalHold): Promise<LegalHold>;
+  /** Closes an open hold; undefined, changing nothing, when there is no such open hold. */
+  releaseHold(
+    workspace: string,
+    id: string,
+    release: { at: string; by: string | null; reason: string },
+  ): Promise<LegalHold | undefined>;
+  /** Every hold of the workspace, open and released, newest first. */
+  listHolds(workspace: string): Promise<LegalHold[]>;
+  /**
+   * The one way event bodies leave the log. In one transaction: the events received before
+   * `cutoff` (a prefix in seq order, never the newest event) and covered by no open hold lose
+   * their body and derived rows; a tombstone keeps seq, prev_hash and hash; the run is
+   * recorded; the tree is untouched. Throws `retention_not_set` without a policy, or when the
+   * stored policy is not `policy_days`.
+   */
+  prune(workspace: string, request: PruneRequest): Promise<PruneResult>;
+  /** The recorded pruning runs, oldest first. */
+  pruneRuns(workspace: string): Promise<PruneRun[]>;
 
   // Service secrets (cursor HMAC key, checkpoint signing key): set once, then only read.
   /** Stores `value` under `name` unless present; returns whichever value is stored. */

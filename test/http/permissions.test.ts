@@ -65,6 +65,14 @@ function manage(ok: number): Expectation {
     none: [401, 'unauthenticated'],
   };
 }
+/** Retention and legal holds: a workspace owner, signed in; no admin, no key. */
+function ownerOnly(ok: number): Expectation {
+  return {
+    ...manage(ok),
+    admin: [403, 'forbidden'],
+    admin_key: [403, 'forbidden'],
+  };
+}
 const ANY: Expectation = { ...READ, member: 200, ingest: 200 };
 const SESSION_ONLY: Expectation = {
   owner: 200,
@@ -270,6 +278,45 @@ const rows: Row[] = [
     template: '/api/v1/invitations/accept',
     expect: { ...peopleOnly([404, 'invitation_invalid']), none: [404, 'invitation_invalid'] },
     prepare: () => ({ body: { token: 'not-a-token', password: 'correct horse battery staple' } }),
+  },
+  { method: 'GET', template: `${P}/retention`, expect: READ },
+  {
+    method: 'PUT',
+    template: `${P}/retention`,
+    expect: ownerOnly(200),
+    prepare: () => ({ body: { days: 365 } }),
+  },
+  {
+    method: 'POST',
+    template: `${P}/retention/prune`,
+    expect: ownerOnly(200),
+    prepare: () => ({ body: { dry_run: true } }),
+  },
+  { method: 'GET', template: `${P}/holds`, expect: READ },
+  {
+    method: 'POST',
+    template: `${P}/holds`,
+    expect: ownerOnly(201),
+    prepare: (n) => ({ body: { reason: `matrix ${n}`, target_id: `acct_${n}` } }),
+  },
+  {
+    method: 'POST',
+    template: `${P}/holds/{id}/release`,
+    expect: ownerOnly(200),
+    prepare: async (n) => {
+      const hold = await server.store.createHold({
+        id: `hold_matrix_${n}`,
+        workspace: 'acme',
+        target_id: null,
+        reason: 'matrix',
+        created_by: null,
+        created_at: new Date().toISOString(),
+      });
+      return {
+        path: `/api/v1/workspaces/acme/holds/${hold.id}/release`,
+        body: { reason: 'done' },
+      };
+    },
   },
   // Last: it ends the session it is called with.
   { method: 'DELETE', template: '/api/v1/session', expect: all(204) },

@@ -206,7 +206,7 @@ describe('self-audit', () => {
     const keyEvents = await selfAudit('trailkeep.key.created');
     const keyEvent = keyEvents.find((e) => e.targets[0]?.id === keyId);
     expect(keyEvent).toMatchObject({
-      category: 'auth',
+      category: 'trailkeep',
       outcome: 'success',
       actor: { type: 'user', id: adminId, email: ws.people.admin },
       targets: [{ type: 'api_key', id: keyId, name: 'audited key' }],
@@ -233,7 +233,7 @@ describe('self-audit', () => {
       (e) => e.targets[0]?.id === invitation.id,
     );
     expect(invitedEvent).toMatchObject({
-      category: 'members',
+      category: 'trailkeep',
       actor: { id: adminId },
       targets: [{ type: 'invitation', id: invitation.id, name: 'newcomer@acme.test' }],
       changes: [{ field: 'role', new: 'member' }],
@@ -250,7 +250,7 @@ describe('self-audit', () => {
       (e) => e.targets[0]?.id === userId,
     );
     expect(memberEvent).toMatchObject({
-      category: 'members',
+      category: 'trailkeep',
       actor: { type: 'user', id: userId, email: 'newcomer@acme.test' },
       changes: [{ field: 'role', new: 'member' }],
       metadata: { invitation: invitation.id },
@@ -268,7 +268,9 @@ describe('self-audit', () => {
     expect(roleEvent?.changes).toEqual([{ field: 'role', old: 'member', new: 'auditor' }]);
 
     const signIns = await selfAudit('trailkeep.login.succeeded');
-    expect(signIns.some((e) => e.actor.id === adminId && e.context.ip === '127.0.0.1')).toBe(true);
+    expect(
+      signIns.filter((e) => e.actor.id === adminId && e.context.ip === '127.0.0.1'),
+    ).toHaveLength(1);
     const failures = await selfAudit('trailkeep.login.failed');
     expect(
       failures.some((e) => e.outcome === 'failure' && e.targets[0]?.name === ws.people.admin),
@@ -284,7 +286,7 @@ describe('self-audit', () => {
     const first = await call(
       server,
       'GET',
-      '/api/v1/workspaces/acme/events?limit=2&q=category:auth',
+      '/api/v1/workspaces/acme/events?limit=2&q=category:trailkeep',
       {
         as: { session },
       },
@@ -309,5 +311,69 @@ describe('self-audit', () => {
       as: { key: ws.keys.read },
     });
     expect((await selfAudit('trailkeep.log.viewed')).length).toBe(total);
+  });
+
+  test('a sign-in is recorded in the workspace the session reaches, once, not in every workspace', async () => {
+    await seedWorkspace(server, 'other');
+    const email = 'two-places@acme.test';
+    await server.accounts.addMember('acme', { email, role: 'auditor', password: PASSWORD });
+    await server.accounts.addMember('other', { email, role: 'auditor' });
+    const userId = (await server.accounts.findMember('acme', email)).user_id;
+    const mine = async (workspace: string) => {
+      const page = await call(
+        server,
+        'GET',
+        `/api/v1/workspaces/${workspace}/events?action=trailkeep.login.succeeded&limit=200`,
+        { as: { key: workspace === 'acme' ? ws.keys.read : otherKey } },
+      );
+      return (page.body as { events: StoredEventLike[] }).events.filter(
+        (e) => e.actor.id === userId,
+      );
+    };
+    const otherKey = (
+      (
+        await call(server, 'POST', '/api/v1/workspaces/other/keys', {
+          as: { session: await login(server, 'owner@other.test') },
+          body: { name: 'reader', scope: 'read' },
+        })
+      ).body as { key: string }
+    ).key;
+
+    const session = await login(server, email);
+    expect(await mine('acme')).toHaveLength(0);
+    for (let i = 0; i < 3; i++) {
+      const page = await call(server, 'GET', '/api/v1/workspaces/acme/events?limit=1', {
+        as: { session },
+      });
+      expect(page.status).toBe(200);
+    }
+    expect(await mine('acme')).toHaveLength(1);
+    expect(await mine('other')).toHaveLength(0);
+    await call(server, 'GET', '/api/v1/workspaces/other/events?limit=1', { as: { session } });
+    expect(await mine('other')).toHaveLength(1);
+  });
+
+  test('the same question asked again is one view; own events refuse to be forged', async () => {
+    const session = await login(server, ws.people.auditor);
+    const auditorId = (await server.accounts.findMember('acme', ws.people.auditor)).user_id;
+    const views = async () =>
+      (await selfAudit('trailkeep.log.viewed')).filter(
+        (e) => e.actor.id === auditorId && JSON.stringify(e).includes('operation:delete'),
+      ).length;
+    for (let i = 0; i < 4; i++) {
+      await call(server, 'GET', '/api/v1/workspaces/acme/events?q=operation:delete', {
+        as: { session },
+      });
+    }
+    expect(await views()).toBe(1);
+    const forged = await call(server, 'POST', '/api/v1/workspaces/acme/events', {
+      as: { key: ws.keys.ingest },
+      body: { action: 'trailkeep.login.succeeded', actor: { type: 'user', id: 'u_x' } },
+    });
+    expect(forged.status).toBe(400);
+    expect(forged.body).toMatchObject({
+      code: 'validation_failed',
+      detail: expect.stringContaining('$.action starts with "trailkeep."'),
+    });
   });
 });

@@ -33,6 +33,7 @@ import {
 import { ChainVerifier, type VerifyProblem } from '../../src/core/verify.js';
 import type { ChainRow, Store, StoredText } from '../../src/store/store.js';
 import { streamEvents } from '../../src/store/stored-text.js';
+import { retentionContract } from './retention-contract.js';
 import { treeContract } from './tree-contract.js';
 
 export interface StoreContractOptions {
@@ -127,6 +128,8 @@ const METADATA: JsonObject[] = [
   { n: 1.5, flag: true },
   { flag: false, 'a.b': 'dot' },
   { 'q"k': 'quoted', nested: { n: 5 } },
+  // The spelling of a context field, elsewhere: request_id: must not match it.
+  { request_id: 'req_1', note: '"request_id":"req_2"' },
 ];
 
 function pick<T>(next: () => number, items: readonly T[]): T {
@@ -255,6 +258,14 @@ export const FILTER_CASES: Record<string, Filter> = {
     ],
   },
   'no match': where(clause('action', ['nothing.matches'])),
+  'event id': where(clause('id', ['evt_7_3', 'evt_7_250', 'evt_7_nope'])),
+  'event id is case-sensitive': where(clause('id', ['EVT_7_3'])),
+  'not event id': where(clause('id', ['evt_7_3'], { negated: true })),
+  'request id': where(clause('request_id', ['req_1', 'req_2', 'req_17'])),
+  'request id with the other filters': where(
+    clause('request_id', ['req_1', 'req_2', 'req_17', 'req_30', 'req_31']),
+    clause('outcome', ['success']),
+  ),
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -626,6 +637,7 @@ export function runStoreContract(options: StoreContractOptions): void {
         expect(empty.sort()).toEqual(
           [
             'actor substring and a type it never has',
+            'event id is case-sensitive',
             'meta object never matches',
             'no match',
             'target id is case-sensitive',
@@ -801,6 +813,10 @@ export function runStoreContract(options: StoreContractOptions): void {
         generateDrafts,
         makeDraft,
       });
+    });
+
+    describe('retention and legal hold', () => {
+      retentionContract({ store: () => store, open: options.open, workspace, test, makeDraft });
     });
 
     describe('importEvents', () => {

@@ -236,3 +236,35 @@ describe('copyStore: SQLite to PostgreSQL', () => {
     }
   });
 });
+
+describe('copyStore: a workspace with pruned bodies', () => {
+  it('is refused with a clear error naming the first pruned seq, not half-copied silently', async () => {
+    const source = await openSqliteStore(join(folder, 'pruned-source.db'));
+    const target = await openSqliteStore(join(folder, 'pruned-target.db'));
+    try {
+      await source.createWorkspace({ id: 'acme', name: 'Acme', settings: {} });
+      const old = (day: number) => new Date(Date.UTC(2025, 0, 1 + day)).toISOString();
+      await source.append(
+        'acme',
+        [0, 1, 2].map((day) => makeDraft('acme', { received_at: old(day), occurred_at: old(day) })),
+      );
+      await source.setRetention('acme', { days: 30, set_at: old(0), set_by: null });
+      await source.prune('acme', {
+        run: 'prune_copy',
+        at: old(100),
+        cutoff: old(2),
+        policy_days: 30,
+      });
+      const refused = await copyStore(source, target).catch((error: unknown) => error);
+      expect(refused).toBeInstanceOf(TrailkeepError);
+      expect(refused).toMatchObject({
+        code: 'bad_request',
+        message: expect.stringContaining('pruned by its retention policy from seq 1') as unknown,
+      });
+      expect(await target.head('acme')).toMatchObject({ seq: 0 });
+    } finally {
+      await source.close();
+      await target.close();
+    }
+  });
+});

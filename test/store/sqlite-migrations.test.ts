@@ -98,7 +98,7 @@ describe('SQLite migrations', () => {
     await made.append('acme', generateDrafts('acme', 120, 5));
     await made.close();
     // Back to what version 3 left: the same tables without migration 4's triggers (and without
-    // the tree of migration 5, which the upgrade builds again).
+    // the tree of migration 5, which the upgrade builds again, nor migration 6's tables).
     const old = new Database(path);
     for (const name of [
       'actors_no_update',
@@ -109,7 +109,11 @@ describe('SQLite migrations', () => {
       old.exec(`DROP TRIGGER ${name}`);
     }
     old.exec('DROP TABLE tree_nodes');
-    old.exec('DELETE FROM schema_migrations WHERE version IN (4, 5)');
+    old.exec(
+      'DROP TABLE pruned_events; DROP TABLE prune_runs; DROP TABLE legal_holds; ' +
+        'DROP TABLE retention_policies',
+    );
+    old.exec('DELETE FROM schema_migrations WHERE version IN (4, 5, 6)');
     old.exec(`UPDATE actors SET name_lc = name_lc WHERE akey = 1`);
     old.close();
     expect(versions(path)).toEqual([1, 2, 3]);

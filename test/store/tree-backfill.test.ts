@@ -59,7 +59,12 @@ describe('migration 5 backfills the Merkle tree', () => {
     await fill(before);
     await before.close();
     const raw = new Database(path);
-    raw.exec('DROP TABLE tree_nodes; DELETE FROM schema_migrations WHERE version = 5;');
+    // Back to version 4: without the tree, nor the retention tables of migration 6.
+    raw.exec(
+      'DROP TABLE tree_nodes; DROP TABLE pruned_events; DROP TABLE prune_runs; ' +
+        'DROP TABLE legal_holds; DROP TABLE retention_policies; ' +
+        'DELETE FROM schema_migrations WHERE version >= 5;',
+    );
     raw.close();
     const after = await openSqliteStore(path);
     try {
@@ -88,7 +93,11 @@ describe('migration 5 backfills the Merkle tree', () => {
       const database = new URL(url).pathname.slice(1);
       const dropped = await server.psql(
         // Migration 6 changed the tree's guard; taking the table away takes that along.
-        'DROP TABLE tree_nodes; DELETE FROM trailkeep_migrations WHERE version >= 5;',
+        // Migration 7's tables and functions go too (its guard functions are replaced anew).
+        'DROP TABLE tree_nodes, pruned_events, prune_runs, legal_holds, retention_policies; ' +
+          'DROP FUNCTION trailkeep_prune(text, bigint[], text, text, text, integer, text, text); ' +
+          'DROP FUNCTION trailkeep_hold_history(); ' +
+          'DELETE FROM trailkeep_migrations WHERE version >= 5;',
         { database },
       );
       expect(dropped.code, dropped.stderr).toBe(0);

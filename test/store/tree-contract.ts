@@ -34,7 +34,7 @@ function reference(hashes: readonly string[]): ReferenceTree {
   return new ReferenceTree(hashes.map((h) => refLeafHash(Buffer.from(h, 'hex'))));
 }
 
-async function code(promise: Promise<unknown>): Promise<string> {
+export async function code(promise: Promise<unknown>): Promise<string> {
   try {
     await promise;
   } catch (error) {

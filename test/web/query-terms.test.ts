@@ -1,13 +1,17 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  DEFAULT_QUERY,
+  OWN_EVENTS_TERM,
   canonicalKey,
+  isDefaultQuery,
   parseTerms,
   printTerms,
   readControls,
   withControl,
   type Term,
 } from '../../web/src/query/terms.js';
+import { auditPath, parseRoute } from '../../web/src/routes.js';
 
 describe('parseTerms', () => {
   const cases: Array<[string, Term[]]> = [
@@ -137,6 +141,40 @@ describe('withControl', () => {
   });
 });
 
+describe("hiding Trailkeep's own events", () => {
+  it('is the default question, and a term the action control leaves alone', () => {
+    expect(printTerms([OWN_EVENTS_TERM])).toBe(DEFAULT_QUERY);
+    expect(readControls(DEFAULT_QUERY)).toMatchObject({ hideOwn: true, mixed: new Set() });
+    expect(readControls(DEFAULT_QUERY).values.action).toBeNull();
+    const withAction = withControl(DEFAULT_QUERY, 'action', 'job.*');
+    expect(withAction).toBe('action:job.* -action:trailkeep.*');
+    expect(readControls(withAction).values.action).toBe('job.*');
+    expect(withControl(withAction, 'action', null)).toBe(DEFAULT_QUERY);
+    expect(withControl(withAction, 'hide_own', false)).toBe('action:job.*');
+    expect(withControl('action:job.*', 'hide_own', true)).toBe('action:job.* -action:trailkeep.*');
+  });
+
+  it('knows the default question, and nothing else, as "no filters"', () => {
+    expect(isDefaultQuery('')).toBe(true);
+    expect(isDefaultQuery(' -ACTION:Trailkeep.* ')).toBe(true);
+    expect(isDefaultQuery('action:trailkeep.*')).toBe(false);
+    expect(isDefaultQuery('-action:trailkeep.* -is:system')).toBe(false);
+  });
+});
+
+describe('the address of the default question', () => {
+  it('is the bare workspace path; an empty q asks for everything', () => {
+    expect(auditPath('acme')).toBe('/w/acme');
+    expect(parseRoute('/w/acme', '')).toMatchObject({ page: 'audit', q: DEFAULT_QUERY });
+    expect(auditPath('acme', '')).toBe('/w/acme?q=');
+    expect(parseRoute('/w/acme', '?q=')).toMatchObject({ page: 'audit', q: '' });
+    const q = withControl(DEFAULT_QUERY, 'category', 'members');
+    expect(parseRoute('/w/acme', new URL(auditPath('acme', q), 'http://x').search)).toMatchObject({
+      q,
+    });
+  });
+});
+
 describe('canonicalKey', () => {
   it.each(['constructor', '__proto__'])(
     'reads %s as the key typed, never as a member of an object',
@@ -144,4 +182,53 @@ describe('canonicalKey', () => {
       expect(canonicalKey({ key, value: 'x', negated: false })).toBe(key);
     },
   );
+});
+
+describe('the query help in the filter bar', () => {
+  it('lists every key and alias the server knows', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { KEY_ALIASES, QUERY_KEYS } = await import('../../src/core/query/keys.js');
+    const help = readFileSync(
+      new URL('../../web/src/views/FilterBar.tsx', import.meta.url),
+      'utf8',
+    );
+    const named = new Set([...help.matchAll(/<code>([a-z_.A-Z:]+)<\/code>/g)].map((m) => m[1]));
+    const missing = [
+      ...QUERY_KEYS.map((key) => (key === 'meta' ? 'meta.KEY' : key === 'is' ? 'is:system' : key)),
+      ...Object.keys(KEY_ALIASES),
+    ].filter((key) => !named.has(key));
+    expect(missing).toEqual([]);
+  });
+});
+
+describe("an event's permalink and the events around it", () => {
+  it('has an address of its own', async () => {
+    const { eventPath } = await import('../../web/src/routes.js');
+    expect(eventPath('acme', 'evt 1/2')).toBe('/w/acme/events/evt%201%2F2');
+    expect(parseRoute('/w/acme/events/evt%201%2F2', '')).toEqual({
+      page: 'event',
+      workspace: 'acme',
+      id: 'evt 1/2',
+    });
+    expect(parseRoute('/w/acme/events/a/b', '')).toEqual({ page: 'not_found' });
+  });
+
+  it('asks for a window around the event, by its actor or in the whole workspace', async () => {
+    const { aroundQuery } = await import('../../web/src/pages/EventPage.js');
+    const event = {
+      action: 'job.created',
+      occurred_at: '2026-05-12T09:30:00.000Z',
+      actor: { type: 'user', id: 'u_alex', name: 'Alex Kim' },
+    } as Parameters<typeof aroundQuery>[0];
+    expect(aroundQuery(event, 3_600_000, true)).toBe(
+      'actor_type:user actor:u_alex since:"2026-05-12T08:30:00.000Z" until:"2026-05-12T10:30:00.000Z" -action:trailkeep.*',
+    );
+    expect(aroundQuery(event, 60_000, false)).toBe(
+      'since:"2026-05-12T09:29:00.000Z" until:"2026-05-12T09:31:00.000Z" -action:trailkeep.*',
+    );
+    // Around one of Trailkeep's own events, its neighbours of the same kind stay visible.
+    expect(aroundQuery({ ...event, action: 'trailkeep.login.succeeded' }, 60_000, false)).toBe(
+      'since:"2026-05-12T09:29:00.000Z" until:"2026-05-12T09:31:00.000Z"',
+    );
+  });
 });

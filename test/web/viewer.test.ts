@@ -63,8 +63,11 @@ interface Session {
   readonly problems: string[];
 }
 
-async function open(viewport = { width: 1280, height: 900 }): Promise<Session> {
-  const context = await browser.newContext({ viewport, acceptDownloads: true });
+async function open(
+  viewport = { width: 1280, height: 900 },
+  options: { timezoneId?: string } = {},
+): Promise<Session> {
+  const context = await browser.newContext({ viewport, acceptDownloads: true, ...options });
   contexts.push(context);
   const page = await context.newPage();
   page.setDefaultTimeout(10_000);
@@ -101,7 +104,11 @@ async function settled(page: Page): Promise<void> {
   await page.waitForFunction(() => {
     const results = document.querySelector('section.results');
     const params = new URLSearchParams(window.location.search);
-    const question = JSON.stringify([params.get('q') ?? '', params.get('cursor')]);
+    // No q in the address is the default question: everything but Trailkeep's own events.
+    const question = JSON.stringify([
+      params.get('q') ?? '-action:trailkeep.*',
+      params.get('cursor'),
+    ]);
     return (
       results?.getAttribute('aria-busy') === 'false' &&
       results.getAttribute('data-answers') === question
@@ -109,8 +116,10 @@ async function settled(page: Page): Promise<void> {
   });
 }
 
+const HIDE_OWN = '-action:trailkeep.*';
+
 function queryOf(page: Page): string {
-  return new URL(page.url()).searchParams.get('q') ?? '';
+  return new URL(page.url()).searchParams.get('q') ?? HIDE_OWN;
 }
 
 async function goToQuery(page: Page, q: string): Promise<void> {
@@ -131,7 +140,9 @@ describe('the viewer', () => {
     expect([...times].sort().reverse()).toEqual(times);
     // Full ISO time with the zone on hover; short local time in the cell.
     const title = await rows(page).first().locator('time').getAttribute('title');
-    expect(title).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d\d:\d\d \(.+\) · .+Z$/);
+    expect(title).toMatch(
+      /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d\d:\d\d \(.+\) · .+Z · (\d+ (min|h|d) ago|just now)$/,
+    );
     expect(await rows(page).first().locator('time').innerText()).toMatch(
       /^[A-Z][a-z]{2} \d{1,2}, \d\d:\d\d [AP]M$/,
     );
@@ -199,7 +210,7 @@ describe('the viewer', () => {
       .click();
     await page.waitForURL(/q=category/);
     await settled(page);
-    expect(queryOf(page)).toBe('category:integrations');
+    expect(queryOf(page)).toBe(`category:integrations ${HIDE_OWN}`);
     expect(await rows(page).count()).toBe(server.counts.integrations);
     expect(new Set(await rows(page).locator('.log__category').allInnerTexts())).toEqual(
       new Set(['Integrations']),
@@ -213,7 +224,7 @@ describe('the viewer', () => {
     await actor.press('Enter');
     await page.waitForURL(/actor/);
     await settled(page);
-    expect(queryOf(page)).toBe('category:integrations actor:alex@');
+    expect(queryOf(page)).toBe(`category:integrations actor:alex@ ${HIDE_OWN}`);
     expect(new Set(await rows(page).locator('.log__actor-name').allInnerTexts())).toEqual(
       new Set(['Alex Kim']),
     );
@@ -222,7 +233,9 @@ describe('the viewer', () => {
     await page.getByLabel('Period').selectOption('7d');
     await page.waitForURL(/since/);
     await settled(page);
-    expect(queryOf(page)).toMatch(/^category:integrations actor:alex@ since:\d{4}-\d\d-\d\d$/);
+    expect(queryOf(page)).toMatch(
+      /^category:integrations actor:alex@ since:\d{4}-\d\d-\d\d -action:trailkeep\.\*$/,
+    );
     expect(await page.getByLabel('Period').inputValue()).toBe('7d');
     expect(await rows(page).count()).toBe(3);
     await page.screenshot({ path: join(SCREENSHOTS, 'filters.png') });
@@ -532,6 +545,134 @@ describe('the viewer', () => {
       () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
     );
     expect(overflow).toBeLessThanOrEqual(0);
+    expect(problems).toEqual([]);
+  });
+
+  it("hides Trailkeep's own events by default behind a toggle, and reading does not flood the log", async () => {
+    const { page, problems } = await signIn(PEOPLE.auditor);
+    await settled(page);
+    for (let i = 0; i < 3; i++) {
+      await page.reload();
+      await settled(page);
+    }
+    const titles = () =>
+      rows(page)
+        .locator('.log__action .badge')
+        .evaluateAll((nodes) => nodes.map((node) => node.getAttribute('title') ?? ''));
+    const toggle = page.getByLabel(/Hide Trailkeep.s own events/);
+    expect(await toggle.isChecked()).toBe(true);
+    expect((await titles()).filter((action) => action.startsWith('trailkeep.'))).toEqual([]);
+
+    await toggle.uncheck();
+    await page.waitForURL(/[?&]q=(&|$)/);
+    await settled(page);
+    expect(queryOf(page)).toBe('');
+    const own = (await titles()).filter((action) => action.startsWith('trailkeep.'));
+    expect(own).toContain('trailkeep.login.succeeded');
+    // Four loads of the same question by the same person: one view.
+    const views = await page.evaluate(
+      async (path) => {
+        const answer = await fetch(path);
+        return ((await answer.json()) as { events: unknown[] }).events.length;
+      },
+      `/api/v1/workspaces/${WORKSPACE}/events?${new URLSearchParams({ q: `action:trailkeep.log.viewed actor:${PEOPLE.auditor} meta.query:"${HIDE_OWN}"` }).toString()}`,
+    );
+    expect(views).toBe(1);
+    expect(await page.locator('.log__category').allInnerTexts()).toContain('Trailkeep');
+
+    await toggle.check();
+    await page.waitForURL((url) => !url.searchParams.has('q'));
+    await settled(page);
+    expect((await titles()).filter((action) => action.startsWith('trailkeep.'))).toEqual([]);
+    expect(problems).toEqual([]);
+  });
+
+  it("shows times in the reader's zone or UTC, with the year when it is not this one", async () => {
+    const { page, problems } = await open(undefined, { timezoneId: 'Europe/Berlin' });
+    await page.goto(`${server.baseUrl}/login?next=/w/${OTHER_WORKSPACE}`);
+    await page.getByLabel('Email').fill(PEOPLE.auditor);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(new RegExp(`/w/${OTHER_WORKSPACE}`));
+    await settled(page);
+    const heading = page.locator('thead .time-heading');
+    const header = {
+      innerText: async () => ((await heading.textContent()) ?? '').replace(/\s+/g, ' ').trim(),
+      getByRole: heading.getByRole.bind(heading),
+    };
+    expect(await header.innerText()).toBe('Time (Europe/Berlin) Show UTC');
+    const old = rows(page).filter({ hasText: 'SSH Key Created' });
+    expect(await old.locator('.log__kind').innerText()).toBe('API key');
+    const year = new Date(Date.now() - 400 * 86_400_000).getUTCFullYear();
+    expect(await old.locator('time').innerText()).toContain(`, ${year},`);
+    expect(await old.locator('time').getAttribute('title')).toMatch(
+      /\(Europe\/Berlin\) · .* · 1 y ago$/,
+    );
+    const recent = rows(page).filter({ hasText: 'Auto Start' });
+    expect(await recent.locator('time').innerText()).not.toMatch(/, \d{4},/);
+    expect(await page.getByText('Since (day, Europe/Berlin)').count()).toBe(1);
+
+    // Since picks a Berlin day: the instants it starts and ends there.
+    await page.getByLabel('Since (day, Europe/Berlin)').fill('2026-05-12');
+    await page.waitForURL(/since/);
+    expect(queryOf(page)).toMatch(/since:"?2026-05-12T00:00:00\.000\+02:00"?/);
+    expect(await page.getByLabel('Since (day, Europe/Berlin)').inputValue()).toBe('2026-05-12');
+    await goToQuery(page, '');
+
+    await header.getByRole('button', { name: 'Show UTC' }).click();
+    await expect.poll(() => header.innerText()).toBe('Time (UTC) Show my time');
+    expect(await page.getByText('Since (UTC day)').count()).toBe(1);
+    // Remembered in this browser.
+    await page.reload();
+    await settled(page);
+    expect(await header.innerText()).toMatch(/^Time \(UTC\)/);
+
+    await page.goto(`${server.baseUrl}/w/${WORKSPACE}`);
+    await settled(page);
+    await page.emulateMedia({ colorScheme: 'dark' });
+    const background = await page.evaluate(
+      () => getComputedStyle(document.documentElement).backgroundColor,
+    );
+    expect(background).toBe('rgb(15, 20, 25)');
+    await page.screenshot({ path: join(SCREENSHOTS, 'dark.png') });
+    await page.emulateMedia({ colorScheme: 'light' });
+    expect(
+      await page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor),
+    ).toBe('rgb(246, 247, 249)');
+    expect(problems).toEqual([]);
+  });
+
+  it('gives every event a permalink with a copy button and the events around it', async () => {
+    const { page, problems } = await signIn(PEOPLE.auditor);
+    await settled(page);
+    await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], {
+      origin: server.baseUrl,
+    });
+    const row = rows(page).filter({ hasText: 'Member Role Changed' });
+    await row.getByRole('button', { name: /Show details/ }).click();
+    await page.getByRole('link', { name: 'Link to this event' }).click();
+    await page.waitForURL(/\/events\//);
+    await page.getByRole('heading', { level: 1, name: /Member Role Changed/ }).waitFor();
+    const address = page.url();
+    expect(new URL(address).pathname).toMatch(new RegExp(`^/w/${WORKSPACE}/events/[^/]+$`));
+    await page.getByRole('button', { name: 'Copy link' }).click();
+    await page.getByText('Link copied').waitFor();
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(address);
+    // The same address opened afresh shows the same event.
+    await page.goto(address);
+    await page.getByRole('heading', { level: 1, name: /Member Role Changed/ }).waitFor();
+    expect(await page.getByRole('rowheader', { name: 'role' }).count()).toBe(1);
+
+    await page.getByLabel('Window').selectOption('1d');
+    await page.getByRole('link', { name: 'By Alex Kim' }).click();
+    await page.waitForURL(/since/);
+    await settled(page);
+    expect(queryOf(page)).toMatch(
+      /^actor_type:user actor:u_alex since:.* until:.* -action:trailkeep\.\*$/,
+    );
+    const actors = new Set(await rows(page).locator('.log__actor-name').allInnerTexts());
+    expect(actors).toEqual(new Set(['Alex Kim']));
+    expect(await rows(page).filter({ hasText: 'Member Role Changed' }).count()).toBe(1);
     expect(problems).toEqual([]);
   });
 

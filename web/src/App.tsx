@@ -5,6 +5,7 @@
 import { useCallback, useEffect, useState, type ReactNode } from 'react';
 import { ApiProblem, api, type MyInvitation, type Session } from './api.js';
 import { AuditPage } from './pages/AuditPage.js';
+import { EventPage } from './pages/EventPage.js';
 import { HistoryPage } from './pages/HistoryPage.js';
 import { InvitePage } from './pages/InvitePage.js';
 import { LoginPage } from './pages/LoginPage.js';
@@ -140,7 +141,10 @@ export function App() {
   }
 
   const { workspaces } = session.session;
-  const workspaceId = route.page === 'audit' || route.page === 'history' ? route.workspace : null;
+  const workspaceId =
+    route.page === 'audit' || route.page === 'history' || route.page === 'event'
+      ? route.workspace
+      : null;
   const access = workspaces.find((w) => w.id === workspaceId) ?? null;
   const shell = (content: ReactNode) => (
     <Shell
@@ -182,6 +186,7 @@ export function App() {
         />,
       );
     case 'audit':
+    case 'event':
     case 'history':
       if (access !== null && !READING_ROLES.has(access.role)) {
         return shell(<NoAccessView workspace={access.name} role={access.role} />);
@@ -194,6 +199,16 @@ export function App() {
             workspaceName={access?.name ?? route.workspace}
             q={route.q}
             cursor={route.cursor}
+          />,
+        );
+      }
+      if (route.page === 'event') {
+        return shell(
+          <EventPage
+            key={`${route.workspace}/${route.id}`}
+            workspace={route.workspace}
+            workspaceName={access?.name ?? route.workspace}
+            id={route.id}
           />,
         );
       }

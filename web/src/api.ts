@@ -216,6 +216,9 @@ export const api = {
       { signal },
     ),
 
+  event: (workspace: string, id: string, signal: AbortSignal) =>
+    request<StoredEvent>(`${ws(workspace)}/events/${encodeURIComponent(id)}`, { signal }),
+
   facets: (workspace: string, signal: AbortSignal) =>
     request<Facets>(`${ws(workspace)}/facets`, { signal }),
 

@@ -5,14 +5,39 @@
 import type { ActorType } from '../../src/core/event.js';
 import type { JsonValue } from '../../src/core/json.js';
 
-/** `job.created`, `JOB_CREATED`, `jobCreated` and `job-created` all read "Job Created". */
+/**
+ * Words readers expect in capitals ("SSH key", not "Ssh key"), and a few with their own casing.
+ * A Map: the word looked up comes from events.
+ */
+const SPECIAL_WORDS: ReadonlyMap<string, string> = new Map([
+  ...'ai api aws ci cli cpu csv dns gpg gpu http https iam id ip jwt ldap mfa otp pdf saml scim sdk sql sso ssh ssl tls totp ui uri url uuid vm vpn 2fa'
+    .split(' ')
+    .map((word): [string, string] => [word, word.toUpperCase()]),
+  ['ids', 'IDs'],
+  ['urls', 'URLs'],
+  ['oauth', 'OAuth'],
+  ['oidc', 'OIDC'],
+  ['github', 'GitHub'],
+  ['gitlab', 'GitLab'],
+]);
+
+function specialWord(word: string): string | undefined {
+  return SPECIAL_WORDS.get(word.toLowerCase());
+}
+
+/**
+ * `job.created`, `JOB_CREATED`, `jobCreated` and `job-created` all read "Job Created";
+ * `ssh_key.created` reads "SSH Key Created".
+ */
 export function actionLabel(action: string): string {
   const words = action
     .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
     .split(/[._:\-\s]+/)
     .filter((word) => word !== '');
   if (words.length === 0) return action;
-  return words.map((word) => word.charAt(0).toUpperCase() + word.slice(1).toLowerCase()).join(' ');
+  return words
+    .map((word) => specialWord(word) ?? word.charAt(0).toUpperCase() + word.slice(1).toLowerCase())
+    .join(' ');
 }
 
 const ACTOR_KIND_LABELS: Readonly<Record<ActorType, string>> = {
@@ -31,9 +56,17 @@ export function actorKindLabel(type: string): string {
     : kindLabel(type);
 }
 
-/** A target kind as a reader says it: `pipeline_run` -> "Pipeline run", `API token` unchanged. */
+/**
+ * A target kind as a reader says it: `pipeline_run` -> "Pipeline run", `api_key` -> "API key",
+ * `dev_url` -> "Dev URL", `API token` unchanged.
+ */
 export function kindLabel(kind: string): string {
-  const spaced = kind.replace(/_/g, ' ').trim();
+  const spaced = kind
+    .replace(/_/g, ' ')
+    .trim()
+    .split(' ')
+    .map((word) => specialWord(word) ?? word)
+    .join(' ');
   return spaced.charAt(0).toUpperCase() + spaced.slice(1);
 }
 
@@ -45,11 +78,22 @@ export function pluralKindLabel(kind: string): string {
   return `${label}s`;
 }
 
-/** "Mar 21, 07:57 PM" in the reader's zone (or the given one). */
-export function shortTime(iso: string, timeZone?: string): string {
+function yearIn(date: Date, timeZone?: string): string {
+  return new Intl.DateTimeFormat('en-US', {
+    year: 'numeric',
+    ...(timeZone === undefined ? {} : { timeZone }),
+  }).format(date);
+}
+
+/**
+ * "Mar 21, 07:57 PM" in the reader's zone (or the given one), with the year when it is not the
+ * current one there: "Dec 2, 2025, 11:49 AM".
+ */
+export function shortTime(iso: string, timeZone?: string, now: Date = new Date()): string {
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return iso;
   return new Intl.DateTimeFormat('en-US', {
+    ...(yearIn(date, timeZone) === yearIn(now, timeZone) ? {} : { year: 'numeric' }),
     month: 'short',
     day: 'numeric',
     hour: '2-digit',
@@ -57,6 +101,33 @@ export function shortTime(iso: string, timeZone?: string): string {
     hour12: true,
     ...(timeZone === undefined ? {} : { timeZone }),
   }).format(date);
+}
+
+/** "just now", "5 min ago", "3 h ago", "2 d ago", "4 mo ago", "2 y ago" (or "in 5 min"). */
+export function relativeTime(iso: string, now: Date = new Date()): string {
+  const at = Date.parse(iso);
+  if (Number.isNaN(at)) return iso;
+  const seconds = Math.round((now.getTime() - at) / 1000);
+  const size = Math.abs(seconds);
+  if (size < 60) return 'just now';
+  const units: ReadonlyArray<[number, string]> = [
+    [365 * 86_400, 'y'],
+    [30 * 86_400, 'mo'],
+    [86_400, 'd'],
+    [3_600, 'h'],
+    [60, 'min'],
+  ];
+  const [unit, name] = units.find(([length]) => size >= length) ?? [60, 'min'];
+  const amount = Math.floor(size / unit);
+  return seconds > 0 ? `${amount} ${name} ago` : `in ${amount} ${name}`;
+}
+
+/** The zone times are shown in: the given one, or the reader's ("Europe/Berlin"). */
+export function zoneName(timeZone?: string): string {
+  return new Intl.DateTimeFormat(
+    'en-US',
+    timeZone === undefined ? {} : { timeZone },
+  ).resolvedOptions().timeZone;
 }
 
 /**

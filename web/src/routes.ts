@@ -1,3 +1,5 @@
+import { DEFAULT_QUERY } from './query/terms.js';
+
 /**
  * The viewer's addresses. Everything a person can share lives here: the workspace, the query
  * text and the page cursor, so reload, back/forward and a pasted link show the same view.
@@ -13,6 +15,8 @@ export type Route =
       readonly q: string;
       readonly cursor: string | null;
     }
+  /** One event's own page: its permalink. */
+  | { readonly page: 'event'; readonly workspace: string; readonly id: string }
   | {
       readonly page: 'history';
       readonly workspace: string;
@@ -43,7 +47,16 @@ export function parseRoute(pathname: string, search: string): Route {
   const [root, workspace, sub, type, id, ...extra] = parts as string[];
   if (root !== 'w' || workspace === undefined) return { page: 'not_found' };
   if (sub === undefined) {
-    return { page: 'audit', workspace, q: params.get('q') ?? '', cursor: params.get('cursor') };
+    // No `q` at all is the default question; `q=` (empty) asks for everything.
+    return {
+      page: 'audit',
+      workspace,
+      q: params.get('q') ?? DEFAULT_QUERY,
+      cursor: params.get('cursor'),
+    };
+  }
+  if (sub === 'events' && type !== undefined && id === undefined) {
+    return { page: 'event', workspace, id: type };
   }
   if (sub === 'history' && type !== undefined && id !== undefined && extra.length === 0) {
     return { page: 'history', workspace, type, id };
@@ -51,12 +64,20 @@ export function parseRoute(pathname: string, search: string): Route {
   return { page: 'not_found' };
 }
 
-export function auditPath(workspace: string, q = '', cursor: string | null = null): string {
+export function auditPath(
+  workspace: string,
+  q = DEFAULT_QUERY,
+  cursor: string | null = null,
+): string {
   const params = new URLSearchParams();
-  if (q.trim() !== '') params.set('q', q);
+  if (q.trim() !== DEFAULT_QUERY) params.set('q', q.trim());
   if (cursor !== null) params.set('cursor', cursor);
   const search = params.toString();
   return `/w/${segment(workspace)}${search === '' ? '' : `?${search}`}`;
+}
+
+export function eventPath(workspace: string, id: string): string {
+  return `/w/${segment(workspace)}/events/${segment(id)}`;
 }
 
 export function historyPath(workspace: string, type: string, id: string): string {

@@ -12,11 +12,13 @@ import { DEFAULT_LOG_ORIGIN_HOST, isLogOriginHost } from '../../core/log-origin.
 import { buildApp } from '../../http/app.js';
 import { AccountService, type InitWorkspaceResult } from '../../service/accounts.js';
 import { LogService } from '../../service/log-service.js';
+import { schedulePruning } from '../../service/retention.js';
 import { DEFAULT_LOGIN_THROTTLE } from '../../service/throttle.js';
 import type { Store } from '../../store/store.js';
 import {
   CliExit,
   openSigningKeys,
+  positiveInt,
   withDb,
   withSigningKeys,
   type SigningOptions,
@@ -36,7 +38,13 @@ interface ServeOptions extends SigningOptions {
   webRoot?: string;
   logLevel: string;
   logOriginHost?: string;
+  pruneIntervalMinutes: number;
 }
+
+/** The actor of the scheduled retention job's records. */
+const PRUNE_JOB = {
+  actor: { type: 'system' as const, id: 'trailkeep-retention', name: 'retention job' },
+};
 
 function port(value: string): number {
   const n = Number(value);
@@ -212,6 +220,14 @@ async function serve(options: ServeOptions): Promise<void> {
     const boundPort = typeof address === 'object' && address !== null ? address.port : options.port;
     const host = options.host.includes(':') ? `[${options.host}]` : options.host;
     const url = `http://${host}:${boundPort}`;
+    const stopPruning = schedulePruning(
+      () =>
+        app.trailkeep.retention.pruneAll(PRUNE_JOB, (workspace, error) =>
+          app.log.error({ workspace, err: error }, 'pruning run failed'),
+        ),
+      options.pruneIntervalMinutes * 60_000,
+    );
+    app.addHook('onClose', () => stopPruning());
     if (created) printFirstStart(url, created, options.json ?? false, demoWorkspaces);
     else if (options.json) process.stdout.write(`${JSON.stringify({ url })}\n`);
     else process.stdout.write(`Trailkeep is listening on ${url}/\n`);
@@ -270,6 +286,12 @@ export function register(program: Command): void {
       '--log-origin-host <host>',
       `host of the checkpoints' origin <host>/<workspace> (env ${LOG_ORIGIN_ENV}; default this machine's name)`,
       logOriginHost,
+    )
+    .option(
+      '--prune-interval-minutes <n>',
+      'how often the retention job runs for workspaces with a retention policy',
+      positiveInt('--prune-interval-minutes'),
+      60,
     )
     .option(
       '--log-level <level>',

@@ -85,5 +85,12 @@ export function describe(r: VerifyReport): string {
     return `${r.workspace}: BROKEN${at} (${kind}): ${message}${repair}`;
   }
   const cp = r.checkpoint ? `; extends checkpoint at seq ${r.checkpoint.seq}` : '';
-  return `${r.workspace}: intact, ${r.checked} events up to seq ${r.head.seq} (head ${r.head.hash.slice(0, 16)}…)${cp}`;
+  const pruned = (r.pruned ?? [])
+    .map(
+      (p) =>
+        `; seq ${p.from === p.to ? p.from : `${p.from}..${p.to}`} pruned by policy ` +
+        `(${p.policy_days} days, run ${p.run} at ${p.pruned_at}), chain checked across its kept hashes`,
+    )
+    .join('');
+  return `${r.workspace}: intact, ${r.checked} events up to seq ${r.head.seq} (head ${r.head.hash.slice(0, 16)}…)${cp}${pruned}`;
 }

@@ -78,6 +78,8 @@ export const MATCHERS: Readonly<Record<ClauseKey, Matcher>> = {
   },
   outcome: (clause, event) => anyEquals(clause, event.outcome),
   operation: (clause, event) => anyEquals(clause, event.operation),
+  id: (clause, event) => anyEquals(clause, event.id),
+  request_id: (clause, event) => anyEquals(clause, event.context.request_id),
   system: (clause, event) => {
     const isSystem = event.actor.type === 'system' || event.actor.type === 'automation';
     return clause.values.includes(String(isSystem));

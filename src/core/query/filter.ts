@@ -32,6 +32,10 @@ export type ClauseKey =
   | 'outcome'
   /** create | read | update | delete | other */
   | 'operation'
+  /** event id, exact (case kept) */
+  | 'id'
+  /** context.request_id, exact (case kept) */
+  | 'request_id'
   /** values is ['true']: actor type is system or automation (`is:system`) */
   | 'system'
   /** metadata value for `metaKey`, compared as text, exact */

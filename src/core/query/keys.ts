@@ -19,6 +19,8 @@ export const QUERY_KEYS = [
   'ip',
   'outcome',
   'operation',
+  'id',
+  'request_id',
   'since',
   'until',
   'is',

@@ -7,7 +7,8 @@ import { filterFromParams } from './params.js';
 
 const KNOWN_KEYS =
   'known keys: action, category, actor, actor_type, username, email, target_type, target_id, ' +
-  'target, ip, outcome, operation, since, until, is, meta.KEY (aliases: resource_type, ' +
+  'target, ip, outcome, operation, id, request_id, since, until, is, meta.KEY (aliases: ' +
+  'resource_type, ' +
   'resource_id, resource_target, crud, date_from, date_to, build_reason)';
 const DATE_HINT =
   'write YYYY-MM-DD (a whole day in UTC) or a full ISO time with a zone, as in 2026-05-12T09:30:00Z';
@@ -96,7 +97,7 @@ const FAILURES: FailureCase[] = [
   {
     input: 'x constructor:1',
     message:
-      'Unknown key "constructor" at position 2 (term "constructor:1"); known keys: action, category, actor, actor_type, username, email, target_type, target_id, target, ip, outcome, operation, since, until, is, meta.KEY (aliases: resource_type, resource_id, resource_target, crud, date_from, date_to, build_reason)',
+      'Unknown key "constructor" at position 2 (term "constructor:1"); known keys: action, category, actor, actor_type, username, email, target_type, target_id, target, ip, outcome, operation, id, request_id, since, until, is, meta.KEY (aliases: resource_type, resource_id, resource_target, crud, date_from, date_to, build_reason)',
     position: 2,
     term: 'constructor:1',
   },

@@ -101,6 +101,8 @@ export const VALUE_RULES: Readonly<Record<ClauseQueryKey, (value: string) => str
     ip,
     outcome: oneOf('outcome', OUTCOMES),
     operation: oneOf('operation', OPERATIONS),
+    id: exact,
+    request_id: exact,
     is,
     meta: exact,
   };
@@ -118,6 +120,8 @@ export const CLAUSE_KEY_OF: Readonly<Record<ClauseQueryKey, ClauseKey>> = {
   ip: 'ip',
   outcome: 'outcome',
   operation: 'operation',
+  id: 'id',
+  request_id: 'request_id',
   is: 'system',
   meta: 'meta',
 };

@@ -11,6 +11,7 @@ import { invitationRoutes } from './invitations.js';
 import { keyRoutes } from './keys.js';
 import { logRoutes } from './log.js';
 import { memberRoutes } from './members.js';
+import { retentionRoutes } from './retention.js';
 import { sessionRoutes } from './session.js';
 import { verifyRoutes } from './verify.js';
 
@@ -25,4 +26,5 @@ export const API_ROUTES: readonly RouteModule[] = [
   keyRoutes,
   memberRoutes,
   invitationRoutes,
+  retentionRoutes,
 ];

@@ -43,16 +43,18 @@ export async function auditFailedSignIn(
   const user = await ctx.accounts.store.getUserByEmail(email.trim().toLowerCase());
   if (!user) return;
   const workspaces = (await ctx.accounts.workspacesOf(user.id)).map((w) => w.id);
-  await ctx.audit.login(
+  await ctx.audit.loginFailed(
     workspaces,
     { ...auditContext(request), actor: { type: 'user', id: user.id, email: user.email } },
     user,
-    'failure',
     'wrong password',
   );
 }
 
-/** Audits the sign-in in each of the person's workspaces and sets the session cookie. */
+/**
+ * Sets the session cookie. The sign-in is audited in each workspace the session goes on to
+ * reach (SelfAudit.sessionReached), not here in every workspace of the person.
+ */
 export async function startSession(
   request: FastifyRequest,
   reply: FastifyReply,
@@ -61,13 +63,6 @@ export async function startSession(
 ): Promise<Record<string, unknown>> {
   const { user, session, token } = signedIn;
   const info = await sessionInfo(ctx, user, session);
-  const actor = { type: 'user' as const, id: user.id, email: user.email };
-  await ctx.audit.login(
-    (await ctx.accounts.workspacesOf(user.id)).map((w) => w.id),
-    { ...auditContext(request), actor: user.name ? { ...actor, name: user.name } : actor },
-    user,
-    'success',
-  );
   const maxAge = Math.max(0, Math.floor((Date.parse(session.expires_at) - Date.now()) / 1000));
   void reply.setCookie(SESSION_COOKIE, token, {
     path: '/',

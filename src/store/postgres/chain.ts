@@ -6,6 +6,7 @@
 import { EventRowOf, type DerivedRow } from '../../core/derived.js';
 import type { ChainRow } from '../store.js';
 import type { Queryable } from './driver.js';
+import { runRecords } from './retention.js';
 
 /** The key of an actors row: its primary key after the workspace. */
 export function actorKey(type: string, id: string, name: string, email: string): string {
@@ -39,6 +40,8 @@ interface ChainDbRow {
   /** The event_ids row of this seq, if any. */
   id_id: string | null;
   id_occurred_at: string | null;
+  /** Set on a tombstone row (pruned_events): the pruning run that made it. */
+  run: string | null;
 }
 
 interface TargetDbRow {
@@ -89,22 +92,44 @@ export async function chainBatch(
   limit = CHAIN_BATCH,
 ): Promise<ChainRow[]> {
   const result = await db.query<ChainDbRow>(
-    `SELECT e.seq, e.id, e.prev_hash, e.hash, e.body, ${ISO('e.occurred_at')} AS occurred_at,
-            e.action, e.category, e.outcome, e.operation, e.actor_type, e.actor_id,
-            e.actor_name, e.actor_email, e.ip_key, e.metadata::text AS metadata,
-            i.id AS id_id, ${ISO('i.occurred_at')} AS id_occurred_at
-       FROM events e
-       LEFT JOIN event_ids i ON i.workspace = e.workspace AND i.seq = e.seq
-      WHERE e.workspace = $1 AND e.seq >= $2 AND e.seq <= $3
-      ORDER BY e.seq LIMIT $4`,
+    `SELECT * FROM (
+       SELECT e.seq, e.id, e.prev_hash, e.hash, e.body, ${ISO('e.occurred_at')} AS occurred_at,
+              e.action, e.category, e.outcome, e.operation, e.actor_type, e.actor_id,
+              e.actor_name, e.actor_email, e.ip_key, e.metadata::text AS metadata,
+              i.id AS id_id, ${ISO('i.occurred_at')} AS id_occurred_at, NULL::text AS run
+         FROM events e
+         LEFT JOIN event_ids i ON i.workspace = e.workspace AND i.seq = e.seq
+        WHERE e.workspace = $1 AND e.seq >= $2 AND e.seq <= $3
+       UNION ALL
+       SELECT p.seq, NULL, p.prev_hash, p.hash, '', NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+              NULL, NULL, NULL, NULL, NULL, NULL, p.run
+         FROM pruned_events p
+        WHERE p.workspace = $1 AND p.seq >= $2 AND p.seq <= $3) r
+      ORDER BY seq LIMIT $4`,
     [workspace, from, to, limit],
   );
   const first = result.rows[0];
   const last = result.rows.at(-1);
   if (first === undefined || last === undefined) return [];
   const targets = await targetsOf(db, workspace, Number(first.seq), Number(last.seq));
-  return result.rows.map((row) => {
+  const runs = await runRecords(
+    db,
+    workspace,
+    result.rows.flatMap((row) => (row.run === null ? [] : [row.run])),
+  );
+  return result.rows.map((row): ChainRow => {
     const seq = Number(row.seq);
+    if (row.run !== null) {
+      return {
+        seq,
+        id: '',
+        prev_hash: row.prev_hash,
+        hash: row.hash,
+        body: '',
+        columns: {},
+        pruned: { run: row.run, record: runs.get(row.run) ?? null },
+      };
+    }
     const stored = targets.get(seq) ?? [];
     const rows: DerivedRow[] = [new EventRowOf('events', { metadata: row.metadata }, 'seq', seq)];
     if (row.id_id !== null) {

@@ -209,6 +209,20 @@ const HANDLERS: Record<ClauseKey, ClauseHandler> = {
       })
       .join(' OR '),
   outcome: (clause, { params }) => equalsAny('e.outcome', clause.values, params),
+  // Through event_ids, whose primary key finds an id at once; (occurred_at, seq) is the row's.
+  id: (clause, ctx) =>
+    `(e.occurred_at, e.seq) IN (SELECT i.occurred_at, i.seq FROM event_ids i ` +
+    `WHERE i.workspace = ${ctx.ws} AND ${equalsAny('i.id', clause.values, ctx.params)})`,
+  // The body is text: a LIKE on the value's JSON spelling narrows the rows before any of them
+  // is parsed, and the parse then checks it is the context's request_id and not another field.
+  request_id: (clause, { params }) =>
+    clause.values
+      .map(
+        (value) =>
+          `(e.body LIKE ${params.add(`%${escapeLike(JSON.stringify(value).slice(1, -1))}%`)} ` +
+          `AND (e.body::json -> 'context' ->> 'request_id') = ${params.add(value)})`,
+      )
+      .join(' OR '),
   operation: (clause, { params }) => equalsAny('e.operation', clause.values, params),
   system: (clause) => {
     const isSystem = `e.actor_type IN ('system', 'automation')`;

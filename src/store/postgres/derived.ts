@@ -25,6 +25,7 @@ import type { ReindexResult, VerifyTail } from '../store.js';
 import { actorKey, chainBatch, CHAIN_BATCH } from './chain.js';
 import { inTransaction, sqlState, type Pool, type Queryable } from './driver.js';
 import { jsonbText } from './jsonb-text.js';
+import { runRecords } from './retention.js';
 import { growStoredTree } from './tree.js';
 
 /** jsonb cannot hold U+0000; such metadata is left out of the meta.KEY index (body keeps it). */
@@ -413,14 +414,33 @@ export async function reindexWorkspace(
             prev_hash: string;
             hash: string;
             body: string;
+            run: string | null;
           }>(
-            `SELECT seq, id, prev_hash, hash, body FROM events
-              WHERE workspace = $1 AND seq >= $2 ORDER BY seq LIMIT ${CHAIN_BATCH}`,
+            `SELECT * FROM (
+               SELECT seq, id, prev_hash, hash, body, NULL::text AS run FROM events
+                WHERE workspace = $1 AND seq >= $2
+               UNION ALL
+               SELECT seq, '', prev_hash, hash, '', run FROM pruned_events
+                WHERE workspace = $1 AND seq >= $2) r
+              ORDER BY seq LIMIT ${CHAIN_BATCH}`,
             [workspace, from],
           );
-          const bodies = batch.rows.map((row) =>
-            verifier.linkForRebuild({ ...row, seq: Number(row.seq) }),
+          const runs = await runRecords(
+            tx,
+            workspace,
+            batch.rows.flatMap((row) => (row.run === null ? [] : [row.run])),
           );
+          // A tombstone has nothing to derive; its hash still goes into the tree.
+          const bodies = batch.rows.flatMap((row) => {
+            const event = verifier.linkForRebuild({
+              ...row,
+              seq: Number(row.seq),
+              ...(row.run === null
+                ? {}
+                : { pruned: { run: row.run, record: runs.get(row.run) ?? null } }),
+            });
+            return event === undefined ? [] : [event];
+          });
           if (bodies.length > 0) {
             await insertEventIds(tx, workspace, bodies);
             targets += await insertTargets(tx, workspace, bodies);
@@ -437,9 +457,9 @@ export async function reindexWorkspace(
             batch.rows.map((row) => row.hash),
           );
           events += bodies.length;
-          const last = bodies.at(-1);
+          const last = batch.rows.at(-1);
           if (last === undefined || batch.rows.length < CHAIN_BATCH) break;
-          from = last.seq + 1;
+          from = Number(last.seq) + 1;
         }
         return {
           events,

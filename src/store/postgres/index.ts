@@ -23,6 +23,7 @@ import { createAppRole, type AppRoleOptions } from './roles.js';
 import * as invitations from './invitations.js';
 import * as people from './people.js';
 import * as read from './read.js';
+import * as retention from './retention.js';
 import { appendDrafts, importSealedEvents } from './write.js';
 import { postgresTree } from './tree.js';
 import { FrontierCache } from '../tree.js';
@@ -173,6 +174,27 @@ class PostgresStore implements Store {
   }
   reindex(workspace: string): ReturnType<Store['reindex']> {
     return reindexWorkspace(this.pool, this.frontiers, workspace);
+  }
+  retention(workspace: string): ReturnType<Store['retention']> {
+    return retention.retention(this.pool, workspace);
+  }
+  setRetention(...args: Parameters<Store['setRetention']>): ReturnType<Store['setRetention']> {
+    return retention.setRetention(this.pool, ...args);
+  }
+  createHold(...args: Parameters<Store['createHold']>): ReturnType<Store['createHold']> {
+    return retention.createHold(this.pool, ...args);
+  }
+  releaseHold(...args: Parameters<Store['releaseHold']>): ReturnType<Store['releaseHold']> {
+    return retention.releaseHold(this.pool, ...args);
+  }
+  listHolds(workspace: string): ReturnType<Store['listHolds']> {
+    return retention.listHolds(this.pool, workspace);
+  }
+  prune(...args: Parameters<Store['prune']>): ReturnType<Store['prune']> {
+    return retention.pruneWorkspace(this.pool, ...args);
+  }
+  pruneRuns(workspace: string): ReturnType<Store['pruneRuns']> {
+    return retention.pruneRuns(this.pool, workspace);
   }
   importEvents(workspace: string, events: readonly StoredEvent[]): Promise<void> {
     return importSealedEvents(this.writeContext(), workspace, events);

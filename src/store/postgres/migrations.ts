@@ -378,6 +378,184 @@ DROP TRIGGER tree_nodes_append_only ON tree_nodes;
 ${DERIVED_GUARDS.find((guard) => guard.name === 'tree_nodes_append_only')?.sql ?? ''};
 `,
   },
+  {
+    version: 7,
+    name: 'retention and legal holds',
+    // Off by default: no policy row, nothing is pruned. The one way an events row goes is
+    // trailkeep_prune (SECURITY DEFINER, so it runs as the tables' owner): it re-checks the
+    // policy, the cut-off, the head and the open holds for every seq it is given, keeps seq,
+    // prev_hash and hash in a tombstone, takes the derived rows off, and records the run. The
+    // guards let a row go only for the owner inside it (trailkeep.prune set for the
+    // transaction); a service role may set the flag but is not the owner, so its own DELETE
+    // stays refused. tree_nodes is never touched. docs/postgres.md and docs/storage.md.
+    sql: `
+CREATE TABLE retention_policies (
+  workspace text PRIMARY KEY REFERENCES workspaces (id),
+  days integer NOT NULL CHECK (days >= 1),
+  set_at text NOT NULL,
+  set_by text
+);
+CREATE TABLE legal_holds (
+  workspace text NOT NULL REFERENCES workspaces (id),
+  id text NOT NULL UNIQUE,
+  target_id text,
+  reason text NOT NULL,
+  created_by text,
+  created_at text NOT NULL,
+  released_at text,
+  released_by text,
+  release_reason text,
+  PRIMARY KEY (workspace, id)
+);
+CREATE TABLE prune_runs (
+  workspace text NOT NULL REFERENCES workspaces (id),
+  run text NOT NULL,
+  at text NOT NULL,
+  cutoff text NOT NULL,
+  policy_days integer NOT NULL,
+  ranges text NOT NULL,
+  count bigint NOT NULL,
+  holds text NOT NULL,
+  PRIMARY KEY (workspace, run)
+);
+CREATE TABLE pruned_events (
+  workspace text NOT NULL,
+  seq bigint NOT NULL,
+  prev_hash bytea NOT NULL,
+  hash bytea NOT NULL,
+  run text NOT NULL,
+  PRIMARY KEY (workspace, seq)
+);
+
+CREATE OR REPLACE FUNCTION trailkeep_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+  IF TG_LEVEL = 'ROW' AND TG_OP = 'DELETE'
+     AND TG_TABLE_NAME NOT IN ('pruned_events', 'prune_runs', 'tree_nodes')
+     AND current_setting('trailkeep.prune', true) = 'on'
+     AND pg_has_role(current_user, (SELECT relowner FROM pg_class WHERE oid = TG_RELID), 'USAGE')
+  THEN
+    RETURN OLD;
+  END IF;
+  RAISE EXCEPTION 'trailkeep: % on % is refused: the audit log is append-only', TG_OP, TG_TABLE_NAME
+    USING ERRCODE = 'insufficient_privilege';
+END
+$fn$;
+
+CREATE OR REPLACE FUNCTION trailkeep_refuse_derived_change() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+  IF (current_setting('trailkeep.reindex', true) = 'on'
+      OR (current_setting('trailkeep.prune', true) = 'on' AND TG_TABLE_NAME <> 'tree_nodes'))
+     AND pg_has_role(current_user, (SELECT relowner FROM pg_class WHERE oid = TG_RELID), 'USAGE')
+  THEN
+    IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
+    RETURN NEW;
+  END IF;
+  RAISE EXCEPTION 'trailkeep: % on % is refused: the audit log is append-only '
+    '(its derived rows are rebuilt only by trailkeep reindex)', TG_OP, TG_TABLE_NAME
+    USING ERRCODE = 'insufficient_privilege';
+END
+$fn$;
+
+CREATE TRIGGER pruned_events_append_only BEFORE UPDATE OR DELETE ON pruned_events
+  FOR EACH ROW EXECUTE FUNCTION trailkeep_refuse_change();
+CREATE TRIGGER pruned_events_no_truncate BEFORE TRUNCATE ON pruned_events
+  FOR EACH STATEMENT EXECUTE FUNCTION trailkeep_refuse_change();
+CREATE TRIGGER prune_runs_append_only BEFORE UPDATE OR DELETE ON prune_runs
+  FOR EACH ROW EXECUTE FUNCTION trailkeep_refuse_change();
+CREATE TRIGGER prune_runs_no_truncate BEFORE TRUNCATE ON prune_runs
+  FOR EACH STATEMENT EXECUTE FUNCTION trailkeep_refuse_change();
+
+-- A hold is never deleted and is released once: only its release columns, only while open.
+CREATE FUNCTION trailkeep_hold_history() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+  IF TG_OP = 'UPDATE' AND OLD.released_at IS NULL AND NEW.released_at IS NOT NULL
+     AND (NEW.workspace, NEW.id, NEW.reason, NEW.created_at) = (OLD.workspace, OLD.id, OLD.reason, OLD.created_at)
+     AND NEW.target_id IS NOT DISTINCT FROM OLD.target_id
+     AND NEW.created_by IS NOT DISTINCT FROM OLD.created_by
+  THEN
+    RETURN NEW;
+  END IF;
+  RAISE EXCEPTION 'trailkeep: % on legal_holds is refused: a hold is never deleted, and only released once', TG_OP
+    USING ERRCODE = 'insufficient_privilege';
+END
+$fn$;
+CREATE TRIGGER legal_holds_history BEFORE UPDATE OR DELETE ON legal_holds
+  FOR EACH ROW EXECUTE FUNCTION trailkeep_hold_history();
+CREATE TRIGGER legal_holds_no_truncate BEFORE TRUNCATE ON legal_holds
+  FOR EACH STATEMENT EXECUTE FUNCTION trailkeep_refuse_change();
+
+CREATE FUNCTION trailkeep_prune(p_workspace text, p_seqs bigint[], p_run text, p_at text,
+  p_cutoff text, p_days integer, p_ranges text, p_holds text) RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $fn$
+DECLARE
+  stored_days integer;
+  bad bigint;
+  pruned bigint;
+BEGIN
+  SELECT days INTO stored_days FROM retention_policies WHERE workspace = p_workspace;
+  -- An hour of slack: the service's clock plans the cut-off, the database's checks it.
+  IF stored_days IS DISTINCT FROM p_days
+     OR p_cutoff::timestamptz > now() - make_interval(days => stored_days) + interval '1 hour' THEN
+    RAISE EXCEPTION 'trailkeep: pruning % refused: its retention policy does not allow a cut-off of %',
+      p_workspace, p_cutoff USING ERRCODE = 'insufficient_privilege';
+  END IF;
+  -- json, not jsonb: a body may hold U+0000, which jsonb cannot.
+  SELECT s INTO bad FROM unnest(p_seqs) AS s
+   WHERE s >= (SELECT seq FROM workspace_heads WHERE workspace = p_workspace)
+      OR NOT EXISTS (SELECT 1 FROM events e WHERE e.workspace = p_workspace AND e.seq = s
+                        AND (e.body::json->>'received_at')::timestamptz < p_cutoff::timestamptz)
+      OR EXISTS (SELECT 1 FROM legal_holds h WHERE h.workspace = p_workspace AND h.released_at IS NULL
+                   AND (h.target_id IS NULL OR h.target_id IN
+                        (SELECT t.id FROM event_targets t WHERE t.workspace = p_workspace AND t.seq = s)))
+   LIMIT 1;
+  IF bad IS NOT NULL THEN
+    RAISE EXCEPTION 'trailkeep: pruning seq % of % refused: it is the newest event, not older than the cut-off, or held',
+      bad, p_workspace USING ERRCODE = 'insufficient_privilege';
+  END IF;
+  PERFORM set_config('trailkeep.prune', 'on', true);
+  INSERT INTO pruned_events (workspace, seq, prev_hash, hash, run)
+    SELECT workspace, seq, prev_hash, hash, p_run FROM events
+     WHERE workspace = p_workspace AND seq = ANY (p_seqs);
+  GET DIAGNOSTICS pruned = ROW_COUNT;
+  UPDATE facet_counts f SET events = f.events - d.n FROM (
+      SELECT 'action' AS kind, action AS value, count(*) AS n FROM events
+       WHERE workspace = p_workspace AND seq = ANY (p_seqs) GROUP BY action
+      UNION ALL SELECT 'category', category, count(*) FROM events
+       WHERE workspace = p_workspace AND seq = ANY (p_seqs) GROUP BY category
+      UNION ALL SELECT 'actor_type', actor_type, count(*) FROM events
+       WHERE workspace = p_workspace AND seq = ANY (p_seqs) GROUP BY actor_type
+      UNION ALL SELECT 'outcome', outcome, count(*) FROM events
+       WHERE workspace = p_workspace AND seq = ANY (p_seqs) GROUP BY outcome
+      UNION ALL SELECT 'target_type', type, count(DISTINCT seq) FROM event_targets
+       WHERE workspace = p_workspace AND seq = ANY (p_seqs) GROUP BY type) d
+   WHERE f.workspace = p_workspace AND f.kind = d.kind AND f.value = d.value;
+  UPDATE actors a SET events = a.events - d.n FROM (
+      SELECT actor_type, actor_id, coalesce(actor_name, '') AS actor_name,
+             coalesce(actor_email, '') AS actor_email, count(*) AS n
+        FROM events WHERE workspace = p_workspace AND seq = ANY (p_seqs) GROUP BY 1, 2, 3, 4) d
+   WHERE a.workspace = p_workspace AND (a.actor_type, a.actor_id, a.actor_name, a.actor_email)
+         = (d.actor_type, d.actor_id, d.actor_name, d.actor_email);
+  DELETE FROM event_targets WHERE workspace = p_workspace AND seq = ANY (p_seqs);
+  DELETE FROM event_ids WHERE workspace = p_workspace AND seq = ANY (p_seqs);
+  DELETE FROM events WHERE workspace = p_workspace AND seq = ANY (p_seqs);
+  DELETE FROM facet_counts WHERE workspace = p_workspace AND events <= 0;
+  DELETE FROM actors WHERE workspace = p_workspace AND events <= 0;
+  UPDATE actors a SET first_seq = (
+      SELECT min(e.seq) FROM events e
+       WHERE e.workspace = a.workspace AND e.actor_type = a.actor_type AND e.actor_id = a.actor_id
+         AND coalesce(e.actor_name, '') = a.actor_name AND coalesce(e.actor_email, '') = a.actor_email)
+   WHERE a.workspace = p_workspace AND a.first_seq = ANY (p_seqs);
+  IF pruned > 0 THEN
+    INSERT INTO prune_runs (workspace, run, at, cutoff, policy_days, ranges, count, holds)
+      VALUES (p_workspace, p_run, p_at, p_cutoff, p_days, p_ranges, pruned, p_holds);
+  END IF;
+  PERFORM set_config('trailkeep.prune', 'off', true);
+  RETURN pruned;
+END
+$fn$;
+REVOKE ALL ON FUNCTION trailkeep_prune(text, bigint[], text, text, text, integer, text, text) FROM PUBLIC;
+`,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

@@ -26,10 +26,23 @@ export const APP_ROLE_GRANTS: Readonly<Record<string, readonly string[]>> = {
   sessions: ['SELECT', 'INSERT', 'DELETE'],
   invitations: ['SELECT', 'INSERT', 'UPDATE'],
   secrets: ['SELECT', 'INSERT'],
+  // Retention: the policy is the owner's setting; a hold is only ever released; tombstones
+  // and runs are written by trailkeep_prune alone.
+  retention_policies: ['SELECT', 'INSERT', 'UPDATE', 'DELETE'],
+  legal_holds: ['SELECT', 'INSERT', 'UPDATE (released_at, released_by, release_reason)'],
+  prune_runs: ['SELECT'],
+  pruned_events: ['SELECT'],
   trailkeep_migrations: ['SELECT'],
 };
 
-const LOG_TABLES = ['events', 'event_ids', 'event_targets', 'tree_nodes'] as const;
+const LOG_TABLES = [
+  'events',
+  'event_ids',
+  'event_targets',
+  'tree_nodes',
+  'pruned_events',
+  'prune_runs',
+] as const;
 
 export interface AppRoleOptions {
   /** Makes it a login role with this password; without it the role is NOLOGIN (grant it on). */
@@ -84,6 +97,10 @@ export async function createAppRole(
     await db.query(`REVOKE UPDATE, DELETE, TRUNCATE ON ${table} FROM ${role}`);
   }
   await db.query(`GRANT EXECUTE ON FUNCTION trailkeep_ensure_month(date) TO ${role}`);
+  // The one way bodies leave the log (migration 7): it checks the policy and holds itself.
+  await db.query(
+    `GRANT EXECUTE ON FUNCTION trailkeep_prune(text, bigint[], text, text, text, integer, text, text) TO ${role}`,
+  );
 }
 
 async function currentSchema(db: Queryable): Promise<string> {

@@ -103,6 +103,26 @@ function inWriteTransaction<T>(
   workspace: string,
   seal: (ws: number) => { head: ChainHead; sealed: readonly SealedEvent[]; result: T },
 ): T {
+  try {
+    return writeOnce(context, caches, workspace, seal);
+  } catch (error) {
+    if (!(error instanceof VanishedActor)) throw error;
+    // Another process pruned the last events of a cached actor form: its row is gone. The
+    // transaction rolled back; look every actor up again.
+    caches.actors.clear();
+    return writeOnce(context, caches, workspace, seal);
+  }
+}
+
+/** A cached actors row that no longer exists (see inWriteTransaction). */
+class VanishedActor extends Error {}
+
+function writeOnce<T>(
+  context: SqliteContext,
+  caches: WriteCaches,
+  workspace: string,
+  seal: (ws: number) => { head: ChainHead; sealed: readonly SealedEvent[]; result: T },
+): T {
   let frontier: MerkleFrontier | undefined;
   const result = caches.actors.inTransaction(context, () => {
     const ws = context.requireWorkspaceKey(workspace);
@@ -165,7 +185,9 @@ function insertSealed(
   const bumpActor = context.statement(
     'UPDATE actors SET event_count = event_count + ? WHERE akey = ?',
   );
-  for (const [akey, n] of actorCounts) bumpActor.run(n, akey);
+  for (const [akey, n] of actorCounts) {
+    if (bumpActor.run(n, akey).changes === 0) throw new VanishedActor(`akey ${akey}`);
+  }
 }
 
 /** Writes an event's target rows; returns how many. */
@@ -208,6 +230,20 @@ export class FacetTally {
        ON CONFLICT (ws, kind, value) DO UPDATE SET n = n + excluded.n`,
     );
     for (const [kind, value, n] of this.entries()) bump.run(ws, kind, value, n);
+  }
+
+  /** Takes pruned events off the counters; a counter left at zero goes. */
+  subtract(context: SqliteContext, ws: number): void {
+    const lower = context.statement(
+      'UPDATE facet_counts SET n = n - ? WHERE ws = ? AND kind = ? AND value = ? RETURNING n',
+    );
+    const remove = context.statement(
+      'DELETE FROM facet_counts WHERE ws = ? AND kind = ? AND value = ?',
+    );
+    for (const [kind, value, n] of this.entries()) {
+      const left = lower.get(n, ws, kind, value) as { n: number } | undefined;
+      if (left !== undefined && left.n <= 0) remove.run(ws, kind, value);
+    }
   }
 
   private add(kind: FacetKind, value: string): void {

@@ -4,9 +4,10 @@
  */
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { EventRowOf, type DerivedRow } from '../../core/derived.js';
-import type { ChainRow } from '../store.js';
+import type { ChainRow, PruneRun } from '../store.js';
 import type { SqliteContext } from './context.js';
 import { BATCH_SIZE } from './read.js';
+import { RUN_COLUMNS, runOf, type RunRow } from '../prune-runs.js';
 
 export const actorKeyName = (akey: number): string => `akey ${akey}`;
 
@@ -25,6 +26,8 @@ interface ChainScanRow {
   prev_hash: string;
   hash: string;
   body: string;
+  /** Set on a tombstone row (pruned_events): the pruning run that made it. */
+  run: string | null;
 }
 
 /** Milliseconds back to the body's ISO form; a value no date can have is shown as it is. */
@@ -69,6 +72,49 @@ function actorOf(context: SqliteContext, actors: ActorReads, key: number): Actor
   return actor;
 }
 
+/** Stands in for pruned_events in a file opened read-only from before schema version 6. */
+const NO_TOMBSTONES = `(SELECT 0 AS ws, 0 AS seq, x'' AS prev_hash, x'' AS hash, '' AS run WHERE 0)`;
+
+/** The pruning runs a walk has read, by run id (null: no such run recorded). */
+export type RunReads = Map<string, PruneRun | null>;
+
+/** A pruned event's tombstone as a chain row: no body, its recorded run (see ChainRow.pruned). */
+function tombstoneRow(
+  context: SqliteContext,
+  ws: number,
+  row: ChainScanRow,
+  runs: RunReads,
+): ChainRow {
+  const run = row.run ?? '';
+  return {
+    seq: row.seq,
+    id: '',
+    prev_hash: row.prev_hash,
+    hash: row.hash,
+    body: '',
+    columns: {},
+    pruned: { run, record: runRecord(context, ws, run, runs) },
+  };
+}
+
+/** A pruning run as recorded, read once per walk. */
+export function runRecord(
+  context: SqliteContext,
+  ws: number,
+  run: string,
+  runs: RunReads,
+): PruneRun | null {
+  let record = runs.get(run);
+  if (record === undefined) {
+    const stored = context
+      .statement(`SELECT ${RUN_COLUMNS} FROM prune_runs WHERE ws = ? AND run = ?`)
+      .get(ws, run) as RunRow | undefined;
+    record = stored === undefined ? null : runOf(stored);
+    runs.set(run, record);
+  }
+  return record;
+}
+
 /** Up to `limit` raw rows from seq `fromSeq` (at most `toSeq`), with their derived rows. */
 export function chainBatch(
   context: SqliteContext,
@@ -77,20 +123,29 @@ export function chainBatch(
   actors: ActorReads,
   toSeq = Number.MAX_SAFE_INTEGER,
   limit = BATCH_SIZE,
+  runs: RunReads = new Map(),
 ): ChainRow[] {
   const rows = context
     .statement(
       `SELECT e.eid, e.seq, e.id, e.occurred_ms, e.action, e.category, e.outcome, e.operation,
               e.actor_type, e.actor_key, iif(e.ip IS NULL, NULL, lower(hex(e.ip))) AS ip_key,
-              lower(hex(e.prev_hash)) AS prev_hash, lower(hex(e.hash)) AS hash, e.body
-       FROM events e WHERE e.ws = ? AND e.seq >= ? AND e.seq <= ? ORDER BY e.seq LIMIT ?`,
+              lower(hex(e.prev_hash)) AS prev_hash, lower(hex(e.hash)) AS hash, e.body,
+              NULL AS run
+       FROM events e WHERE e.ws = ? AND e.seq >= ? AND e.seq <= ?
+       UNION ALL
+       SELECT NULL, p.seq, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+              lower(hex(p.prev_hash)), lower(hex(p.hash)), '', p.run
+       FROM ${context.retentionTables ? 'pruned_events' : NO_TOMBSTONES} p
+       WHERE p.ws = ? AND p.seq >= ? AND p.seq <= ?
+       ORDER BY 2 LIMIT ?`,
     )
-    .all(ws, fromSeq, toSeq, limit) as ChainScanRow[];
+    .all(ws, fromSeq, toSeq, ws, fromSeq, toSeq, limit) as ChainScanRow[];
   const targets = storedTargets(
     context,
-    rows.map((r) => r.eid),
+    rows.filter((r) => r.run === null).map((r) => r.eid),
   );
   return rows.map((row) => {
+    if (row.run !== null) return tombstoneRow(context, ws, row, runs);
     const actor = actorOf(context, actors, row.actor_key);
     const stored = targets.get(row.eid) ?? [];
     return {
@@ -128,9 +183,10 @@ export async function* scanChain(
   const ws = context.workspaceKey(workspace);
   if (ws === undefined) return;
   const actors: ActorReads = new Map();
+  const runs: RunReads = new Map();
   let next = Math.max(1, fromSeq);
   for (;;) {
-    const rows = chainBatch(context, ws, next, actors);
+    const rows = chainBatch(context, ws, next, actors, Number.MAX_SAFE_INTEGER, BATCH_SIZE, runs);
     yield* rows;
     const last = rows.at(-1);
     if (last === undefined || rows.length < BATCH_SIZE) return;

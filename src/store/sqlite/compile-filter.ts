@@ -290,6 +290,8 @@ const COMPILERS: Record<ClauseKey, ClauseCompiler> = {
       : fragment('0');
   },
   meta: (clause) => anyOf(clause.values, (value) => metaEquals(clause.metaKey ?? '', value)),
+  id: (clause) => inList('e.id', clause.values),
+  request_id: (clause) => inList(`(e.body -> '$.context' ->> 'request_id')`, clause.values),
   text: (clause, context) =>
     anyOf(clause.values, (value) => {
       // Substring search across three kinds of field: checked row by row in time order.

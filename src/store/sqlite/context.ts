@@ -24,6 +24,11 @@ export class SqliteContext {
      * read-only, which is never migrated, can lack it; its searches then scan the actors.
      */
     readonly actorIndex = true,
+    /**
+     * Whether the file has the retention tables (schema version 6); like actorIndex, only a
+     * file opened read-only can lack them, and then it holds no tombstones.
+     */
+    readonly retentionTables = true,
   ) {}
 
   /** A prepared statement for `sql`, reused across calls (least recently used evicted). */

@@ -24,7 +24,15 @@ import type { ReindexResult, VerifyTail } from '../store.js';
 import { FacetTally, insertTargets, readHead, type ActorKeys } from './append.js';
 import type { SqliteContext } from './context.js';
 import { sqliteErrorCode } from './driver.js';
-import { actorKeyName, chainBatch, targetRow, type ActorReads, type TargetRow } from './chain.js';
+import {
+  actorKeyName,
+  chainBatch,
+  runRecord,
+  targetRow,
+  type ActorReads,
+  type RunReads,
+  type TargetRow,
+} from './chain.js';
 import { BATCH_SIZE } from './read.js';
 import { ACTOR_SEARCH_TRIGGER, APPEND_ONLY_TRIGGERS } from './schema.js';
 import { growStoredTree } from './tree.js';
@@ -340,6 +348,7 @@ export function reindexWorkspace(
 
     const refile = context.statement('UPDATE events SET actor_key = ? WHERE eid = ?');
     const verifier = new ChainVerifier(workspace);
+    const runs: RunReads = new Map();
     /** Actor form -> its akey and tally; akey -> the form that holds it. */
     const forms = new Map<string, { akey: number; actor: Actor; events: number }>();
     const holders = new Map<number, string>();
@@ -351,10 +360,14 @@ export function reindexWorkspace(
       const batch = context
         .statement(
           `SELECT eid, seq, id, lower(hex(prev_hash)) AS prev_hash, lower(hex(hash)) AS hash,
-                  body, actor_key
-           FROM events WHERE ws = ? AND seq >= ? ORDER BY seq LIMIT ${BATCH_SIZE}`,
+                  body, actor_key, NULL AS run
+           FROM events WHERE ws = ? AND seq >= ?
+           UNION ALL
+           SELECT NULL, seq, '', lower(hex(prev_hash)), lower(hex(hash)), '', NULL, run
+           FROM pruned_events WHERE ws = ? AND seq >= ?
+           ORDER BY 2 LIMIT ${BATCH_SIZE}`,
         )
-        .all(ws, from) as {
+        .all(ws, from, ws, from) as {
         eid: number;
         seq: number;
         id: string;
@@ -362,9 +375,17 @@ export function reindexWorkspace(
         hash: string;
         body: string;
         actor_key: number;
+        run: string | null;
       }[];
       for (const row of batch) {
-        const event = verifier.linkForRebuild(row);
+        // A tombstone: nothing to derive, its hash still goes into the tree. Its run is
+        // verify's to check; reindex only needs it to stand where the chain says.
+        const event = verifier.linkForRebuild(
+          row.run === null
+            ? row
+            : { ...row, pruned: { run: row.run, record: runRecord(context, ws, row.run, runs) } },
+        );
+        if (event === undefined) continue;
         events += 1;
         targets += insertTargets(context, row.eid, ws, event);
         facets.addEvent(event);

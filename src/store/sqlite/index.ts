@@ -18,10 +18,11 @@ import { SqliteContext } from './context.js';
 import { reindexWorkspace, sqliteModel, verifyTail, type IndexCheckCache } from './derived.js';
 import { openSqliteDatabase, translateSqliteError, type SqliteDatabase } from './driver.js';
 import { migrateSchema, recordedVersion, refuseNewerSchema } from './migrate.js';
-import { ACTOR_INDEX_VERSION } from './schema.js';
+import { ACTOR_INDEX_VERSION, RETENTION_VERSION } from './schema.js';
 import * as invitations from './invitations.js';
 import * as people from './people.js';
 import * as read from './read.js';
+import * as retention from './retention.js';
 import { sqliteTree } from './tree.js';
 import { FrontierCache, checkTiles } from '../tree.js';
 import type { TileRef } from '../../core/tlog/tiles.js';
@@ -70,15 +71,23 @@ export async function openSqliteStore(
     configure(db, options);
     const now = (): string => new Date().toISOString();
     let actorIndex = true;
+    let retentionTables = true;
     if (readonly) {
       const version = recordedVersion(db);
       refuseNewerSchema(version);
       actorIndex = version >= ACTOR_INDEX_VERSION;
+      retentionTables = version >= RETENTION_VERSION;
     } else {
       migrateSchema(db, now);
       db.pragma('optimize = 0x10002');
     }
-    const context = new SqliteContext(db, now, options.sortBudget ?? SORT_BUDGET, actorIndex);
+    const context = new SqliteContext(
+      db,
+      now,
+      options.sortBudget ?? SORT_BUDGET,
+      actorIndex,
+      retentionTables,
+    );
     return new SqliteStore(context, readonly);
   } catch (error) {
     db.close();
@@ -199,6 +208,27 @@ class SqliteStore implements Store {
       }
       return reindexWorkspace(this.context, this.caches, workspace);
     });
+  }
+  retention(workspace: string): ReturnType<Store['retention']> {
+    return run(() => retention.retention(this.context, workspace));
+  }
+  setRetention(...args: Parameters<Store['setRetention']>): ReturnType<Store['setRetention']> {
+    return run(() => retention.setRetention(this.context, ...args));
+  }
+  createHold(...args: Parameters<Store['createHold']>): ReturnType<Store['createHold']> {
+    return run(() => retention.createHold(this.context, ...args));
+  }
+  releaseHold(...args: Parameters<Store['releaseHold']>): ReturnType<Store['releaseHold']> {
+    return run(() => retention.releaseHold(this.context, ...args));
+  }
+  listHolds(workspace: string): ReturnType<Store['listHolds']> {
+    return run(() => retention.listHolds(this.context, workspace));
+  }
+  prune(...args: Parameters<Store['prune']>): ReturnType<Store['prune']> {
+    return run(() => retention.pruneWorkspace(this.context, this.caches, ...args));
+  }
+  pruneRuns(workspace: string): ReturnType<Store['pruneRuns']> {
+    return run(() => retention.pruneRuns(this.context, workspace));
   }
   importEvents(workspace: string, events: readonly StoredEvent[]): Promise<void> {
     return run(() => {

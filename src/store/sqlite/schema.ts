@@ -92,12 +92,57 @@ const TREE_GUARDS: readonly TriggerDefinition[] = ['update', 'delete'].map((op) 
 BEGIN SELECT RAISE(ABORT, ${TREE_APPEND_ONLY}); END`,
 }));
 
+const PRUNE_RECORD = `'trailkeep: tombstones and pruning runs are append-only'`;
+const HOLD_HISTORY = `'trailkeep: a legal hold is never deleted, and only released once'`;
+
+/**
+ * The guards of migration 6, as it created them. A tombstone and the run that made it are as
+ * permanent as the event they replace; a hold is closed by filling its release columns once.
+ */
+const RETENTION_GUARDS: readonly TriggerDefinition[] = [
+  ...['pruned_events', 'prune_runs'].flatMap((table) =>
+    ['update', 'delete'].map((op) => ({
+      name: `${table}_no_${op}`,
+      sql: `CREATE TRIGGER ${table}_no_${op} BEFORE ${op.toUpperCase()} ON ${table}
+BEGIN SELECT RAISE(ABORT, ${PRUNE_RECORD}); END`,
+    })),
+  ),
+  {
+    name: 'legal_holds_no_delete',
+    sql: `CREATE TRIGGER legal_holds_no_delete BEFORE DELETE ON legal_holds
+BEGIN SELECT RAISE(ABORT, ${HOLD_HISTORY}); END`,
+  },
+  {
+    name: 'legal_holds_release_once',
+    sql: `CREATE TRIGGER legal_holds_release_once BEFORE UPDATE ON legal_holds
+WHEN old.released_at IS NOT NULL OR new.released_at IS NULL OR new.id IS NOT old.id
+  OR new.ws IS NOT old.ws OR new.target_id IS NOT old.target_id OR new.reason IS NOT old.reason
+  OR new.created_by IS NOT old.created_by OR new.created_at IS NOT old.created_at
+BEGIN SELECT RAISE(ABORT, ${HOLD_HISTORY}); END`,
+  },
+];
+
 /** Every append-only guard of the current schema. */
 export const APPEND_ONLY_TRIGGERS: readonly TriggerDefinition[] = [
   ...EVENTS_GUARDS,
   ...COUNTER_TABLE_GUARDS,
   ...TREE_GUARDS,
+  ...RETENTION_GUARDS,
 ];
+
+/**
+ * The guards pruning lifts inside its own transaction (src/store/sqlite/retention.ts) and puts
+ * back before committing: removing an event row, its target rows, an actors row and a facet
+ * counter whose count reached zero.
+ */
+export const PRUNE_LIFTS: readonly TriggerDefinition[] = APPEND_ONLY_TRIGGERS.filter((t) =>
+  [
+    'events_no_delete',
+    'event_targets_no_delete',
+    'actors_no_delete',
+    'facet_counts_no_delete',
+  ].includes(t.name),
+);
 
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -315,7 +360,57 @@ BEGIN SELECT RAISE(ABORT, ${TREE_APPEND_ONLY}); END;
 `,
     backfill: backfillTree,
   },
+  {
+    version: 6,
+    name: 'retention and legal holds',
+    // Off by default: no policy row, nothing is pruned. Pruning replaces an events row by a
+    // tombstone that keeps seq, prev_hash and hash (the chain links across it, tree_nodes is
+    // untouched) and records its run; docs/storage.md describes each table.
+    sql: `
+CREATE TABLE retention_policies (
+  ws INTEGER PRIMARY KEY REFERENCES workspaces (wsk),
+  days INTEGER NOT NULL CHECK (days >= 1),
+  set_at TEXT NOT NULL,
+  set_by TEXT
+) STRICT;
+CREATE TABLE legal_holds (
+  id TEXT PRIMARY KEY,
+  ws INTEGER NOT NULL REFERENCES workspaces (wsk),
+  target_id TEXT,
+  reason TEXT NOT NULL,
+  created_by TEXT,
+  created_at TEXT NOT NULL,
+  released_at TEXT,
+  released_by TEXT,
+  release_reason TEXT
+) STRICT;
+CREATE INDEX legal_holds_by_workspace ON legal_holds (ws, created_at);
+CREATE TABLE prune_runs (
+  ws INTEGER NOT NULL REFERENCES workspaces (wsk),
+  run TEXT NOT NULL,
+  at TEXT NOT NULL,
+  cutoff TEXT NOT NULL,
+  policy_days INTEGER NOT NULL,
+  ranges TEXT NOT NULL,
+  count INTEGER NOT NULL,
+  holds TEXT NOT NULL,
+  PRIMARY KEY (ws, run)
+) STRICT;
+CREATE TABLE pruned_events (
+  ws INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  prev_hash BLOB NOT NULL,
+  hash BLOB NOT NULL,
+  run TEXT NOT NULL,
+  PRIMARY KEY (ws, seq)
+) STRICT, WITHOUT ROWID;
+${RETENTION_GUARDS.map((trigger) => `${trigger.sql};`).join('\n')}
+`,
+  },
 ];
+
+/** The version that added the retention tables (tombstones among them). */
+export const RETENTION_VERSION = 6;
 
 /** The version that added `actors_search`. */
 export const ACTOR_INDEX_VERSION = 2;

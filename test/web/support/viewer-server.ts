@@ -201,6 +201,13 @@ export async function startViewerServer(): Promise<ViewerServer> {
   await log.ingestEvents(WORKSPACE, events);
   await log.ingestEvents(OTHER_WORKSPACE, [
     {
+      // From an earlier year, with words readers spell in capitals.
+      action: 'ssh_key.created',
+      occurred_at: new Date(Date.now() - 400 * 86_400_000).toISOString(),
+      actor: { type: 'user', id: 'u_alex', name: 'Alex Kim' },
+      targets: [{ type: 'api_key', id: 'key_1', name: 'deploy key' }],
+    },
+    {
       action: 'auto_start',
       actor: SYSTEM,
       targets: [{ type: 'workspace_build', id: 'wb_1', name: 'build 1' }],

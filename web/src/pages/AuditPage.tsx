@@ -16,7 +16,7 @@ import {
 } from '../api.js';
 import type { Count } from '../format.js';
 import { navigate } from '../router.js';
-import { auditPath, historyPath } from '../routes.js';
+import { auditPath, eventPath, historyPath } from '../routes.js';
 import { AuditPageView } from '../views/AuditPageView.js';
 import { NoAccessView } from '../views/NoAccessView.js';
 import { StatusPanel } from '../views/StatusPanel.js';
@@ -139,6 +139,7 @@ export function AuditPage({ workspace, workspaceName, q, cursor }: AuditPageProp
         href: exportUrl(workspace, selection),
       }}
       historyHref={(type, id) => historyPath(workspace, type, id)}
+      eventHref={(id) => eventPath(workspace, id)}
       onQueryChange={(next) => navigate(auditPath(workspace, next))}
       onPage={(next) => navigate(auditPath(workspace, q, next))}
       onRetry={retryEvents}

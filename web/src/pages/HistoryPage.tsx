@@ -1,7 +1,7 @@
 /** One entity's full history (every event that touched it, and its state after each). */
 import { useEffect, useState } from 'react';
 import { ApiProblem, api, type EntityHistory } from '../api.js';
-import { printTerms } from '../query/terms.js';
+import { OWN_EVENTS_TERM, printTerms } from '../query/terms.js';
 import { auditPath } from '../routes.js';
 import { HistoryView } from '../views/HistoryView.js';
 import { NoAccessView } from '../views/NoAccessView.js';
@@ -40,6 +40,7 @@ export function HistoryPage({ workspace, workspaceName, type, id }: HistoryPageP
     printTerms([
       { key: 'target_type', value: type, negated: false },
       { key: 'target_id', value: id, negated: false },
+      OWN_EVENTS_TERM,
     ]),
   );
   if (state.state === 'loading') return <StatusPanel kind="loading" title="Loading history…" />;

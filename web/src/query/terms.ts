@@ -16,9 +16,37 @@ export interface Term {
 
 /** The filters that have their own control in the viewer. */
 export type ControlKey =
-  'category' | 'actor' | 'action' | 'target_type' | 'target_id' | 'since' | 'until' | 'hide_system';
+  | 'category'
+  | 'actor'
+  | 'action'
+  | 'target_type'
+  | 'target_id'
+  | 'since'
+  | 'until'
+  | 'hide_system'
+  | 'hide_own';
 
-export type TextControlKey = Exclude<ControlKey, 'hide_system'>;
+export type TextControlKey = Exclude<ControlKey, 'hide_system' | 'hide_own'>;
+
+/**
+ * Hides Trailkeep's own events (sign-ins, log views, exports, admin actions): products cannot
+ * send actions under `trailkeep.`, so this hides exactly those. It is in the query text, not a
+ * hidden flag, so counts, exports and shared links mean what the box says.
+ */
+export const OWN_EVENTS_TERM: Term = Object.freeze({
+  key: 'action',
+  value: 'trailkeep.*',
+  negated: true,
+});
+
+/** The question a workspace's page asks when its address names none. */
+export const DEFAULT_QUERY = '-action:trailkeep.*';
+
+/** True for the default question (and for no question): "everything the product sent". */
+export function isDefaultQuery(text: string): boolean {
+  const terms = parseTerms(text);
+  return terms.length === 0 || (terms.length === 1 && isHideOwn(terms[0]!));
+}
 
 export const TEXT_CONTROL_KEYS: readonly TextControlKey[] = [
   'category',
@@ -38,6 +66,8 @@ export interface Controls {
   readonly mixed: ReadonlySet<TextControlKey>;
   /** `-is:system` is present. */
   readonly hideSystem: boolean;
+  /** `-action:trailkeep.*` is present. */
+  readonly hideOwn: boolean;
 }
 
 /**
@@ -63,6 +93,21 @@ export function canonicalKey(term: Term): string | null {
 
 function isHideSystem(term: Term): boolean {
   return canonicalKey(term) === 'is' && term.value.toLowerCase() === 'system';
+}
+
+function isHideOwn(term: Term): boolean {
+  return (
+    canonicalKey(term) === 'action' &&
+    term.negated &&
+    term.value.toLowerCase() === OWN_EVENTS_TERM.value
+  );
+}
+
+/** The terms a control shows and rewrites; the own-events toggle's term is not the action's. */
+function belongsTo(key: ControlKey): (term: Term) => boolean {
+  if (key === 'hide_system') return isHideSystem;
+  if (key === 'hide_own') return isHideOwn;
+  return (term) => canonicalKey(term) === key && !isHideOwn(term);
 }
 
 /** Splits query text into terms. Unbalanced quotes run to the end; nothing is an error here. */
@@ -131,7 +176,7 @@ export function readControls(text: string): Controls {
   const values = {} as Record<TextControlKey, string | null>;
   const mixed = new Set<TextControlKey>();
   for (const key of TEXT_CONTROL_KEYS) {
-    const own = terms.filter((term) => canonicalKey(term) === key);
+    const own = terms.filter(belongsTo(key));
     const only = own[0];
     if (own.length === 1 && only !== undefined && !only.negated) {
       values[key] = only.value;
@@ -141,7 +186,8 @@ export function readControls(text: string): Controls {
     }
   }
   const hideSystem = terms.some((term) => isHideSystem(term) && term.negated);
-  return { values, mixed, hideSystem };
+  const hideOwn = terms.some(isHideOwn);
+  return { values, mixed, hideSystem, hideOwn };
 }
 
 /**
@@ -152,17 +198,21 @@ export function readControls(text: string): Controls {
  */
 export function withControl(text: string, key: ControlKey, value: string | boolean | null): string {
   const terms = parseTerms(text);
-  const belongs = key === 'hide_system' ? isHideSystem : (term: Term) => canonicalKey(term) === key;
+  const belongs = belongsTo(key);
   let replacement: Term | null = null;
   if (key === 'hide_system') {
     if (value === true) replacement = { key: 'is', value: 'system', negated: true };
+  } else if (key === 'hide_own') {
+    if (value === true) replacement = OWN_EVENTS_TERM;
   } else if (typeof value === 'string' && value.trim() !== '') {
     replacement = { key, value: value.trim(), negated: false };
   }
   const first = terms.findIndex(belongs);
   const kept = terms.filter((term) => !belongs(term));
   if (replacement !== null) {
-    const at = first === -1 ? kept.length : first;
+    // A new filter goes before the own-events toggle's term, so the question reads first.
+    const own = kept.findIndex(isHideOwn);
+    const at = first !== -1 ? first : own !== -1 && key !== 'hide_own' ? own : kept.length;
     kept.splice(at, 0, replacement);
   }
   return printTerms(kept);

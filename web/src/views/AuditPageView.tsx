@@ -5,6 +5,7 @@
 import type { ApiProblem, EventPage, ExportFormat, Facets, VerifyResult } from '../api.js';
 import type { ExportPanelProps } from './ExportPanel.js';
 import { countLabel } from '../format.js';
+import { DEFAULT_QUERY, isDefaultQuery } from '../query/terms.js';
 import { ExportPanel } from './ExportPanel.js';
 import { FilterBar } from './FilterBar.js';
 import { IntegrityBadge } from './IntegrityBadge.js';
@@ -31,6 +32,7 @@ export interface AuditPageViewProps {
   readonly exportPanel: Omit<ExportPanelProps, 'facets' | 'onFormat' | 'onKind'>;
   readonly checkpointHref: string;
   readonly historyHref: (type: string, id: string) => string;
+  readonly eventHref: (id: string) => string;
   readonly onQueryChange: (q: string) => void;
   readonly onPage: (cursor: string) => void;
   readonly onRetry: () => void;
@@ -125,15 +127,20 @@ export function AuditPageView(props: AuditPageViewProps) {
         ) : page.events.length === 0 ? (
           <StatusPanel
             kind="empty"
-            title={q === '' ? 'No events yet' : 'No events match these filters'}
+            title={isDefaultQuery(q) ? 'No events yet' : 'No events match these filters'}
             detail={
-              q === ''
+              isDefaultQuery(q)
                 ? 'Events appear here as soon as your product sends them.'
                 : 'Widen the date range, pick another category, or clear the filters.'
             }
-            {...(q === ''
+            {...(isDefaultQuery(q)
               ? {}
-              : { action: { label: 'Clear filters', onClick: () => props.onQueryChange('') } })}
+              : {
+                  action: {
+                    label: 'Clear filters',
+                    onClick: () => props.onQueryChange(DEFAULT_QUERY),
+                  },
+                })}
           />
         ) : (
           <>
@@ -142,6 +149,7 @@ export function AuditPageView(props: AuditPageViewProps) {
               events={page.events}
               categoryLabel={categoryLabel}
               historyHref={props.historyHref}
+              eventHref={props.eventHref}
               stale={loading}
             />
             <Pager

@@ -2,12 +2,15 @@
 import type { StoredEvent } from '../api.js';
 import type { JsonValue } from '../../../src/core/json.js';
 import { actionLabel, actorKindLabel, fullTime, kindLabel, valueText } from '../format.js';
+import { timeZoneOf, useZoneChoice } from '../time-zone.js';
 import { Link } from './Link.js';
 
 export interface EventDetailProps {
   readonly event: StoredEvent;
   readonly categoryLabel: (id: string) => string;
   readonly historyHref: (type: string, id: string) => string;
+  /** The event's own page; absent on that page itself. */
+  readonly eventHref?: string;
 }
 
 function Value({ value }: { readonly value: JsonValue | undefined }) {
@@ -30,8 +33,9 @@ function Pairs({ rows }: { readonly rows: readonly (readonly [string, string | u
   );
 }
 
-export function EventDetail({ event, categoryLabel, historyHref }: EventDetailProps) {
+export function EventDetail({ event, categoryLabel, historyHref, eventHref }: EventDetailProps) {
   const metadata = Object.entries(event.metadata);
+  const zone = timeZoneOf(useZoneChoice());
   return (
     <div className="detail">
       <div className="detail__head">
@@ -39,10 +43,20 @@ export function EventDetail({ event, categoryLabel, historyHref }: EventDetailPr
           {actionLabel(event.action)} <code className="detail__code">{event.action}</code>
         </h3>
         <p className="muted">
-          {fullTime(event.occurred_at)} · {categoryLabel(event.category)} · {event.operation} ·{' '}
+          {fullTime(event.occurred_at, zone)} · {categoryLabel(event.category)} · {event.operation}{' '}
+          ·{' '}
           <span className={event.outcome === 'failure' ? 'failed' : 'succeeded'}>
             {event.outcome === 'failure' ? 'Failed' : 'Succeeded'}
           </span>
+          {eventHref !== undefined && (
+            <>
+              {' '}
+              ·{' '}
+              <Link href={eventHref} className="link">
+                Link to this event
+              </Link>
+            </>
+          )}
         </p>
       </div>
 
@@ -142,7 +156,7 @@ export function EventDetail({ event, categoryLabel, historyHref }: EventDetailPr
             rows={[
               ['Seq', String(event.seq)],
               ['Event id', event.id],
-              ['Received', fullTime(event.received_at)],
+              ['Received', fullTime(event.received_at, zone)],
               ['Hash', event.hash],
               ['Previous hash', event.prev_hash],
             ]}

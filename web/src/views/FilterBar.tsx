@@ -5,8 +5,16 @@
 import { useId, useState, type FormEvent, type KeyboardEvent } from 'react';
 import type { ApiProblem, Facets } from '../api.js';
 import { actionLabel, actorKindLabel, kindLabel } from '../format.js';
-import { PERIODS, periodOf, periodSince } from '../query/period.js';
-import { readControls, withControl, type TextControlKey } from '../query/terms.js';
+import { PERIODS, boundDay, dayBound, periodOf, periodSince } from '../query/period.js';
+import {
+  DEFAULT_QUERY,
+  isDefaultQuery,
+  readControls,
+  withControl,
+  type ControlKey,
+} from '../query/terms.js';
+import { timeZoneOf, useDayZone, type ZoneChoice } from '../time-zone.js';
+import { zoneName } from '../format.js';
 import { QueryError } from './QueryError.js';
 
 export interface FilterBarProps {
@@ -20,6 +28,8 @@ export interface FilterBarProps {
 }
 
 const MIXED = '\u0000mixed';
+/** The category of Trailkeep's own events (OWN_CATEGORY on the server). */
+const OWN_CATEGORY_ID = 'trailkeep';
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 function sameText(a: string | null, b: string): boolean {
@@ -32,8 +42,19 @@ export function FilterBar({ q, facets, queryError, keptResults, onQueryChange }:
   const [controlsOpen, setControlsOpen] = useState(false);
   const gridId = useId();
   const controls = readControls(q);
-  const set = (key: TextControlKey | 'hide_system', value: string | boolean | null) =>
+  const zone = useDayZone();
+  const dayLabel = zone === 'utc' ? 'UTC day' : `day, ${zoneName(timeZoneOf(zone))}`;
+  const set = (key: ControlKey, value: string | boolean | null) =>
     onQueryChange(withControl(q, key, value));
+  // Trailkeep's chip asks for its events, so it also stops hiding them.
+  const pickCategory = (id: string) =>
+    onQueryChange(
+      withControl(
+        id.toLowerCase() === OWN_CATEGORY_ID ? withControl(q, 'hide_own', false) : q,
+        'category',
+        id,
+      ),
+    );
   const { values, mixed } = controls;
 
   const catalog =
@@ -72,7 +93,7 @@ export function FilterBar({ q, facets, queryError, keptResults, onQueryChange }:
             key={category.id}
             className="chip"
             aria-pressed={sameText(values.category, category.id)}
-            onClick={() => set('category', category.id)}
+            onClick={() => pickCategory(category.id)}
           >
             {category.label}
             {categoryCount.has(category.id.toLowerCase()) && (
@@ -159,21 +180,24 @@ export function FilterBar({ q, facets, queryError, keptResults, onQueryChange }:
         <PeriodFilter
           since={values.since}
           until={values.until}
+          zone={zone}
           onChange={(since) =>
             onQueryChange(withControl(withControl(q, 'until', null), 'since', since))
           }
         />
         <DateFilter
-          label="Since (UTC day)"
+          label={`Since (${dayLabel})`}
           value={values.since}
           mixed={mixed.has('since')}
-          onChange={(value) => set('since', value)}
+          zone={zone}
+          onChange={(day) => set('since', day === null ? null : dayBound(day, 'since', zone))}
         />
         <DateFilter
-          label="Until (UTC day)"
+          label={`Until (${dayLabel})`}
           value={values.until}
           mixed={mixed.has('until')}
-          onChange={(value) => set('until', value)}
+          zone={zone}
+          onChange={(day) => set('until', day === null ? null : dayBound(day, 'until', zone))}
         />
         <label className="toggle">
           <input
@@ -182,6 +206,14 @@ export function FilterBar({ q, facets, queryError, keptResults, onQueryChange }:
             onChange={(event) => set('hide_system', event.target.checked)}
           />
           <span>Hide system events</span>
+        </label>
+        <label className="toggle">
+          <input
+            type="checkbox"
+            checked={controls.hideOwn}
+            onChange={(event) => set('hide_own', event.target.checked)}
+          />
+          <span>Hide Trailkeep&rsquo;s own events (sign-ins, views, exports)</span>
         </label>
       </div>
 
@@ -232,8 +264,12 @@ function QueryBox({ q, error, keptResults, onSubmit }: QueryBoxProps) {
         <button type="submit" className="button button--primary">
           Search
         </button>
-        {q !== '' && (
-          <button type="button" className="button button--quiet" onClick={() => onSubmit('')}>
+        {!isDefaultQuery(q) && (
+          <button
+            type="button"
+            className="button button--quiet"
+            onClick={() => onSubmit(DEFAULT_QUERY)}
+          >
             Clear filters
           </button>
         )}
@@ -252,9 +288,17 @@ function QueryBox({ q, error, keptResults, onSubmit }: QueryBoxProps) {
           Keys: <code>action</code> (glob <code>job.*</code>), <code>category</code>,{' '}
           <code>actor</code>, <code>actor_type</code>, <code>username</code>, <code>email</code>,{' '}
           <code>target_type</code>, <code>target_id</code>, <code>target</code>, <code>ip</code>{' '}
-          (address or CIDR), <code>outcome</code>, <code>operation</code>, <code>since</code>,{' '}
+          (address or CIDR), <code>outcome</code>, <code>operation</code>, <code>id</code> (one
+          event), <code>request_id</code> (every event of one request), <code>since</code>,{' '}
           <code>until</code> (<code>YYYY-MM-DD</code> or ISO time), <code>is:system</code>,{' '}
           <code>meta.KEY</code>.
+        </p>
+        <p>
+          Aliases: <code>resource_type</code> = <code>target_type</code>, <code>resource_id</code> ={' '}
+          <code>target_id</code>, <code>resource_target</code> = <code>target</code>,{' '}
+          <code>crud</code> = <code>operation</code>, <code>date_from</code> = <code>since</code>,{' '}
+          <code>date_to</code> = <code>until</code>, <code>build_reason</code> ={' '}
+          <code>meta.build_reason</code>.
         </p>
       </details>
     </form>
@@ -363,12 +407,13 @@ function SelectFilter({ label, anyLabel, value, mixed, options, onChange }: Sele
 interface PeriodFilterProps {
   readonly since: string | null;
   readonly until: string | null;
+  readonly zone: ZoneChoice;
   readonly onChange: (since: string | null) => void;
 }
 
-function PeriodFilter({ since, until, onChange }: PeriodFilterProps) {
+function PeriodFilter({ since, until, zone, onChange }: PeriodFilterProps) {
   const now = new Date();
-  const current = periodOf(since, until, now);
+  const current = periodOf(since, until, now, zone);
   return (
     <label className="field">
       <span className="field__label">Period</span>
@@ -376,7 +421,7 @@ function PeriodFilter({ since, until, onChange }: PeriodFilterProps) {
         value={current}
         onChange={(event) => {
           const period = PERIODS.find((p) => p.id === event.target.value);
-          onChange(period === undefined ? null : periodSince(period, now));
+          onChange(period === undefined ? null : periodSince(period, now, zone));
         }}
       >
         <option value="any">Any time</option>
@@ -397,12 +442,14 @@ interface DateFilterProps {
   readonly label: string;
   readonly value: string | null;
   readonly mixed: boolean;
-  readonly onChange: (value: string | null) => void;
+  readonly zone: ZoneChoice;
+  /** The day picked (YYYY-MM-DD) or null when cleared. */
+  readonly onChange: (day: string | null) => void;
 }
 
-function DateFilter({ label, value, mixed, onChange }: DateFilterProps) {
+function DateFilter({ label, value, mixed, zone, onChange }: DateFilterProps) {
   // A full ISO time typed in the query keeps its precision there; the picker shows its day.
-  const day = value === null ? '' : value.slice(0, 10);
+  const day = value === null ? '' : boundDay(value, zone);
   return (
     <label className="field field--date">
       <span className="field__label">

@@ -1,15 +1,8 @@
 import type { JsonObject } from '../../../src/core/json.js';
 import type { EntityHistory } from '../api.js';
-import {
-  actionLabel,
-  actorKindLabel,
-  actorName,
-  fullTime,
-  kindLabel,
-  shortTime,
-  valueText,
-} from '../format.js';
+import { actionLabel, actorKindLabel, actorName, kindLabel, valueText } from '../format.js';
 import { Link } from './Link.js';
+import { When } from './When.js';
 import { StatusPanel } from './StatusPanel.js';
 
 export interface HistoryViewProps {
@@ -60,6 +53,7 @@ export function HistoryView({
   problem,
   onRetry,
 }: HistoryViewProps) {
+  const name = history === null ? undefined : entityName(history, type, id);
   return (
     <div className="history">
       <nav className="history__nav" aria-label="Back">
@@ -71,7 +65,9 @@ export function HistoryView({
         </Link>
       </nav>
       <h1>
-        History of {kindLabel(type).toLowerCase()} <code>{id}</code>
+        History of {kindLabel(type).toLowerCase()}{' '}
+        {name !== undefined && <span className="history__name">{name} </span>}
+        <code>{id}</code>
         {history?.deleted === true && <span className="failed">Deleted</span>}
       </h1>
       {problem !== null ? (
@@ -100,9 +96,7 @@ export function HistoryView({
               {history.events.map(({ event, state }) => (
                 <li key={`${event.seq}:${event.id}`} className="timeline__item">
                   <p className="timeline__head">
-                    <time dateTime={event.occurred_at} title={fullTime(event.occurred_at)}>
-                      {shortTime(event.occurred_at)}
-                    </time>{' '}
+                    <When iso={event.occurred_at} />{' '}
                     <span className="badge" title={event.action}>
                       {actionLabel(event.action)}
                     </span>{' '}
@@ -141,4 +135,15 @@ export function HistoryView({
       )}
     </div>
   );
+}
+
+/** The name the entity was last given in an event that names it (targets carry names). */
+function entityName(history: EntityHistory, type: string, id: string): string | undefined {
+  for (let i = history.events.length - 1; i >= 0; i--) {
+    const named = history.events[i]?.event.targets.find(
+      (target) => target.type === type && target.id === id && target.name !== undefined,
+    );
+    if (named?.name !== undefined) return named.name;
+  }
+  return undefined;
 }

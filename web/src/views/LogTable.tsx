@@ -4,20 +4,16 @@
  */
 import { Fragment, useState, type KeyboardEvent, type MouseEvent } from 'react';
 import type { StoredEvent } from '../api.js';
-import {
-  actionLabel,
-  actorKindLabel,
-  actorName,
-  fullTime,
-  kindLabel,
-  shortTime,
-} from '../format.js';
+import { actionLabel, actorKindLabel, actorName, kindLabel, shortTime } from '../format.js';
+import { timeZoneOf, useZoneChoice } from '../time-zone.js';
 import { EventDetail } from './EventDetail.js';
+import { TimeHeading, When } from './When.js';
 
 export interface LogTableProps {
   readonly events: readonly StoredEvent[];
   readonly categoryLabel: (id: string) => string;
   readonly historyHref: (type: string, id: string) => string;
+  readonly eventHref: (id: string) => string;
   /** Dims the rows while a newer answer is on its way. */
   readonly stale: boolean;
 }
@@ -40,8 +36,9 @@ function moveFocus(event: KeyboardEvent<HTMLButtonElement>) {
   }
 }
 
-export function LogTable({ events, categoryLabel, historyHref, stale }: LogTableProps) {
+export function LogTable({ events, categoryLabel, historyHref, eventHref, stale }: LogTableProps) {
   const [open, setOpen] = useState<ReadonlySet<string>>(new Set());
+  const zone = timeZoneOf(useZoneChoice());
   const toggle = (key: string) =>
     setOpen((previous) => {
       const next = new Set(previous);
@@ -61,7 +58,9 @@ export function LogTable({ events, categoryLabel, historyHref, stale }: LogTable
           <th scope="col" className="log__toggle-col">
             <span className="visually-hidden">Details</span>
           </th>
-          <th scope="col">Time</th>
+          <th scope="col">
+            <TimeHeading />
+          </th>
           <th scope="col">Actor</th>
           <th scope="col">Action</th>
           <th scope="col">Target</th>
@@ -95,7 +94,7 @@ export function LogTable({ events, categoryLabel, historyHref, stale }: LogTable
                     className="row-toggle"
                     aria-expanded={expanded}
                     aria-controls={detailId}
-                    aria-label={`${expanded ? 'Hide' : 'Show'} details: ${label} by ${actorName(event.actor)}, ${shortTime(event.occurred_at)}`}
+                    aria-label={`${expanded ? 'Hide' : 'Show'} details: ${label} by ${actorName(event.actor)}, ${shortTime(event.occurred_at, zone)}`}
                     onClick={() => toggle(key)}
                     onKeyDown={moveFocus}
                   >
@@ -103,9 +102,7 @@ export function LogTable({ events, categoryLabel, historyHref, stale }: LogTable
                   </button>
                 </td>
                 <td className="log__time" data-label="Time">
-                  <time dateTime={event.occurred_at} title={fullTime(event.occurred_at)}>
-                    {shortTime(event.occurred_at)}
-                  </time>
+                  <When iso={event.occurred_at} />
                 </td>
                 <td className="log__actor" data-label="Actor">
                   <span className={`mark mark--${event.actor.type}`}>
@@ -152,6 +149,7 @@ export function LogTable({ events, categoryLabel, historyHref, stale }: LogTable
                       event={event}
                       categoryLabel={categoryLabel}
                       historyHref={historyHref}
+                      eventHref={eventHref(event.id)}
                     />
                   </td>
                 </tr>
