@@ -35,7 +35,7 @@ interface ServeOptions extends SigningOptions {
   logLevel: string;
 }
 
-function port(value: string): number {
+export function port(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65_535) {
     throw new CliExit(2, `trailkeep: --port must be 0 to 65535, got "${value}"`);
