@@ -34,6 +34,7 @@ import { ChainVerifier, type VerifyProblem } from '../../src/core/verify.js';
 import type { ChainRow, Store, StoredText } from '../../src/store/store.js';
 import { streamEvents } from '../../src/store/stored-text.js';
 import { treeContract } from './tree-contract.js';
+import { witnessContract } from './witness-contract.js';
 
 export interface StoreContractOptions {
   name: string;
@@ -801,6 +802,10 @@ export function runStoreContract(options: StoreContractOptions): void {
         generateDrafts,
         makeDraft,
       });
+    });
+
+    describe('witnesses', () => {
+      witnessContract({ store: () => store, workspace, test });
     });
 
     describe('importEvents', () => {

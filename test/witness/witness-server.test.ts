@@ -59,7 +59,7 @@ function note(size: number, options: { t?: ReferenceTree; key?: string; origin?:
   return signNote(text, [parseSignerKey(options.key ?? logKey.signerKey)]);
 }
 
-async function post(body: string | Buffer): Promise<{ status: number; type: string; text: string }> {
+async function post(body: string | Uint8Array<ArrayBuffer>): Promise<{ status: number; type: string; text: string }> {
   const response = await fetch(`${url}/add-checkpoint`, { method: 'POST', body });
   return {
     status: response.status,
@@ -156,7 +156,7 @@ describe('witness add-checkpoint', () => {
   it('answers 400 for an old size above the checkpoint size and for malformed bodies', async () => {
     expect((await post(add(20, 30).replace('old 20', 'old 31'))).status).toBe(400);
     expect((await post('old 20\n')).status).toBe(400);
-    expect((await post(Buffer.from([0xff, 0xfe]))).status).toBe(400);
+    expect((await post(new Uint8Array([0xff, 0xfe]))).status).toBe(400);
     expect((await post('')).status).toBe(400);
     expect(stored()).toBe(20);
   });

@@ -26,6 +26,7 @@ export const APP_ROLE_GRANTS: Readonly<Record<string, readonly string[]>> = {
   sessions: ['SELECT', 'INSERT', 'DELETE'],
   invitations: ['SELECT', 'INSERT', 'UPDATE'],
   secrets: ['SELECT', 'INSERT'],
+  witnesses: ['SELECT', 'INSERT', 'UPDATE', 'DELETE'],
   trailkeep_migrations: ['SELECT'],
 };
 

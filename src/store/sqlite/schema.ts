@@ -315,6 +315,30 @@ BEGIN SELECT RAISE(ABORT, ${TREE_APPEND_ONLY}); END;
 `,
     backfill: backfillTree,
   },
+  {
+    // 6 is taken by retention (a parallel branch); nothing here depends on it.
+    version: 7,
+    name: 'witnesses',
+    // A workspace's witnesses and what each last cosigned (src/store/witnesses.ts): owner
+    // configuration, so rows change and go; the log itself is never read or written here.
+    sql: `
+CREATE TABLE witnesses (
+  ws INTEGER NOT NULL REFERENCES workspaces (wsk),
+  name TEXT NOT NULL,
+  url TEXT NOT NULL,
+  vkey TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  cosigned_size INTEGER,
+  cosigned_root TEXT,
+  cosignature TEXT,
+  cosigned_at TEXT,
+  last_error TEXT,
+  last_error_at TEXT,
+  last_attempt_at TEXT,
+  PRIMARY KEY (ws, name)
+) STRICT;
+`,
+  },
 ];
 
 /** The version that added `actors_search`. */
