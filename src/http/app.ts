@@ -12,6 +12,7 @@ import type { AccountService } from '../service/accounts.js';
 import type { LogService } from '../service/log-service.js';
 import { randomBase62 } from '../service/random.js';
 import { SelfAudit } from '../service/self-audit.js';
+import { WitnessService, type WitnessServiceOptions } from '../service/witnesses.js';
 import { InFlightGate, RateLimiter, type RateLimitOptions } from '../service/throttle.js';
 import { authenticate } from './auth.js';
 import { MAX_BODY_BYTES, registerJsonParser } from './body.js';
@@ -45,6 +46,8 @@ export interface AppOptions {
   /** Request body limit in bytes. Default 4 MiB. */
   bodyLimit?: number;
   version?: string;
+  /** Timing of the background witness pushes (tests shorten the debounce). */
+  witnesses?: WitnessServiceOptions;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -95,12 +98,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     log: options.log,
     accounts: options.accounts,
     audit: new SelfAudit(options.log),
+    witnesses: new WitnessService(options.log, options.witnesses),
     appendGate: new InFlightGate(options.maxInFlightAppends ?? DEFAULT_MAX_IN_FLIGHT_APPENDS),
     rateLimiter: options.rateLimit === false ? undefined : new RateLimiter(options.rateLimit ?? {}),
     secureCookies: options.secureCookies ?? false,
     bodyLimit,
   };
   app.decorate('trailkeep', ctx);
+  app.addHook('onClose', () => ctx.witnesses.close());
   app.decorateRequest('principal', null);
   app.decorateRequest('granted', undefined);
 

@@ -26,6 +26,7 @@ import type {
   Store,
   Workspace,
 } from '../store/store.js';
+import type { NoteSigner } from '../core/tlog/note.js';
 import { ephemeralKeys, type SigningKeys } from './signing-keys.js';
 
 export const DEFAULT_PAGE_SIZE = 50;
@@ -109,6 +110,7 @@ export class LogService {
   private readonly newId: () => string;
   private readonly knownWorkspaces = new Set<string>();
   private writeFailure: WriteProblem | undefined;
+  private readonly appendListeners = new Set<(workspace: string) => void>();
 
   private constructor(
     readonly store: Store,
@@ -134,6 +136,21 @@ export class LogService {
 
   get checkpointPublicKey(): string {
     return this.signing.publicPem;
+  }
+
+  /** The signer of the C2SP checkpoints (the deployment's note key). */
+  get noteSigner(): NoteSigner {
+    return this.signing.signer;
+  }
+
+  /**
+   * Calls `listener` after each append that stored new events (background work such as
+   * witnessing hangs here; it must return at once and never throw into ingest). Returns the
+   * function that removes it.
+   */
+  onAppended(listener: (workspace: string) => void): () => void {
+    this.appendListeners.add(listener);
+    return () => this.appendListeners.delete(listener);
   }
 
   /** The current verifier key first, then the retired ones. */
@@ -180,7 +197,17 @@ export class LogService {
       }),
     );
     const events = await this.tracked(() => this.store.append(workspace, drafts));
-    return { events, created: events.filter((e) => e.created).length };
+    const created = events.filter((e) => e.created).length;
+    if (created > 0) {
+      for (const listener of this.appendListeners) {
+        try {
+          listener(workspace);
+        } catch {
+          // A listener's failure is its own: the events are stored, ingest succeeded.
+        }
+      }
+    }
+    return { events, created };
   }
 
   /** Why the store cannot write, while the last write failed for want of space or an I/O error. */

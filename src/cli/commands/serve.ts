@@ -180,6 +180,8 @@ async function serve(options: ServeOptions): Promise<void> {
     const warning = proxyWarning(options.host, options.trustProxy ?? false);
     if (warning !== undefined) process.stderr.write(`${warning}\n`);
     await app.listen({ host: options.host, port: options.port });
+    // Witnesses catch up on what was appended while the server was down.
+    await app.trailkeep.witnesses.start();
     const address = app.server.address();
     const boundPort = typeof address === 'object' && address !== null ? address.port : options.port;
     const host = options.host.includes(':') ? `[${options.host}]` : options.host;

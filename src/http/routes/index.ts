@@ -12,6 +12,7 @@ import { keyRoutes } from './keys.js';
 import { memberRoutes } from './members.js';
 import { sessionRoutes } from './session.js';
 import { verifyRoutes } from './verify.js';
+import { witnessRoutes } from './witnesses.js';
 
 export type RouteModule = (app: FastifyInstance, ctx: HttpContext) => void;
 
@@ -23,4 +24,5 @@ export const API_ROUTES: readonly RouteModule[] = [
   keyRoutes,
   memberRoutes,
   invitationRoutes,
+  witnessRoutes,
 ];
