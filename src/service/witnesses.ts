@@ -37,6 +37,8 @@ export interface WitnessServiceOptions {
   /** First retry delay after a failure, doubled per failure up to maxBackoffMs (default 2 s). */
   backoffMs?: number;
   maxBackoffMs?: number;
+  /** false: no pushes after appends or on add, only syncNow (the CLI, which exits at once). */
+  background?: boolean;
 }
 
 /** What the API shows of a witness. */
@@ -190,7 +192,10 @@ export class WitnessService {
     this.backoffMs = options.backoffMs ?? 2000;
     this.maxBackoffMs = options.maxBackoffMs ?? 5 * 60_000;
     this.gate = new Semaphore(options.concurrency ?? 4);
-    this.unsubscribe = log.onAppended((workspace) => this.schedule(workspace, this.debounceMs));
+    this.closed = options.background === false;
+    this.unsubscribe = this.closed
+      ? () => undefined
+      : log.onAppended((workspace) => this.schedule(workspace, this.debounceMs));
   }
 
   private get store() {
@@ -384,10 +389,17 @@ export class WitnessService {
     checkpoint: CheckpointNote,
   ): Promise<WitnessOutcome> {
     try {
-      const stored = witness.cosigned_size === null ? 0 : Number(witness.cosigned_size);
+      // A log that shrank below what the witness cosigned still asks (claiming its own size,
+      // which needs no proof): the witness's refusal, not this process, is the evidence.
+      const stored = Math.min(Number(witness.cosigned_size ?? 0), checkpoint.size);
       let answer = await this.send(workspace, witness, checkpoint, stored);
       if (answer.status === 409) {
         const theirs = answer.size;
+        if (theirs > checkpoint.size) {
+          throw new PushFailure(
+            `the witness answered 409: it cosigned size ${theirs}, but this log now has only ${checkpoint.size} events (events were removed, or the history was replaced)`,
+          );
+        }
         answer = await this.send(workspace, witness, checkpoint, theirs);
         if (answer.status === 409) {
           throw new PushFailure(
@@ -426,11 +438,6 @@ export class WitnessService {
     checkpoint: CheckpointNote,
     oldSize: number,
   ): Promise<{ status: 200; lines: string[] } | { status: 409; size: number }> {
-    if (oldSize > checkpoint.size) {
-      throw new PushFailure(
-        `the witness cosigned size ${oldSize}, but this log now has only ${checkpoint.size} events: events were removed`,
-      );
-    }
     const proof =
       oldSize === 0 ? [] : await this.store.consistencyProof(workspace, oldSize, checkpoint.size);
     const body = formatAddCheckpoint({ oldSize, proof, checkpoint: checkpoint.note });

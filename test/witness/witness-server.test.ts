@@ -59,7 +59,9 @@ function note(size: number, options: { t?: ReferenceTree; key?: string; origin?:
   return signNote(text, [parseSignerKey(options.key ?? logKey.signerKey)]);
 }
 
-async function post(body: string | Uint8Array<ArrayBuffer>): Promise<{ status: number; type: string; text: string }> {
+async function post(
+  body: string | Uint8Array<ArrayBuffer>,
+): Promise<{ status: number; type: string; text: string }> {
   const response = await fetch(`${url}/add-checkpoint`, { method: 'POST', body });
   return {
     status: response.status,
