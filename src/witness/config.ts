@@ -55,8 +55,14 @@ export function parseWitnessKey(text: string, where: string): Omit<WitnessKey, '
       `${where}: a witness key is a cosignature v1 key (type 0x04), not a log signing key`,
     );
   }
-  const raw = Buffer.from(lines[0]!.slice(lines[0]!.lastIndexOf('+') + 1), 'base64').subarray(1);
-  const verifierKey = generateNoteKey(signer.name, SIGNATURE_COSIGNATURE_V1, raw).verifierKey;
+  // <name>+<id>+<base64>: only the first two plus signs separate, base64 has its own.
+  const key = lines[0]!.slice(SIGNER_PREFIX.length);
+  const seed = Buffer.from(key.slice(key.indexOf('+', key.indexOf('+') + 1) + 1), 'base64');
+  const verifierKey = generateNoteKey(
+    signer.name,
+    SIGNATURE_COSIGNATURE_V1,
+    seed.subarray(1),
+  ).verifierKey;
   return { signer, verifierKey };
 }
 
