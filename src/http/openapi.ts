@@ -63,8 +63,12 @@ function withRefs(schema: unknown, self?: unknown): unknown {
   return schema;
 }
 
+/** A trailing wildcard (the rest of a tile path) is documented as the parameter `path`. */
+const WILDCARD = '*';
+const WILDCARD_NAME = 'path';
+
 function openApiPath(url: string): string {
-  return url.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
+  return url.replace(/:([A-Za-z0-9_]+)/g, '{$1}').replace(/\*$/, `{${WILDCARD_NAME}}`);
 }
 
 function operationId(method: string, url: string): string {
@@ -84,7 +88,7 @@ function parameters(schema: unknown, where: 'path' | 'query'): JsonSchema[] {
   return Object.entries(object.properties).map(([name, property]) => {
     const { description, ...rest } = property;
     const parameter: JsonSchema = {
-      name,
+      name: where === 'path' && name === WILDCARD ? WILDCARD_NAME : name,
       in: where,
       required: where === 'path' || (object.required ?? []).includes(name),
       schema: withRefs(rest),
@@ -104,6 +108,7 @@ const SECURITY: Record<Access, Array<Record<string, string[]>>> = {
   any: [{ apiKey: [] }, { session: [] }],
   'events:write': [{ apiKey: [] }],
   'log:read': [{ apiKey: [] }, { session: [] }],
+  'log:public': [{ apiKey: [] }, { session: [] }, {}],
   'workspace:manage': [{ apiKey: [] }, { session: [] }],
 };
 
@@ -113,6 +118,8 @@ const ACCESS_NOTES: Record<Access, string> = {
   any: 'Any valid API key or session.',
   'events:write': 'An ingest or admin key of this workspace.',
   'log:read': 'A read or admin key of this workspace, or a session of an owner, admin or auditor.',
+  'log:public':
+    'A read or admin key of this workspace, or a session of an owner, admin or auditor; no credential when an owner made the log public (PUT /api/v1/workspaces/{ws}/settings/log).',
   'workspace:manage': 'An admin key of this workspace, or a session of an owner or admin.',
 };
 

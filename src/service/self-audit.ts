@@ -31,6 +31,7 @@ export const SELF_AUDIT_ACTIONS = [
   'trailkeep.export.downloaded',
   'trailkeep.witness.added',
   'trailkeep.witness.removed',
+  'trailkeep.settings.changed',
 ] as const;
 export type SelfAuditAction = (typeof SELF_AUDIT_ACTIONS)[number];
 
@@ -209,6 +210,21 @@ export class SelfAudit {
       operation,
       targets: [{ type: 'witness', id: witness.name, name: witness.url }],
       metadata: { url: witness.url, vkey: witness.vkey },
+    });
+  }
+
+  /** A workspace setting changed; `field` is its dotted path in the settings (`log.public`). */
+  async settingChanged(
+    workspace: string,
+    ctx: AuditContext,
+    change: { field: string; old: boolean; new: boolean },
+  ): Promise<void> {
+    await this.record(workspace, ctx, {
+      action: 'trailkeep.settings.changed',
+      category: 'workspace',
+      operation: 'update',
+      targets: [{ type: 'workspace', id: workspace }],
+      changes: [change],
     });
   }
 
