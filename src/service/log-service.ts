@@ -41,6 +41,7 @@ import type {
   Workspace,
 } from '../store/store.js';
 import type { NoteSigner } from '../core/tlog/note.js';
+import { withCosignatures } from './cosignatures.js';
 import { ephemeralKeys, type SigningKeys } from './signing-keys.js';
 
 export const DEFAULT_PAGE_SIZE = 50;
@@ -506,9 +507,18 @@ export class LogService {
   /**
    * The workspace's current checkpoint as a C2SP signed note, signed by the current key. Every
    * checkpoint the log hands out (log/checkpoint, inclusion proofs, exports) comes from here, so
-   * whatever is added to the note (witness cosignatures) reaches all of them.
+   * whatever is added to the note (witness cosignatures) reaches all of them: the cosignatures
+   * the workspace's witnesses gave for exactly this checkpoint, each verified again here.
    */
   async checkpointNote(workspace: string): Promise<string> {
+    const note = await this.logSignedNote(workspace);
+    const witnesses = await this.store.listWitnesses(workspace);
+    if (witnesses.length === 0) return note;
+    return withCosignatures(note, witnesses, this.signing.signer.verifier).note;
+  }
+
+  /** The current checkpoint signed by the log alone: what is sent to witnesses to cosign. */
+  async logSignedNote(workspace: string): Promise<string> {
     await this.requireWorkspace(workspace);
     const size = await this.store.treeSize(workspace);
     const cached = this.notes.get(workspace);

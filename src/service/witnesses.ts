@@ -9,12 +9,11 @@
  * concurrency, and a failing witness is retried with exponential backoff.
  */
 import { TrailkeepError } from '../core/errors.js';
-import { formatCheckpoint, openCheckpoint } from '../core/tlog/checkpoint.js';
+import { parseCheckpoint } from '../core/tlog/checkpoint.js';
 import {
   SIGNATURE_COSIGNATURE_V1,
-  addSignatures,
+  parseNote,
   parseVerifierKey,
-  signNote,
   type NoteVerifier,
 } from '../core/tlog/note.js';
 import { quote } from '../core/tlog/text.js';
@@ -24,6 +23,7 @@ import {
   parseWitnessSize,
 } from '../core/tlog/witness.js';
 import type { WitnessOutcome, WitnessRecord } from '../store/witnesses.js';
+import { verifiedCosignature } from './cosignatures.js';
 import type { LogService } from './log-service.js';
 
 export interface WitnessServiceOptions {
@@ -129,23 +129,6 @@ export function checkWitnessKey(vkey: string): NoteVerifier {
   return verifier;
 }
 
-/** The signature line of `witness` in a cosigned note, verified, or undefined. */
-function verifiedCosignature(
-  checkpoint: CheckpointNote,
-  signed: string,
-  witness: NoteVerifier,
-  logKey: NoteVerifier,
-): string | undefined {
-  const opened = openCheckpoint(signed, {
-    origin: checkpoint.origin,
-    logKeys: [logKey],
-    witnessKeys: [witness],
-  });
-  if (!opened.ok) return undefined;
-  return opened.value.cosignatures.find((c) => c.name === witness.name && c.keyId === witness.keyId)
-    ?.line;
-}
-
 class Semaphore {
   private active = 0;
   private readonly waiting: Array<() => void> = [];
@@ -246,53 +229,11 @@ export class WitnessService {
     return removed;
   }
 
-  /**
-   * The workspace's C2SP checkpoint at the stored tree's size, signed by the deployment's key.
-   * Ed25519 is deterministic, so the same tree head always yields the same note, and a
-   * cosignature obtained for it fits the note served later.
-   */
+  /** The workspace's checkpoint signed by the log alone, with what it states. */
   async checkpointNote(workspace: string): Promise<CheckpointNote> {
-    await this.log.workspace(workspace);
-    const size = await this.store.treeSize(workspace);
-    const root = await this.store.treeRoot(workspace, size);
-    const signer = this.log.noteSigner;
-    // Until the log API's origin setting lands: "<key name>/<workspace>", the documented default.
-    const origin = `${signer.name}/${workspace}`;
-    const note = signNote(formatCheckpoint({ origin, size, root, extensions: [] }), [signer]);
+    const note = await this.log.logSignedNote(workspace);
+    const { origin, size, root } = parseCheckpoint(parseNote(note).text);
     return { origin, size, root, note };
-  }
-
-  /** The checkpoint with every stored cosignature that is for exactly it and verifies. */
-  async cosignedCheckpoint(workspace: string): Promise<CheckpointNote & { witnesses: string[] }> {
-    const checkpoint = await this.checkpointNote(workspace);
-    const root = checkpoint.root.toString('base64');
-    const lines: string[] = [];
-    const witnesses: string[] = [];
-    for (const w of await this.store.listWitnesses(workspace)) {
-      if (Number(w.cosigned_size) !== checkpoint.size || w.cosigned_root !== root) continue;
-      if (w.cosignature === null) continue;
-      const line = this.checkedLine(checkpoint, w.cosignature, w.vkey);
-      if (line !== undefined && !lines.includes(line)) {
-        lines.push(line);
-        witnesses.push(w.name);
-      }
-    }
-    const note = lines.length === 0 ? checkpoint.note : addSignatures(checkpoint.note, lines);
-    return { ...checkpoint, note, witnesses };
-  }
-
-  private checkedLine(checkpoint: CheckpointNote, line: string, vkey: string): string | undefined {
-    try {
-      const signed = addSignatures(checkpoint.note, [line]);
-      return verifiedCosignature(
-        checkpoint,
-        signed,
-        checkWitnessKey(vkey),
-        this.log.noteSigner.verifier,
-      );
-    } catch {
-      return undefined;
-    }
   }
 
   /** Sends every workspace with witnesses its checkpoint (on start: catch up after downtime). */
@@ -408,8 +349,12 @@ export class WitnessService {
         }
       }
       const verifier = checkWitnessKey(witness.vkey);
-      const signed = addSignatures(checkpoint.note, answer.lines);
-      const line = verifiedCosignature(checkpoint, signed, verifier, this.log.noteSigner.verifier);
+      const line = verifiedCosignature(
+        checkpoint.note,
+        answer.lines,
+        verifier,
+        this.log.noteSigner.verifier,
+      );
       if (line === undefined) {
         throw new PushFailure(
           "the witness answered 200 without a cosignature that verifies with the witness's key",

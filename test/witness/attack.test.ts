@@ -53,6 +53,7 @@ async function cli(args: readonly string[]): Promise<{ code: number | null; out:
 
 async function startServer(): Promise<string> {
   const args = ['--db', db, '--port', String(port), '--workspace', 'acme', '--json'];
+  args.push('--log-origin-host', 'audit.example.com');
   const serving = await startServe(
     bin,
     [...args, '--log-level', 'error', '--signing-key-file', keyFile],
@@ -96,7 +97,7 @@ async function until(done: (s: WitnessStatus) => boolean): Promise<WitnessStatus
 }
 
 async function servedCheckpoint(): Promise<string> {
-  const response = await fetch(`${url}/api/v1/workspaces/acme/witnesses/checkpoint`, {
+  const response = await fetch(`${url}/api/v1/workspaces/acme/log/checkpoint`, {
     headers: { authorization: `Bearer ${readKey}` },
   });
   expect(response.status).toBe(200);

@@ -69,7 +69,7 @@ async function firstStart(
 const DEFAULT_DEMO_EVENTS = 10_000;
 export const LOG_ORIGIN_ENV = 'TRAILKEEP_LOG_ORIGIN_HOST';
 
-function logOriginHost(value: string): string {
+export function logOriginHost(value: string): string {
   if (!isLogOriginHost(value)) {
     throw new CliExit(
       2,
@@ -83,7 +83,7 @@ function logOriginHost(value: string): string {
  * The machine's name when it makes a valid origin, else localhost: a checkpoint's origin must not
  * change from one start to the next, so an operator whose clients see another name sets it.
  */
-function defaultLogOriginHost(): string {
+export function defaultLogOriginHost(): string {
   const fromEnv = process.env[LOG_ORIGIN_ENV];
   if (fromEnv !== undefined && fromEnv !== '') return logOriginHost(fromEnv);
   const name = hostname().toLowerCase();

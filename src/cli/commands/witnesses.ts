@@ -6,13 +6,16 @@
 import type { Command } from 'commander';
 import { SelfAudit, cliActor } from '../../service/self-audit.js';
 import { WitnessService, witnessView, type WitnessView } from '../../service/witnesses.js';
+import { LogService } from '../../service/log-service.js';
 import {
+  openSigningKeys,
   printJson,
   withDb,
   withServices,
   withSigningKeys,
   type SigningOptions,
 } from '../context.js';
+import { defaultLogOriginHost, logOriginHost } from './serve.js';
 
 interface Options extends SigningOptions {
   db: string;
@@ -86,18 +89,28 @@ export function register(program: Command): void {
   withSigningKeys(withDb(command.command('sync')))
     .description('send the current checkpoint to every witness now; exit 1 when one refused')
     .requiredOption('--workspace <id>', 'workspace')
+    .option(
+      '--log-origin-host <host>',
+      "the host part of the checkpoint origin: the same as the server's (default as serve)",
+      logOriginHost,
+    )
     .option('--json', 'machine-readable')
-    .action(async (options: Options) => {
-      const list = await withServices(
-        options.db,
-        async ({ log }) => {
-          const witnesses = new WitnessService(log, { background: false });
-          await witnesses.syncNow(options.workspace);
-          return witnesses.list(options.workspace);
-        },
-        {},
-        options,
-      );
+    .action(async (options: Options & { logOriginHost?: string }) => {
+      const { openStore } = await import('../../store/open.js');
+      const store = await openStore(options.db);
+      let list: WitnessView[];
+      try {
+        const keys = await openSigningKeys(store, options.db, options);
+        const log = await LogService.open(store, {
+          keys,
+          logOriginHost: options.logOriginHost ?? defaultLogOriginHost(),
+        });
+        const witnesses = new WitnessService(log, { background: false });
+        await witnesses.syncNow(options.workspace);
+        list = await witnesses.list(options.workspace);
+      } finally {
+        await store.close();
+      }
       print(list, options.json);
       if (list.some((w) => w.status === 'failing')) process.exitCode = 1;
     });

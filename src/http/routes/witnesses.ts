@@ -1,8 +1,8 @@
 /**
  * A workspace's witnesses (c2sp.org/tlog-witness): owners add and remove them (audited like the
  * other admin actions); anyone who may read the log sees each witness's status, so a witness
- * that refuses a checkpoint (the history changed) is visible to every auditor. The cosigned
- * checkpoint is served here until the log API serves checkpoints itself.
+ * that refuses a checkpoint (the history changed) is visible to every auditor. The cosignatures
+ * themselves reach readers on the checkpoint (GET .../log/checkpoint, proofs, exports).
  */
 import type { FastifyInstance } from 'fastify';
 import { TrailkeepError } from '../../core/errors.js';
@@ -131,32 +131,6 @@ export function witnessRoutes(app: FastifyInstance, ctx: HttpContext): void {
       const removed = await ctx.witnesses.remove(workspace, request.params.name);
       await ctx.audit.witnessRemoved(workspace, auditContext(request), removed);
       return reply.code(204).send();
-    },
-  );
-
-  app.get<{ Params: { ws: string } }>(
-    '/workspaces/:ws/witnesses/checkpoint',
-    {
-      config: {
-        access: 'log:read',
-        summary:
-          "The workspace's C2SP checkpoint with the cosignatures its witnesses gave for exactly it",
-        tag: 'integrity',
-      },
-      schema: {
-        params: WS_PARAMS,
-        response: {
-          200: {
-            description: 'A signed note (c2sp.org/tlog-checkpoint, tlog-cosignature)',
-            content: { 'text/plain': { schema: { type: 'string' } } },
-          },
-        },
-      },
-    },
-    async (request, reply) => {
-      const { note } = await ctx.witnesses.cosignedCheckpoint(granted(request).workspace);
-      void reply.type('text/plain; charset=utf-8').header('cache-control', 'no-store');
-      return note;
     },
   );
 }
