@@ -141,7 +141,7 @@ async function ingest(count: number, prefix: string): Promise<void> {
 }
 
 describe('managing witnesses', () => {
-  it('owners and admin keys add, admins and auditors may not; readers list', async () => {
+  it('owners add and remove, admins, admin keys and auditors may not; readers list', async () => {
     const forbidden = await add(
       { name: 'w0', url: witnessUrl, vkey: witnessKey.verifierKey },
       {
@@ -155,10 +155,16 @@ describe('managing witnesses', () => {
       (await add({ name: 'w0', url: witnessUrl, vkey: 'x' }, { session: auditor })).status,
     ).toBe(403);
     expect((await call(server, 'GET', PATH, { as: { key: seeded.keys.ingest } })).status).toBe(403);
-    const byKey = await add(
-      { name: 'by-key', url: `${witnessUrl}/`, vkey: witnessKey.verifierKey },
+    const adminKey = await add(
+      { name: 'by-key', url: witnessUrl, vkey: witnessKey.verifierKey },
       { key: seeded.keys.admin },
     );
+    expect(adminKey.status).toBe(403);
+    const byKey = await add({
+      name: 'by-key',
+      url: `${witnessUrl}/`,
+      vkey: witnessKey.verifierKey,
+    });
     expect(byKey.status, byKey.text).toBe(201);
     expect(byKey.body).toMatchObject({ name: 'by-key', url: witnessUrl, cosigned_size: null });
     const removed = await call(server, 'DELETE', `${PATH}/by-key`, { as: { session: owner } });

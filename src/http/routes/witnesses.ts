@@ -49,10 +49,13 @@ export const WITNESS = {
   additionalProperties: false,
 } as const;
 
-/** Witnesses are trust anchors: only owners (and admin-scope keys) change them. */
+/**
+ * Witnesses are what makes a rewritten history visible: removing one silences it. Like opening
+ * the log (PUT settings/log), that is an owner's decision; admins and admin keys may not.
+ */
 function requireOwner(request: Parameters<typeof granted>[0]): string {
   const grant = granted(request);
-  if (grant.role !== undefined && grant.role !== 'owner') {
+  if (grant.actingAs !== 'owner') {
     throw new TrailkeepError('forbidden', "Only the workspace's owners manage its witnesses");
   }
   return grant.workspace;
