@@ -6,7 +6,6 @@
 import { stat } from 'node:fs/promises';
 import {
   SIGNATURE_COSIGNATURE_V1,
-  SIGNATURE_ED25519,
   generateNoteKey,
   isValidKeyName,
   parseSignerKey,
@@ -14,7 +13,7 @@ import {
   type NoteSigner,
   type NoteVerifier,
 } from '../core/tlog/note.js';
-import { readKeyFile, writeKeyFile } from '../service/signing-keys.js';
+import { checkVerifierKey, rawKey, readKeyFile, writeKeyFile } from '../service/signing-keys.js';
 
 export class WitnessConfigError extends Error {
   override readonly name = 'WitnessConfigError';
@@ -55,14 +54,8 @@ export function parseWitnessKey(text: string, where: string): Omit<WitnessKey, '
       `${where}: a witness key is a cosignature v1 key (type 0x04), not a log signing key`,
     );
   }
-  // <name>+<id>+<base64>: only the first two plus signs separate, base64 has its own.
-  const key = lines[0]!.slice(SIGNER_PREFIX.length);
-  const seed = Buffer.from(key.slice(key.indexOf('+', key.indexOf('+') + 1) + 1), 'base64');
-  const verifierKey = generateNoteKey(
-    signer.name,
-    SIGNATURE_COSIGNATURE_V1,
-    seed.subarray(1),
-  ).verifierKey;
+  const seed = rawKey(lines[0]!);
+  const verifierKey = generateNoteKey(signer.name, SIGNATURE_COSIGNATURE_V1, seed).verifierKey;
   return { signer, verifierKey };
 }
 
@@ -114,16 +107,11 @@ export async function loadWitnessKey(file: string, name: string): Promise<Witnes
 }
 
 function logKey(vkey: string, where: string): NoteVerifier {
-  let verifier: NoteVerifier;
   try {
-    verifier = parseVerifierKey(vkey);
+    return parseVerifierKey(checkVerifierKey(vkey, where));
   } catch (error) {
-    throw new WitnessConfigError(`${where}: not a verifier key: ${(error as Error).message}`);
+    throw new WitnessConfigError((error as Error).message);
   }
-  if (verifier.type !== SIGNATURE_ED25519) {
-    throw new WitnessConfigError(`${where}: a log's verifier key is an Ed25519 (0x01) key`);
-  }
-  return verifier;
 }
 
 function checkOrigin(origin: string, where: string): string {
