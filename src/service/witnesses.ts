@@ -159,7 +159,8 @@ export class WitnessService {
   private readonly gate: Semaphore;
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly running = new Map<string, Promise<void>>();
-  private readonly again = new Set<string>();
+  /** Workspaces asked for again while a round ran, with the shortest delay asked for. */
+  private readonly again = new Map<string, number>();
   /** "<workspace>\n<name>" -> failures in a row and when to try again. */
   private readonly backoff = new Map<string, { failures: number; until: number }>();
   private readonly unsubscribe: () => void;
@@ -262,7 +263,8 @@ export class WitnessService {
   private schedule(workspace: string, delayMs: number): void {
     if (this.closed) return;
     if (this.running.has(workspace)) {
-      this.again.add(workspace);
+      // Keep the delay asked for: a retry after backoff must not become a retry after debounce.
+      this.again.set(workspace, Math.min(this.again.get(workspace) ?? Infinity, delayMs));
       return;
     }
     const existing = this.timers.get(workspace);
@@ -285,7 +287,11 @@ export class WitnessService {
       await work;
     } finally {
       this.running.delete(workspace);
-      if (this.again.delete(workspace)) this.schedule(workspace, this.debounceMs);
+      const next = this.again.get(workspace);
+      if (next !== undefined) {
+        this.again.delete(workspace);
+        this.schedule(workspace, next);
+      }
     }
   }
 
