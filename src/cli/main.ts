@@ -25,6 +25,8 @@ async function loadCommands(): Promise<Register[]> {
     import('./commands/copy.js'),
     import('./commands/serve.js'),
     import('./commands/keys.js'),
+    import('./commands/witness.js'),
+    import('./commands/witnesses.js'),
     import('./commands/users.js'),
     import('./commands/demo.js'),
   ]);

@@ -28,6 +28,12 @@ export const ERRORS = {
   tile_not_found: { status: 404, title: "The tile is not in the log's tree" },
   invitation_invalid: { status: 404, title: 'No such open invitation' },
   hold_not_found: { status: 404, title: 'No such open legal hold' },
+  unknown_log: { status: 404, title: 'This witness does not follow that log' },
+  log_signature_invalid: { status: 403, title: 'No trusted key of the log signed the checkpoint' },
+  checkpoint_inconsistent: {
+    status: 422,
+    title: 'The checkpoint does not extend what the witness cosigned',
+  },
   event_id_conflict: {
     status: 409,
     title: 'An event with this id was already stored with different content',

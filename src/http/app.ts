@@ -13,6 +13,7 @@ import type { LogService } from '../service/log-service.js';
 import { randomBase62 } from '../service/random.js';
 import { RetentionService } from '../service/retention.js';
 import { SelfAudit } from '../service/self-audit.js';
+import { WitnessService, type WitnessServiceOptions } from '../service/witnesses.js';
 import { InFlightGate, RateLimiter, type RateLimitOptions } from '../service/throttle.js';
 import { authenticate } from './auth.js';
 import { MAX_BODY_BYTES, registerJsonParser } from './body.js';
@@ -46,6 +47,8 @@ export interface AppOptions {
   /** Request body limit in bytes. Default 4 MiB. */
   bodyLimit?: number;
   version?: string;
+  /** Timing of the background witness pushes (tests shorten the debounce). */
+  witnesses?: WitnessServiceOptions;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -98,12 +101,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     accounts: options.accounts,
     audit,
     retention: new RetentionService(options.log.store, audit, () => options.log.now()),
+    witnesses: new WitnessService(options.log, options.witnesses),
     appendGate: new InFlightGate(options.maxInFlightAppends ?? DEFAULT_MAX_IN_FLIGHT_APPENDS),
     rateLimiter: options.rateLimit === false ? undefined : new RateLimiter(options.rateLimit ?? {}),
     secureCookies: options.secureCookies ?? false,
     bodyLimit,
   };
   app.decorate('trailkeep', ctx);
+  app.addHook('onClose', () => ctx.witnesses.close());
   app.decorateRequest('principal', null);
   app.decorateRequest('granted', undefined);
 

@@ -5,6 +5,7 @@ import type { LogService } from '../service/log-service.js';
 import type { RetentionService } from '../service/retention.js';
 import type { SelfAudit } from '../service/self-audit.js';
 import type { InFlightGate, RateLimiter } from '../service/throttle.js';
+import type { WitnessService } from '../service/witnesses.js';
 import type { Granted, Principal } from './auth.js';
 
 export interface HttpContext {
@@ -12,6 +13,8 @@ export interface HttpContext {
   accounts: AccountService;
   audit: SelfAudit;
   retention: RetentionService;
+  /** Sends new checkpoints to the workspaces' witnesses, in the background. */
+  witnesses: WitnessService;
   /** Bounds appends in flight in this process; beyond it ingest answers 503 `overloaded`. */
   appendGate: InFlightGate;
   /** Per-credential token buckets; undefined when rate limiting is off. */

@@ -40,6 +40,8 @@ import type {
   Store,
   Workspace,
 } from '../store/store.js';
+import type { NoteSigner } from '../core/tlog/note.js';
+import { withCosignatures } from './cosignatures.js';
 import { ephemeralKeys, type SigningKeys } from './signing-keys.js';
 
 export const DEFAULT_PAGE_SIZE = 50;
@@ -142,6 +144,7 @@ export class LogService {
   private readonly newId: () => string;
   private readonly knownWorkspaces = new Set<string>();
   private writeFailure: WriteProblem | undefined;
+  private readonly appendListeners = new Set<(workspace: string) => void>();
   private readonly originHost: string;
   /** The last note signed per workspace: re-signed only once the tree has grown. */
   private readonly notes = new Map<string, { size: number; note: string }>();
@@ -181,6 +184,21 @@ export class LogService {
 
   get checkpointPublicKey(): string {
     return this.signing.publicPem;
+  }
+
+  /** The signer of the C2SP checkpoints (the deployment's note key). */
+  get noteSigner(): NoteSigner {
+    return this.signing.signer;
+  }
+
+  /**
+   * Calls `listener` after each append that stored new events (background work such as
+   * witnessing hangs here; it must return at once and never throw into ingest). Returns the
+   * function that removes it.
+   */
+  onAppended(listener: (workspace: string) => void): () => void {
+    this.appendListeners.add(listener);
+    return () => this.appendListeners.delete(listener);
   }
 
   /** The current verifier key first, then the retired ones. */
@@ -251,7 +269,17 @@ export class LogService {
       }),
     );
     const events = await this.tracked(() => this.store.append(workspace, drafts));
-    return { events, created: events.filter((e) => e.created).length };
+    const created = events.filter((e) => e.created).length;
+    if (created > 0) {
+      for (const listener of this.appendListeners) {
+        try {
+          listener(workspace);
+        } catch {
+          // A listener's failure is its own: the events are stored, ingest succeeded.
+        }
+      }
+    }
+    return { events, created };
   }
 
   /** Why the store cannot write, while the last write failed for want of space or an I/O error. */
@@ -502,9 +530,18 @@ export class LogService {
   /**
    * The workspace's current checkpoint as a C2SP signed note, signed by the current key. Every
    * checkpoint the log hands out (log/checkpoint, inclusion proofs, exports) comes from here, so
-   * whatever is added to the note (witness cosignatures) reaches all of them.
+   * whatever is added to the note (witness cosignatures) reaches all of them: the cosignatures
+   * the workspace's witnesses gave for exactly this checkpoint, each verified again here.
    */
   async checkpointNote(workspace: string): Promise<string> {
+    const note = await this.logSignedNote(workspace);
+    const witnesses = await this.store.listWitnesses(workspace);
+    if (witnesses.length === 0) return note;
+    return withCosignatures(note, witnesses, this.signing.signer.verifier).note;
+  }
+
+  /** The current checkpoint signed by the log alone: what is sent to witnesses to cosign. */
+  async logSignedNote(workspace: string): Promise<string> {
     await this.requireWorkspace(workspace);
     const size = await this.treeSize(workspace);
     const cached = this.notes.get(workspace);

@@ -21,6 +21,7 @@ import type {
   Role,
   SessionRecord,
 } from '../store/store.js';
+import type { WitnessRecord } from '../store/witnesses.js';
 import type { LogService } from './log-service.js';
 
 /** Who did it and from where; the HTTP layer fills it from the request. */
@@ -42,6 +43,8 @@ export const SELF_AUDIT_ACTIONS = [
   'trailkeep.login.failed',
   'trailkeep.log.viewed',
   'trailkeep.export.downloaded',
+  'trailkeep.witness.added',
+  'trailkeep.witness.removed',
   'trailkeep.settings.changed',
   'trailkeep.retention.changed',
   'trailkeep.hold.created',
@@ -290,6 +293,34 @@ export class SelfAudit {
       operation: 'read',
       targets: [{ type: 'workspace', id: workspace }],
       metadata: details,
+    });
+  }
+
+  async witnessAdded(workspace: string, ctx: AuditContext, witness: WitnessRecord): Promise<void> {
+    await this.witnessChanged(workspace, ctx, witness, 'trailkeep.witness.added', 'create');
+  }
+
+  async witnessRemoved(
+    workspace: string,
+    ctx: AuditContext,
+    witness: WitnessRecord,
+  ): Promise<void> {
+    await this.witnessChanged(workspace, ctx, witness, 'trailkeep.witness.removed', 'delete');
+  }
+
+  private async witnessChanged(
+    workspace: string,
+    ctx: AuditContext,
+    witness: WitnessRecord,
+    action: SelfAuditAction,
+    operation: 'create' | 'delete',
+  ): Promise<void> {
+    await this.record(workspace, ctx, {
+      action,
+      category: OWN_CATEGORY.id,
+      operation,
+      targets: [{ type: 'witness', id: witness.name, name: witness.url }],
+      metadata: { url: witness.url, vkey: witness.vkey },
     });
   }
 

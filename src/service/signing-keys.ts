@@ -50,7 +50,7 @@ export interface SigningKeys {
 }
 
 /** The raw 32 bytes after the type byte of a (parsed, so well-formed) key's base64 part. */
-function rawKey(text: string): Buffer {
+export function rawKey(text: string): Buffer {
   const key = text.startsWith(SIGNER_PREFIX) ? text.slice(SIGNER_PREFIX.length) : text;
   // Only the first two plus signs separate: base64 has its own.
   const second = key.indexOf('+', key.indexOf('+') + 1);

@@ -16,6 +16,7 @@ import type { ChainHead, EventDraft, StoredEvent, StoredText } from '../core/eve
 import type { Filter, Position } from '../core/query/filter.js';
 import type { JsonObject } from '../core/json.js';
 import type { TreeReader } from './tree.js';
+import type { WitnessStore } from './witnesses.js';
 
 export type { StoredText } from '../core/event.js';
 export type { TreeReader } from './tree.js';
@@ -260,7 +261,7 @@ export interface InvitationRecord {
 
 export type NewInvitation = Omit<InvitationRecord, 'status' | 'closed_at' | 'accepted_by'>;
 
-export interface Store extends TreeReader {
+export interface Store extends TreeReader, WitnessStore {
   readonly engine: 'sqlite' | 'postgres';
 
   /** Brings the schema up to date; safe to call concurrently from several processes. */

@@ -5,6 +5,7 @@
  * A route in the OpenAPI document without a row here fails the test.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { SIGNATURE_COSIGNATURE_V1, generateNoteKey } from '../../src/core/tlog/note.js';
 import { ResponseChecker } from './schema-check.js';
 import {
   call,
@@ -138,6 +139,7 @@ function credential(who: Who): Credential {
 }
 
 const P = '/api/v1/workspaces/{ws}';
+const MATRIX_WITNESS_KEY = generateNoteKey('w.example', SIGNATURE_COSIGNATURE_V1).verifierKey;
 const rows: Row[] = [
   { method: 'GET', template: '/healthz', expect: all(200) },
   { method: 'GET', template: '/api/v1/healthz', expect: all(200) },
@@ -200,6 +202,31 @@ const rows: Row[] = [
       admin_key: [403, 'forbidden'],
     },
     prepare: () => ({ body: { public: false } }),
+  },
+  { method: 'GET', template: `${P}/witnesses`, expect: READ },
+  {
+    method: 'POST',
+    template: `${P}/witnesses`,
+    // Witnesses make a rewritten history visible; removing one silences it: owners only.
+    expect: { ...manage(201), admin: [403, 'forbidden'], admin_key: [403, 'forbidden'] },
+    prepare: (n) => ({
+      body: { name: `matrix-${n}`, url: 'http://127.0.0.1:9', vkey: MATRIX_WITNESS_KEY },
+    }),
+  },
+  {
+    method: 'DELETE',
+    template: `${P}/witnesses/{name}`,
+    expect: { ...manage(204), admin: [403, 'forbidden'], admin_key: [403, 'forbidden'] },
+    prepare: async (n) => {
+      await server.store.addWitness({
+        workspace: 'acme',
+        name: `gone-${n}`,
+        url: 'http://127.0.0.1:9',
+        vkey: MATRIX_WITNESS_KEY,
+        created_at: new Date().toISOString(),
+      });
+      return { path: `/api/v1/workspaces/acme/witnesses/gone-${n}` };
+    },
   },
   { method: 'GET', template: `${P}/export`, expect: READ, optional: true },
   { method: 'GET', template: `${P}/export/count`, expect: READ, optional: true },

@@ -35,6 +35,7 @@ import type { ChainRow, Store, StoredText } from '../../src/store/store.js';
 import { streamEvents } from '../../src/store/stored-text.js';
 import { retentionContract } from './retention-contract.js';
 import { treeContract } from './tree-contract.js';
+import { witnessContract } from './witness-contract.js';
 
 export interface StoreContractOptions {
   name: string;
@@ -817,6 +818,10 @@ export function runStoreContract(options: StoreContractOptions): void {
 
     describe('retention and legal hold', () => {
       retentionContract({ store: () => store, open: options.open, workspace, test, makeDraft });
+    });
+
+    describe('witnesses', () => {
+      witnessContract({ store: () => store, workspace, test });
     });
 
     describe('importEvents', () => {

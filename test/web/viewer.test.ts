@@ -158,6 +158,31 @@ describe('the viewer', () => {
     expect(problems).toEqual([]);
   });
 
+  it('shows which witnesses cosigned up to which seq, and loudly the one that refuses', async () => {
+    const { page, problems } = await signIn(PEOPLE.auditor);
+    await settled(page);
+    await page
+      .getByRole('combobox', { name: 'Workspace', exact: true })
+      .selectOption(OTHER_WORKSPACE);
+    await page.waitForURL(new RegExp(`/w/${OTHER_WORKSPACE}$`));
+    const witnesses = page.getByRole('list', { name: 'Witnesses' });
+    await expect.poll(() => witnesses.locator('li').count()).toBe(2);
+    const lines = await witnesses.locator('li').allInnerTexts();
+    expect(lines[0]).toMatch(/^✓ Witness auditor-box cosigned up to seq \d+$/);
+    expect(lines[1]).toMatch(
+      /^⚠ Witness customer-witness refuses: .*HTTP 422 .*history changed.* \(cosigned up to seq \d+\)$/,
+    );
+    expect(await page.getByRole('alert').innerText()).toContain('customer-witness refuses');
+    expect(await page.locator('.integrity--refused').count()).toBe(1);
+    await page.locator('.audit__head').screenshot({ path: join(SCREENSHOTS, 'witnesses.png') });
+    // Acme has no witnesses: its badge says nothing about them.
+    await page.getByRole('combobox', { name: 'Workspace', exact: true }).selectOption(WORKSPACE);
+    await page.waitForURL(new RegExp(`/w/${WORKSPACE}$`));
+    await settled(page);
+    expect(await page.getByRole('list', { name: 'Witnesses' }).count()).toBe(0);
+    expect(problems).toEqual([]);
+  });
+
   it('switches to the demo workspace and shows its catalog, actors and entity export', async () => {
     const { page, problems } = await signIn(PEOPLE.auditor);
     await settled(page);

@@ -64,6 +64,17 @@ export interface Facets {
   readonly catalog: readonly { readonly id: string; readonly label: string }[];
 }
 
+/** A witness of the workspace (GET .../witnesses): how far it cosigned, or why it refuses. */
+export interface WitnessStatus {
+  readonly name: string;
+  readonly url: string;
+  readonly cosigned_size: number | null;
+  readonly cosigned_at: string | null;
+  readonly status: 'ok' | 'pending' | 'failing';
+  readonly last_error: string | null;
+  readonly last_error_at: string | null;
+}
+
 export interface VerifyResult {
   readonly workspace: string;
   readonly ok: boolean;
@@ -224,6 +235,9 @@ export const api = {
 
   verify: (workspace: string, signal: AbortSignal) =>
     request<VerifyResult>(`${ws(workspace)}/verify`, { signal }),
+
+  witnesses: (workspace: string, signal: AbortSignal) =>
+    request<{ witnesses: WitnessStatus[] }>(`${ws(workspace)}/witnesses`, { signal }),
 
   exportCount: (workspace: string, selection: ExportSelection, signal: AbortSignal) =>
     request<{ count: Count }>(

@@ -46,7 +46,7 @@ const PRUNE_JOB = {
   actor: { type: 'system' as const, id: 'trailkeep-retention', name: 'retention job' },
 };
 
-function port(value: string): number {
+export function port(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65_535) {
     throw new CliExit(2, `trailkeep: --port must be 0 to 65535, got "${value}"`);
@@ -77,7 +77,7 @@ async function firstStart(
 const DEFAULT_DEMO_EVENTS = 10_000;
 export const LOG_ORIGIN_ENV = 'TRAILKEEP_LOG_ORIGIN_HOST';
 
-function logOriginHost(value: string): string {
+export function logOriginHost(value: string): string {
   if (!isLogOriginHost(value)) {
     throw new CliExit(
       2,
@@ -91,7 +91,7 @@ function logOriginHost(value: string): string {
  * The machine's name when it makes a valid origin, else localhost: a checkpoint's origin must not
  * change from one start to the next, so an operator whose clients see another name sets it.
  */
-function defaultLogOriginHost(): string {
+export function defaultLogOriginHost(): string {
   const fromEnv = process.env[LOG_ORIGIN_ENV];
   if (fromEnv !== undefined && fromEnv !== '') return logOriginHost(fromEnv);
   const name = hostname().toLowerCase();
@@ -216,6 +216,8 @@ async function serve(options: ServeOptions): Promise<void> {
     const warning = proxyWarning(options.host, options.trustProxy ?? false);
     if (warning !== undefined) process.stderr.write(`${warning}\n`);
     await app.listen({ host: options.host, port: options.port });
+    // Witnesses catch up on what was appended while the server was down.
+    await app.trailkeep.witnesses.start();
     const address = app.server.address();
     const boundPort = typeof address === 'object' && address !== null ? address.port : options.port;
     const host = options.host.includes(':') ? `[${options.host}]` : options.host;

@@ -14,6 +14,7 @@ import { memberRoutes } from './members.js';
 import { retentionRoutes } from './retention.js';
 import { sessionRoutes } from './session.js';
 import { verifyRoutes } from './verify.js';
+import { witnessRoutes } from './witnesses.js';
 
 export type RouteModule = (app: FastifyInstance, ctx: HttpContext) => void;
 
@@ -27,4 +28,5 @@ export const API_ROUTES: readonly RouteModule[] = [
   memberRoutes,
   invitationRoutes,
   retentionRoutes,
+  witnessRoutes,
 ];

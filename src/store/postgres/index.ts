@@ -7,6 +7,7 @@ import type { JsonObject } from '../../core/json.js';
 import type { Filter } from '../../core/query/filter.js';
 import type { DerivedModel } from '../../core/derived.js';
 import type { NewInvitation, PageRequest, Store } from '../store.js';
+import type { NewWitness, WitnessOutcome } from '../witnesses.js';
 import * as chain from './chain.js';
 import { postgresModel, reindexWorkspace, verifyTail } from './derived.js';
 import {
@@ -21,6 +22,7 @@ import { migrateSchema } from './migrations.js';
 import { PartitionKeeper } from './partitions.js';
 import { createAppRole, type AppRoleOptions } from './roles.js';
 import * as invitations from './invitations.js';
+import * as witnesses from './witnesses.js';
 import * as people from './people.js';
 import * as read from './read.js';
 import * as retention from './retention.js';
@@ -248,6 +250,22 @@ class PostgresStore implements Store {
     return people.listMembershipsOfUser(this.pool, userId);
   }
 
+  listWitnesses(workspace: string): ReturnType<Store['listWitnesses']> {
+    return witnesses.listWitnesses(this.pool, workspace);
+  }
+  addWitness(witness: NewWitness): Promise<boolean> {
+    return witnesses.addWitness(this.pool, witness);
+  }
+  removeWitness(workspace: string, name: string): ReturnType<Store['removeWitness']> {
+    return witnesses.removeWitness(this.pool, workspace, name);
+  }
+  recordWitnessOutcome(
+    workspace: string,
+    witness: { name: string; vkey: string },
+    outcome: WitnessOutcome,
+  ): Promise<void> {
+    return witnesses.recordWitnessOutcome(this.pool, workspace, witness, outcome);
+  }
   createInvitation(invitation: NewInvitation): Promise<void> {
     return invitations.createInvitation(this.pool, invitation);
   }

@@ -556,6 +556,29 @@ $fn$;
 REVOKE ALL ON FUNCTION trailkeep_prune(text, bigint[], text, text, text, integer, text, text) FROM PUBLIC;
 `,
   },
+  {
+    version: 8,
+    name: 'witnesses',
+    // A workspace's witnesses and what each last cosigned (src/store/witnesses.ts): owner
+    // configuration, so rows change and go; the log itself is never read or written here.
+    sql: `
+CREATE TABLE witnesses (
+  workspace text NOT NULL REFERENCES workspaces (id),
+  name text NOT NULL,
+  url text NOT NULL,
+  vkey text NOT NULL,
+  created_at text NOT NULL,
+  cosigned_size bigint,
+  cosigned_root text,
+  cosignature text,
+  cosigned_at text,
+  last_error text,
+  last_error_at text,
+  last_attempt_at text,
+  PRIMARY KEY (workspace, name)
+);
+`,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

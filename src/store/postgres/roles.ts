@@ -32,6 +32,7 @@ export const APP_ROLE_GRANTS: Readonly<Record<string, readonly string[]>> = {
   legal_holds: ['SELECT', 'INSERT', 'UPDATE (released_at, released_by, release_reason)'],
   prune_runs: ['SELECT'],
   pruned_events: ['SELECT'],
+  witnesses: ['SELECT', 'INSERT', 'UPDATE', 'DELETE'],
   trailkeep_migrations: ['SELECT'],
 };
 

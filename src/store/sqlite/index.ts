@@ -11,6 +11,7 @@ import type { JsonObject } from '../../core/json.js';
 import type { Filter } from '../../core/query/filter.js';
 import type { DerivedModel } from '../../core/derived.js';
 import type { NewInvitation, PageRequest, Store } from '../store.js';
+import type { NewWitness, WitnessOutcome } from '../witnesses.js';
 import { ActorKeys, appendDrafts, importSealed, readHead } from './append.js';
 import * as chain from './chain.js';
 import { SORT_BUDGET } from './compile-filter.js';
@@ -20,6 +21,7 @@ import { openSqliteDatabase, translateSqliteError, type SqliteDatabase } from '.
 import { migrateSchema, recordedVersion, refuseNewerSchema } from './migrate.js';
 import { ACTOR_INDEX_VERSION, RETENTION_VERSION } from './schema.js';
 import * as invitations from './invitations.js';
+import * as witnesses from './witnesses.js';
 import * as people from './people.js';
 import * as read from './read.js';
 import * as retention from './retention.js';
@@ -303,6 +305,22 @@ class SqliteStore implements Store {
     return run(() => people.listMembershipsOfUser(this.context, userId));
   }
 
+  listWitnesses(workspace: string): ReturnType<Store['listWitnesses']> {
+    return run(() => witnesses.listWitnesses(this.context, workspace));
+  }
+  addWitness(witness: NewWitness): Promise<boolean> {
+    return run(() => witnesses.addWitness(this.context, witness));
+  }
+  removeWitness(workspace: string, name: string): ReturnType<Store['removeWitness']> {
+    return run(() => witnesses.removeWitness(this.context, workspace, name));
+  }
+  recordWitnessOutcome(
+    workspace: string,
+    witness: { name: string; vkey: string },
+    outcome: WitnessOutcome,
+  ): Promise<void> {
+    return run(() => witnesses.recordWitnessOutcome(this.context, workspace, witness, outcome));
+  }
   createInvitation(invitation: NewInvitation): Promise<void> {
     return run(() => invitations.createInvitation(this.context, invitation));
   }

@@ -407,6 +407,29 @@ CREATE TABLE pruned_events (
 ${RETENTION_GUARDS.map((trigger) => `${trigger.sql};`).join('\n')}
 `,
   },
+  {
+    version: 7,
+    name: 'witnesses',
+    // A workspace's witnesses and what each last cosigned (src/store/witnesses.ts): owner
+    // configuration, so rows change and go; the log itself is never read or written here.
+    sql: `
+CREATE TABLE witnesses (
+  ws INTEGER NOT NULL REFERENCES workspaces (wsk),
+  name TEXT NOT NULL,
+  url TEXT NOT NULL,
+  vkey TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  cosigned_size INTEGER,
+  cosigned_root TEXT,
+  cosignature TEXT,
+  cosigned_at TEXT,
+  last_error TEXT,
+  last_error_at TEXT,
+  last_attempt_at TEXT,
+  PRIMARY KEY (ws, name)
+) STRICT;
+`,
+  },
 ];
 
 /** The version that added the retention tables (tombstones among them). */

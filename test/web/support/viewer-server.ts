@@ -15,6 +15,7 @@ import { loadDemo } from '../../../src/demo/load.js';
 import { buildApp } from '../../../src/http/app.js';
 import { AccountService } from '../../../src/service/accounts.js';
 import { LogService } from '../../../src/service/log-service.js';
+import { SIGNATURE_COSIGNATURE_V1, generateNoteKey } from '../../../src/core/tlog/note.js';
 import { openStore } from '../../../src/store/open.js';
 
 const root = new URL('../../..', import.meta.url).pathname;
@@ -215,7 +216,39 @@ export async function startViewerServer(): Promise<ViewerServer> {
     },
   ]);
 
-  const app = await buildApp({ log, accounts, webRoot, rateLimit: false });
+  // Beta's witnesses: one that cosigned its log, one that refuses (its history was changed).
+  const witnessKey = generateNoteKey('witness.example', SIGNATURE_COSIGNATURE_V1).verifierKey;
+  const at = new Date().toISOString();
+  for (const name of ['auditor-box', 'customer-witness']) {
+    await store.addWitness({
+      workspace: OTHER_WORKSPACE,
+      name,
+      url: `http://127.0.0.1:9/${name}`,
+      vkey: witnessKey,
+      created_at: at,
+    });
+  }
+  const size = await store.treeSize(OTHER_WORKSPACE);
+  const cosigned = { size, root: 'AAAA', cosignature: '\u2014 witness.example AAAAAAAA' };
+  const witness = (name: string) => ({ name, vkey: witnessKey });
+  await store.recordWitnessOutcome(OTHER_WORKSPACE, witness('auditor-box'), { at, cosigned });
+  await store.recordWitnessOutcome(OTHER_WORKSPACE, witness('customer-witness'), {
+    at,
+    cosigned: { ...cosigned, size: size - 1 },
+  });
+  await store.recordWitnessOutcome(OTHER_WORKSPACE, witness('customer-witness'), {
+    at,
+    error: `the witness refused the checkpoint of size ${size} from old size ${size - 1}: HTTP 422 the checkpoint does not extend what the witness cosigned before (the history changed)`,
+  });
+
+  // The seeded witnesses are not reachable: keep their seeded status, no background pushes.
+  const app = await buildApp({
+    log,
+    accounts,
+    webRoot,
+    rateLimit: false,
+    witnesses: { background: false },
+  });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = app.server.address() as AddressInfo;
   return {

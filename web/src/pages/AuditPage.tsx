@@ -13,6 +13,7 @@ import {
   type ExportFormat,
   type Facets,
   type VerifyResult,
+  type WitnessStatus,
 } from '../api.js';
 import type { Count } from '../format.js';
 import { navigate } from '../router.js';
@@ -87,6 +88,10 @@ export function AuditPage({ workspace, workspaceName, q, cursor }: AuditPageProp
   const [verify, reverify] = useRemote<VerifyResult>(workspace, (signal) =>
     api.verify(workspace, signal),
   );
+  const [witnesses] = useRemote<WitnessStatus[]>(
+    workspace,
+    async (signal) => (await api.witnesses(workspace, signal)).witnesses,
+  );
   const selection = { q, format: exportFormat, entityKind: exportKind };
   const [exportCount] = useRemote<Count>(
     JSON.stringify([workspace, q, exportKind]),
@@ -131,6 +136,7 @@ export function AuditPage({ workspace, workspaceName, q, cursor }: AuditPageProp
       error={events.error}
       facets={facets.value}
       verify={verify}
+      witnesses={witnesses.value}
       exportPanel={{
         selection,
         count: exportCount.value,

@@ -2,7 +2,14 @@
  * The audit log page as a pure function of what was fetched: filters, the table with its pager,
  * the export panel and the integrity badge. No fetching here (see pages/AuditPage).
  */
-import type { ApiProblem, EventPage, ExportFormat, Facets, VerifyResult } from '../api.js';
+import type {
+  ApiProblem,
+  EventPage,
+  ExportFormat,
+  Facets,
+  VerifyResult,
+  WitnessStatus,
+} from '../api.js';
 import type { ExportPanelProps } from './ExportPanel.js';
 import { countLabel } from '../format.js';
 import { DEFAULT_QUERY, isDefaultQuery } from '../query/terms.js';
@@ -29,6 +36,8 @@ export interface AuditPageViewProps {
     readonly loading: boolean;
     readonly error: ApiProblem | null;
   };
+  /** The workspace's witnesses, or null while loading (or when they cannot be read). */
+  readonly witnesses: readonly WitnessStatus[] | null;
   readonly exportPanel: Omit<ExportPanelProps, 'facets' | 'onFormat' | 'onKind'>;
   readonly checkpointHref: string;
   readonly historyHref: (type: string, id: string) => string;
@@ -62,6 +71,7 @@ export function AuditPageView(props: AuditPageViewProps) {
           result={props.verify.value}
           loading={props.verify.loading}
           error={props.verify.error}
+          witnesses={props.witnesses}
           checkpointHref={props.checkpointHref}
           onReverify={props.onReverify}
         />

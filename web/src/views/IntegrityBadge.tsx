@@ -1,10 +1,11 @@
-import type { ApiProblem, VerifyResult } from '../api.js';
+import type { ApiProblem, VerifyResult, WitnessStatus } from '../api.js';
 import { fullTime, shortTime } from '../format.js';
 
 export interface IntegrityBadgeProps {
   readonly result: VerifyResult | null;
   readonly loading: boolean;
   readonly error: ApiProblem | null;
+  readonly witnesses?: readonly WitnessStatus[] | null;
   readonly checkpointHref: string;
   readonly onReverify: () => void;
 }
@@ -14,6 +15,7 @@ export function IntegrityBadge({
   result,
   loading,
   error,
+  witnesses,
   checkpointHref,
   onReverify,
 }: IntegrityBadgeProps) {
@@ -34,14 +36,26 @@ export function IntegrityBadge({
   } else if (error !== null && !loading) {
     text = `Integrity not checked: ${error.message}`;
   }
+  // A witness refusing outweighs a chain that verifies here: the database may have been rewritten.
+  const refused = witnesses?.some((w) => w.status === 'failing') ?? false;
   return (
-    <section className={`integrity integrity--${tone}`} aria-label="Integrity">
+    <section
+      className={`integrity integrity--${tone}${refused ? ' integrity--refused' : ''}`}
+      aria-label="Integrity"
+    >
       <p className="integrity__status" role="status" title={title}>
         <span className="integrity__icon" aria-hidden="true">
           {tone === 'ok' ? '✓' : tone === 'broken' ? '✗' : '…'}
         </span>
         {text}
       </p>
+      {witnesses !== undefined && witnesses !== null && witnesses.length > 0 && (
+        <ul className="integrity__witnesses" aria-label="Witnesses">
+          {witnesses.map((w) => (
+            <WitnessLine key={w.name} witness={w} />
+          ))}
+        </ul>
+      )}
       <div className="integrity__actions">
         <button
           type="button"
@@ -56,5 +70,35 @@ export function IntegrityBadge({
         </a>
       </div>
     </section>
+  );
+}
+
+/**
+ * One witness: how far it has cosigned the log, or, loudly, that it refuses: a witness refusing
+ * a checkpoint means the history it saw before was changed.
+ */
+function WitnessLine({ witness }: { witness: WitnessStatus }) {
+  const cosigned =
+    witness.cosigned_size === null
+      ? 'has not cosigned yet'
+      : `cosigned up to seq ${witness.cosigned_size.toLocaleString('en-US')}`;
+  if (witness.status === 'failing') {
+    return (
+      <li
+        className="integrity__witness integrity__witness--failing"
+        role="alert"
+        title={witness.last_error_at === null ? undefined : fullTime(witness.last_error_at)}
+      >
+        ⚠ Witness {witness.name} refuses: {witness.last_error} ({cosigned})
+      </li>
+    );
+  }
+  return (
+    <li
+      className={`integrity__witness integrity__witness--${witness.status}`}
+      title={witness.cosigned_at === null ? undefined : fullTime(witness.cosigned_at)}
+    >
+      {witness.status === 'ok' ? '✓' : '…'} Witness {witness.name} {cosigned}
+    </li>
   );
 }
