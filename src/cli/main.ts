@@ -24,6 +24,7 @@ async function loadCommands(): Promise<Register[]> {
     import('./commands/copy.js'),
     import('./commands/serve.js'),
     import('./commands/keys.js'),
+    import('./commands/audit.js'),
     import('./commands/users.js'),
     import('./commands/demo.js'),
   ]);
