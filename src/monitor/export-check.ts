@@ -65,6 +65,7 @@ function parseRow(text: string, line: number): Row {
     throw bad('it has no 64-hex "prev_hash"');
   }
   const id = own('id');
+  const proof = Object.hasOwn(record, 'proof') ? { proof: record['proof'] } : {};
   for (const name of NOT_HASHED) Reflect.deleteProperty(record, name);
   return {
     seq,
@@ -72,7 +73,7 @@ function parseRow(text: string, line: number): Row {
     prevHash,
     label: `event seq ${seq}${typeof id === 'string' ? ` (${JSON.stringify(id.slice(0, 80))})` : ''}`,
     body: canonicalJson(record),
-    ...(Object.hasOwn(value, 'proof') ? { proof: own('proof') } : {}),
+    ...proof,
   };
 }
 
@@ -85,7 +86,7 @@ function eventText(line: string): string | undefined {
 }
 
 export async function checkExport(
-  lines: AsyncIterable<string>,
+  lines: AsyncIterable<string> | Iterable<string>,
   tree: RebuiltTree,
   keys: ExportKeys,
 ): Promise<ExportCheck> {
