@@ -232,6 +232,25 @@ describe('trailkeep audit on an untouched log', () => {
   });
 });
 
+describe('trailkeep audit --export', () => {
+  it("every event of the service's own export is in the log; one edited in the file is not", async () => {
+    const { db, state, home } = copyCase();
+    const file = join(home, 'export.ndjson');
+    await ok(['export', '--workspace', 'acme', '--db', db, '--format', 'ndjson', '--out', file]);
+    const good = await auditOf(db, state, ['--export', file]);
+    expect(good.code, good.stderr).toBe(0);
+    expect(good.stdout).toContain(`; ${EVENTS} exported events in the log (0 proofs checked)`);
+    const rows = readFileSync(file, 'utf8').split('\n');
+    rows[3] = rows[3]!.replace(/"user\d@example\.com"/, '"someone@example.com"');
+    writeFileSync(file, rows.join('\n'));
+    const edited = await auditOf(db, state, ['--export', file]);
+    expect(edited.code).toBe(1);
+    expect(edited.stdout).toMatch(
+      /^inconsistent: export line 4: event seq \d+ \("[^"]+"\) does not hash to its "hash": it was changed after it was sealed\n$/,
+    );
+  });
+});
+
 describe('the attacks: a careful rewrite the database itself cannot show', () => {
   it('(a) an edited event, every later hash re-chained, the tree rebuilt, re-signed: exit 1 at its size', async () => {
     const { db, state } = copyCase();
