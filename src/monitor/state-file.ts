@@ -122,7 +122,7 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array): 
       await directory.close();
     }
   } catch (error) {
-    await rm(temporary, { force: true });
+    await rm(temporary, { force: true }).catch(() => undefined);
     throw new MonitorError(`cannot write ${file}: ${errorText(error)}`);
   }
 }
