@@ -8,6 +8,7 @@
  */
 import { hashLink } from '../core/chain.js';
 import { canonicalJson } from '../core/canonical.js';
+import { PROOF_COLUMN } from '../core/export-format.js';
 import { scanJsonText } from '../core/json-text.js';
 import { openCheckpoint, type CheckpointOpen } from '../core/tlog/checkpoint.js';
 import { eventLeafHash, verifyInclusion } from '../core/tlog/merkle.js';
@@ -30,7 +31,7 @@ export interface ExportCheck {
 }
 
 /** Members the export adds to the sealed body. */
-const NOT_HASHED = ['prev_hash', 'hash', 'proof'];
+const NOT_HASHED = ['prev_hash', 'hash', PROOF_COLUMN];
 const HEX_HASH = /^[0-9a-f]{64}$/;
 
 interface Row {
@@ -65,7 +66,11 @@ function parseRow(text: string, line: number): Row {
     throw bad('it has no 64-hex "prev_hash"');
   }
   const id = own('id');
-  const proof = Object.hasOwn(record, 'proof') ? { proof: record['proof'] } : {};
+  // null: the event came after the export's checkpoint, which cannot cover it.
+  const proof =
+    Object.hasOwn(record, PROOF_COLUMN) && record[PROOF_COLUMN] !== null
+      ? { proof: record[PROOF_COLUMN] }
+      : {};
   for (const name of NOT_HASHED) Reflect.deleteProperty(record, name);
   return {
     seq,

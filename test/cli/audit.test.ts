@@ -251,6 +251,27 @@ describe('trailkeep audit --export', () => {
   });
 });
 
+describe('trailkeep audit --export with proofs', () => {
+  it('an HTTP export with proofs=true: every proof is checked against the rebuilt history', async () => {
+    const { db, state, home } = copyCase();
+    const file = join(home, 'export.ndjson');
+    const { url, serving } = await serve(db);
+    try {
+      const response = await fetch(
+        `${url}/api/v1/workspaces/acme/export?format=ndjson&proofs=true`,
+        { headers: { authorization: `Bearer ${readKey}` } },
+      );
+      expect(response.status).toBe(200);
+      writeFileSync(file, await response.text());
+      const result = await cli(auditArgs(url, state, ['--export', file]));
+      expect(result.code, result.stdout + result.stderr).toBe(0);
+      expect(result.stdout).toMatch(/; (\d+) exported events in the log \(\1 proofs checked\)\n$/);
+    } finally {
+      await stop(serving);
+    }
+  });
+});
+
 describe('the attacks: a careful rewrite the database itself cannot show', () => {
   it('(a) an edited event, every later hash re-chained, the tree rebuilt, re-signed: exit 1 at its size', async () => {
     const { db, state } = copyCase();

@@ -128,11 +128,20 @@ describe('an export checked against the rebuilt log', () => {
       keys,
     );
     expect(result.proofs).toBe(1);
+    expect(result.events).toBe(3);
     expect(result.problems).toEqual([
       `export line 2: event seq 3 ("evt_3"): its proof's checkpoint (size 20) is not a checkpoint of the log's history`,
       'export line 3: event seq 4 ("evt_4"): its proof is for entry 2, not 3',
     ]);
     expect(eventLeafHash(events[2]!.hash)).toEqual(tree.leaves[2]);
+  });
+
+  it('a null proof (an event after the export’s checkpoint) is no proof, and no problem', async () => {
+    expect(await checkExport([line(events[0]!, ',"proof":null')], tree, keys)).toEqual({
+      events: 1,
+      proofs: 0,
+      problems: [],
+    });
   });
 
   it('many failures end with a count, not a flood', async () => {
