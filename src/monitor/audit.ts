@@ -36,6 +36,10 @@ export class MonitorError extends Error {
   }
 }
 
+export function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
 /** What the monitor reads from a log: paths relative to the log's URL (checkpoint, tile/…). */
 export interface LogReader {
   /** The bytes at `path`, or undefined when the log answers that it has none (404). */

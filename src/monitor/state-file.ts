@@ -12,16 +12,12 @@ import { parseCheckpoint } from '../core/tlog/checkpoint.js';
 import { HASH_SIZE } from '../core/tlog/merkle.js';
 import { parseNote } from '../core/tlog/note.js';
 import { decodeBase64 } from '../core/tlog/text.js';
-import { MonitorError, type MonitorState } from './audit.js';
+import { MonitorError, errorText, type MonitorState } from './audit.js';
 
 export const STATE_FORMAT = 'trailkeep-audit-state/v1';
 
 export function leavesFile(stateFile: string): string {
   return `${stateFile}.leaves`;
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 export function formatState(state: MonitorState, acceptedAt: Date): string {
@@ -89,7 +85,7 @@ export async function readState(file: string): Promise<MonitorState | undefined>
 }
 
 /** The cached leaves, or undefined when there are none to use (the caller checks the root). */
-export async function readLeaves(file: string): Promise<Buffer[] | undefined> {
+export async function readCachedLeaves(file: string): Promise<Buffer[] | undefined> {
   let data: Buffer;
   try {
     data = await readFile(file);

@@ -14,7 +14,7 @@ import {
   formatState,
   leavesFile,
   parseState,
-  readLeaves,
+  readCachedLeaves,
   readState,
   writeState,
 } from '../../src/monitor/state-file.js';
@@ -42,7 +42,7 @@ describe('the state file', () => {
     expect(await readState(file)).toBeUndefined();
     await writeState(file, state, leaves, new Date('2026-12-03T00:00:00Z'));
     expect(await readState(file)).toEqual(state);
-    expect(await readLeaves(leavesFile(file))).toEqual(leaves);
+    expect(await readCachedLeaves(leavesFile(file))).toEqual(leaves);
     expect(readdirSync(dir).sort()).toEqual(['state.json', 'state.json.leaves']);
     expect(JSON.parse(readFileSync(file, 'utf8'))).toMatchObject({
       accepted_at: '2026-12-03T00:00:00.000Z',

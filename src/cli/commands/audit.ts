@@ -14,11 +14,11 @@ import {
   parseVerifierKey,
   type NoteVerifier,
 } from '../../core/tlog/note.js';
-import { MonitorError, audit, type AuditReport } from '../../monitor/audit.js';
+import { MonitorError, audit, errorText, type AuditReport } from '../../monitor/audit.js';
 import { checkExport, type ExportCheck } from '../../monitor/export-check.js';
 import { httpLogReader, logBaseUrl } from '../../monitor/http-reader.js';
-import { leavesFile, readLeaves, readState, writeState } from '../../monitor/state-file.js';
-import { CliExit } from '../context.js';
+import { leavesFile, readCachedLeaves, readState, writeState } from '../../monitor/state-file.js';
+import { CliExit, collect } from '../context.js';
 
 export const API_KEY_ENV = 'TRAILKEEP_API_KEY';
 
@@ -31,10 +31,6 @@ interface AuditFlags {
   origin?: string;
   apiKey?: string;
   timeout: number;
-}
-
-function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, value];
 }
 
 function seconds(value: string): number {
@@ -62,10 +58,6 @@ function verifiers(flag: string, values: readonly string[], type: number): NoteV
     }
     return verifier;
   });
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 function summary(report: AuditReport, before: number | undefined, exported?: ExportCheck): string {
@@ -103,7 +95,7 @@ async function run(flags: AuditFlags): Promise<number> {
     witnessKeys,
     origin: flags.origin,
     previous,
-    previousLeaves: () => readLeaves(leavesFile(flags.state)),
+    previousLeaves: () => readCachedLeaves(leavesFile(flags.state)),
   });
   let exported: ExportCheck | undefined;
   if (flags.export !== undefined && report.tree !== undefined) {
