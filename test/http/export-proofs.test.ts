@@ -124,12 +124,11 @@ describe.each(['sqlite', 'postgres'] as const)('exports with proofs on %s', (eng
   it('CSV: a proof column whose text verifies, other cells unchanged', async () => {
     const plain = await exportOf('format=csv');
     const res = await exportOf('format=csv&proofs=true');
-    const records = parseCsv(res.text, { bom: true, columns: true }) as Array<
-      Record<string, string>
-    >;
-    const plainRecords = parseCsv(plain.text, { bom: true, columns: true }) as Array<
-      Record<string, string>
-    >;
+    const records = parseCsv<Record<string, string>>(res.text, { bom: true, columns: true });
+    const plainRecords = parseCsv<Record<string, string>>(plain.text, {
+      bom: true,
+      columns: true,
+    });
     expect(records).toHaveLength(EVENTS);
     expect(Object.keys(records[0]!).at(-1)).toBe('proof');
     expect(Object.keys(plainRecords[0]!)).not.toContain('proof');
