@@ -44,7 +44,8 @@ export interface SigningOptions {
   signingKeyName?: string;
 }
 
-function collect(value: string, previous: string[] = []): string[] {
+/** Commander's accumulator for a repeatable option. */
+export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
 

@@ -27,6 +27,7 @@ async function loadCommands(): Promise<Register[]> {
     import('./commands/keys.js'),
     import('./commands/witness.js'),
     import('./commands/witnesses.js'),
+    import('./commands/audit.js'),
     import('./commands/users.js'),
     import('./commands/demo.js'),
   ]);
