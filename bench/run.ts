@@ -50,6 +50,7 @@ import {
   pageFigures,
   planReads,
 } from './scenarios/reads.js';
+import { inclusionProofFigure, treeIngestFigure } from './scenarios/tree.js';
 import { round } from './stats.js';
 import { applyTargets } from './targets.js';
 
@@ -255,6 +256,16 @@ async function runScenarios(run: EngineRun, options: BenchOptions, sizes: Sizes)
     if (run.wants('size')) {
       run.add(
         await sizeFigure(raw, build.events, build.storedBytes, build.sentBytes, baselineBytes),
+      );
+    }
+    if (run.wants('tree')) {
+      run.add(await treeIngestFigure(run, sizes.treeIngest, 1000, options.seed));
+    }
+    if (run.wants('proof')) {
+      run.add(
+        await inclusionProofFigure(run, sizes.proofEvents, sizes.proofRuns, options.seed, (t) =>
+          run.say(t),
+        ),
       );
     }
   } finally {

@@ -71,6 +71,9 @@ export function growTree(frontier: MerkleFrontier, eventHashes: readonly string[
 export class FrontierCache {
   readonly #frontiers = new Map<string, MerkleFrontier>();
 
+  /** See BenchOnlyTreeOptions: the write paths then add no tree rows at all. */
+  constructor(readonly skipTreeWritesForBench = false) {}
+
   /** A copy of the cached frontier when it has `size` leaves. */
   take(workspace: string, size: number): MerkleFrontier | undefined {
     const cached = this.#frontiers.get(workspace);
@@ -80,6 +83,16 @@ export class FrontierCache {
   commit(workspace: string, frontier: MerkleFrontier): void {
     this.#frontiers.set(workspace, frontier);
   }
+}
+
+/**
+ * Bench only: `npm run bench` opens a second store with this to measure what the tree costs an
+ * append (bench/scenarios/tree.ts), the same ingest with and without it. Only the engines' own
+ * openers take it; openStore, the CLI, a database URL and HTTP cannot set it. A store so opened
+ * leaves its tree behind its chain, which verify reports (tree_mismatch) and proofs refuse.
+ */
+export interface BenchOnlyTreeOptions {
+  benchOnlySkipTreeWrites?: boolean;
 }
 
 function checkSize(what: string, value: number, treeSize: number): void {

@@ -23,10 +23,10 @@ import * as invitations from './invitations.js';
 import * as people from './people.js';
 import * as read from './read.js';
 import { sqliteTree } from './tree.js';
-import { FrontierCache, checkTiles } from '../tree.js';
+import { FrontierCache, checkTiles, type BenchOnlyTreeOptions } from '../tree.js';
 import type { TileRef } from '../../core/tlog/tiles.js';
 
-export interface SqliteStoreOptions {
+export interface SqliteStoreOptions extends BenchOnlyTreeOptions {
   /** Open without writing anything (no migrations, no WAL switch). */
   readonly?: boolean;
   /** Page cache per connection, in MiB (default 64). */
@@ -79,7 +79,7 @@ export async function openSqliteStore(
       db.pragma('optimize = 0x10002');
     }
     const context = new SqliteContext(db, now, options.sortBudget ?? SORT_BUDGET, actorIndex);
-    return new SqliteStore(context, readonly);
+    return new SqliteStore(context, readonly, options.benchOnlySkipTreeWrites === true);
   } catch (error) {
     db.close();
     throw error;
@@ -89,7 +89,7 @@ export async function openSqliteStore(
 class SqliteStore implements Store {
   readonly engine = 'sqlite' as const;
   readonly derived: DerivedModel;
-  private readonly caches = { actors: new ActorKeys(), frontiers: new FrontierCache() };
+  private readonly caches: { actors: ActorKeys; frontiers: FrontierCache };
   private readonly searchIndexChecked: IndexCheckCache = {};
   private appendedSinceOptimize = 0;
   private closed = false;
@@ -97,8 +97,13 @@ class SqliteStore implements Store {
   constructor(
     private readonly context: SqliteContext,
     private readonly readonly: boolean,
+    skipTreeWritesForBench: boolean,
   ) {
     this.derived = sqliteModel(context);
+    this.caches = {
+      actors: new ActorKeys(),
+      frontiers: new FrontierCache(skipTreeWritesForBench),
+    };
   }
 
   migrate(): Promise<void> {
