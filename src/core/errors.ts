@@ -7,6 +7,8 @@ export const ERRORS = {
   validation_failed: { status: 400, title: 'The request holds invalid events' },
   forbidden_key: { status: 400, title: 'A name in the request is reserved' },
   bad_request: { status: 400, title: 'The request is malformed' },
+  tile_path_invalid: { status: 400, title: 'The path is not a tlog-tiles tile path' },
+  tree_range_invalid: { status: 400, title: "The tree sizes are outside the log's tree" },
   query_invalid: { status: 400, title: 'The query could not be understood' },
   cursor_invalid: { status: 400, title: 'The cursor is not valid for this question' },
   json_too_deep: { status: 400, title: 'The JSON body is nested too deeply' },
@@ -23,6 +25,7 @@ export const ERRORS = {
   not_found: { status: 404, title: 'Not found' },
   workspace_not_found: { status: 404, title: 'No such workspace' },
   event_not_found: { status: 404, title: 'No such event' },
+  tile_not_found: { status: 404, title: "The tile is not in the log's tree" },
   invitation_invalid: { status: 404, title: 'No such open invitation' },
   event_id_conflict: {
     status: 409,

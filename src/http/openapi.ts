@@ -63,8 +63,12 @@ function withRefs(schema: unknown, self?: unknown): unknown {
   return schema;
 }
 
+/** A trailing wildcard (the rest of a tile path) is documented as the parameter `path`. */
+const WILDCARD = '*';
+const WILDCARD_NAME = 'path';
+
 function openApiPath(url: string): string {
-  return url.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
+  return url.replace(/:([A-Za-z0-9_]+)/g, '{$1}').replace(/\*$/, `{${WILDCARD_NAME}}`);
 }
 
 function operationId(method: string, url: string): string {
@@ -84,7 +88,7 @@ function parameters(schema: unknown, where: 'path' | 'query'): JsonSchema[] {
   return Object.entries(object.properties).map(([name, property]) => {
     const { description, ...rest } = property;
     const parameter: JsonSchema = {
-      name,
+      name: where === 'path' && name === WILDCARD ? WILDCARD_NAME : name,
       in: where,
       required: where === 'path' || (object.required ?? []).includes(name),
       schema: withRefs(rest),

@@ -63,8 +63,11 @@ export function isApiRequest(request: FastifyRequest): boolean {
 export function addSecurityHeaders(app: FastifyInstance, ctx: HttpContext): void {
   app.addHook('onSend', async (request, reply, payload) => {
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) void reply.header(name, value);
-    // Audit data must not linger in shared or browser caches.
-    if (isApiRequest(request)) void reply.header('cache-control', 'no-store');
+    // Audit data must not linger in shared or browser caches. Routes that serve only hashes
+    // (the log's tiles) set their own.
+    if (isApiRequest(request) && !reply.hasHeader('cache-control')) {
+      void reply.header('cache-control', 'no-store');
+    }
     // Cookies marked Secure are only safe if the browser never falls back to plain HTTP.
     if (isSecure(request, ctx)) {
       void reply.header('strict-transport-security', STRICT_TRANSPORT_SECURITY);

@@ -18,6 +18,20 @@ import { parseWorkspaceSettings, type WorkspaceSettings } from '../core/settings
 import { eventsFromBody, validateEvents } from '../core/validate.js';
 import { ChainVerifier, checkTail, type VerifyProblem } from '../core/verify.js';
 import { TreeVerifier } from '../core/tree-verify.js';
+import { DEFAULT_LOG_ORIGIN_HOST, checkLogOriginHost, logOrigin } from '../core/log-origin.js';
+import { signCheckpoint as signCheckpointNote, parseCheckpoint } from '../core/tlog/checkpoint.js';
+import { eventLeafEntry } from '../core/tlog/merkle.js';
+import { parseNote } from '../core/tlog/note.js';
+import { formatTlogProof } from '../core/tlog/proof.js';
+import { parseDecimal } from '../core/tlog/text.js';
+import {
+  TILE_WIDTH,
+  encodeEntryBundle,
+  parseTilePath,
+  tilePath,
+  tileWidth,
+  type TilePath,
+} from '../core/tlog/tiles.js';
 import type {
   AppendedEvent,
   ChainRow,
@@ -42,6 +56,17 @@ export interface ServiceOptions {
    * them the service signs with a throwaway key, never with one from the database.
    */
   keys?: SigningKeys;
+  /**
+   * The host part of every workspace's checkpoint origin (`<host>/<workspace>`); default
+   * "localhost". `trailkeep serve` passes --log-origin-host.
+   */
+  logOriginHost?: string;
+}
+
+/** A tile or entry bundle as served: immutable when full, replaced by a wider one when partial. */
+export interface LogTile {
+  data: Buffer;
+  full: boolean;
 }
 
 export interface IngestResult {
@@ -109,6 +134,9 @@ export class LogService {
   private readonly newId: () => string;
   private readonly knownWorkspaces = new Set<string>();
   private writeFailure: WriteProblem | undefined;
+  private readonly originHost: string;
+  /** The last note signed per workspace: re-signed only once the tree has grown. */
+  private readonly notes = new Map<string, { size: number; note: string }>();
 
   private constructor(
     readonly store: Store,
@@ -118,6 +146,7 @@ export class LogService {
   ) {
     this.clock = options.clock ?? (() => new Date());
     this.newId = options.newId ?? defaultNewId;
+    this.originHost = checkLogOriginHost(options.logOriginHost ?? DEFAULT_LOG_ORIGIN_HOST);
   }
 
   /**
@@ -421,6 +450,132 @@ export class LogService {
       this.signing.privatePem,
       this.signing.publicPem,
     );
+  }
+  /** The origin line of the workspace's checkpoints. */
+  logOrigin(workspace: string): string {
+    return logOrigin(this.originHost, workspace);
+  }
+
+  /**
+   * The workspace's current checkpoint as a C2SP signed note, signed by the current key. Every
+   * checkpoint the log hands out (log/checkpoint, inclusion proofs, exports) comes from here, so
+   * whatever is added to the note (witness cosignatures) reaches all of them.
+   */
+  async checkpointNote(workspace: string): Promise<string> {
+    await this.requireWorkspace(workspace);
+    const size = await this.store.treeSize(workspace);
+    const cached = this.notes.get(workspace);
+    if (cached !== undefined && cached.size >= size) {
+      // A request that read the size before a concurrent one signed a larger tree gets the
+      // larger: a log never goes back to an older checkpoint once it has published a newer.
+      return cached.note;
+    }
+    const root = await this.store.treeRoot(workspace, size);
+    const note = signCheckpointNote(
+      { origin: this.logOrigin(workspace), size, root, extensions: [] },
+      [this.signing.signer],
+    );
+    const latest = this.notes.get(workspace);
+    if (latest === undefined || latest.size < size) this.notes.set(workspace, { size, note });
+    return note;
+  }
+
+  /** The tree size a note from checkpointNote is for. */
+  private static noteSize(note: string): number {
+    return parseCheckpoint(parseNote(note).text).size;
+  }
+
+  /**
+   * A hash tile or entry bundle by its tlog-tiles path (`tile/0/x001/234`, `tile/entries/000.p/7`),
+   * read from the stored tree: nothing is rehashed. A partial tile narrower than the tree's is
+   * served too (it is a prefix of it), so a client holding an older checkpoint can read its tiles.
+   */
+  async tile(workspace: string, path: string): Promise<LogTile> {
+    let parsed: TilePath;
+    try {
+      parsed = parseTilePath(path);
+    } catch (error) {
+      throw new TrailkeepError('tile_path_invalid', (error as Error).message);
+    }
+    await this.requireWorkspace(workspace);
+    const size = await this.store.treeSize(workspace);
+    const tile = parsed.kind === 'tile' ? parsed.tile : { level: 0, ...parsed };
+    const available = tileWidth(tile.level, tile.index, size);
+    if (tile.width > available) {
+      throw new TrailkeepError(
+        'tile_not_found',
+        `${path} is not in the tree of ${size} events` +
+          (available > 0 ? `: it has ${tilePath({ ...tile, width: available })} so far` : ''),
+      );
+    }
+    const full = tile.width === TILE_WIDTH;
+    if (parsed.kind === 'tile') {
+      const [data] = await this.store.readTiles(workspace, [tile]);
+      if (data === undefined) throw new TrailkeepError('internal', 'the store returned no tile');
+      return { data, full };
+    }
+    const entries: Buffer[] = [];
+    for await (const row of this.store.scanChain(workspace, tile.index * TILE_WIDTH + 1)) {
+      entries.push(eventLeafEntry(row.hash));
+      if (entries.length === tile.width) break;
+    }
+    if (entries.length !== tile.width) {
+      throw new TrailkeepError(
+        'integrity_broken',
+        `the chain holds ${entries.length} of the ${tile.width} events of ${path}`,
+      );
+    }
+    return { data: encodeEntryBundle(entries), full };
+  }
+
+  /**
+   * The C2SP tlog-proof that event `id` is in the log: its inclusion proof in the tree of the
+   * current checkpoint, followed by that checkpoint.
+   */
+  async inclusionProof(workspace: string, id: string): Promise<string> {
+    const event = await this.getEvent(workspace, id);
+    // The event is committed with its leaf, so the checkpoint read after it includes it.
+    const checkpoint = await this.checkpointNote(workspace);
+    const size = LogService.noteSize(checkpoint);
+    const proof = await this.store.inclusionProof(workspace, event.seq, size);
+    return formatTlogProof({ index: event.seq - 1, proof, checkpoint });
+  }
+
+  /**
+   * The consistency proof (RFC 9162 §2.1.4) that the tree of `from` events is a prefix of the
+   * tree of `to` events. Sizes are the query's raw text: decimals without leading zeros only.
+   */
+  async consistencyProof(
+    workspace: string,
+    fromText: string | undefined,
+    toText: string | undefined,
+  ): Promise<Buffer[]> {
+    const from = fromText === undefined ? undefined : parseDecimal(fromText);
+    const to = toText === undefined ? undefined : parseDecimal(toText);
+    const shown = (text: string | undefined): string =>
+      text === undefined ? 'missing' : JSON.stringify(text.slice(0, 40));
+    if (from === undefined || to === undefined) {
+      throw new TrailkeepError(
+        'tree_range_invalid',
+        `from and to are tree sizes written as decimals without leading zeros; from is ` +
+          `${shown(fromText)}, to is ${shown(toText)}`,
+      );
+    }
+    if (from > to) {
+      throw new TrailkeepError(
+        'tree_range_invalid',
+        `from (${from}) is larger than to (${to}): a tree is only a prefix of a larger one`,
+      );
+    }
+    await this.requireWorkspace(workspace);
+    const size = await this.store.treeSize(workspace);
+    if (to > size) {
+      throw new TrailkeepError(
+        'tree_range_invalid',
+        `to (${to}) is larger than the workspace's tree (${size} events)`,
+      );
+    }
+    return this.store.consistencyProof(workspace, from, to);
   }
 }
 

@@ -6,7 +6,9 @@
  */
 import type { Command } from 'commander';
 import ipaddr from 'ipaddr.js';
+import { hostname } from 'node:os';
 import { isTrailkeepError } from '../../core/errors.js';
+import { DEFAULT_LOG_ORIGIN_HOST, isLogOriginHost } from '../../core/log-origin.js';
 import { buildApp } from '../../http/app.js';
 import { AccountService, type InitWorkspaceResult } from '../../service/accounts.js';
 import { LogService } from '../../service/log-service.js';
@@ -33,6 +35,7 @@ interface ServeOptions extends SigningOptions {
   trustProxy?: boolean;
   webRoot?: string;
   logLevel: string;
+  logOriginHost?: string;
 }
 
 function port(value: string): number {
@@ -64,6 +67,28 @@ async function firstStart(
 }
 
 const DEFAULT_DEMO_EVENTS = 10_000;
+export const LOG_ORIGIN_ENV = 'TRAILKEEP_LOG_ORIGIN_HOST';
+
+function logOriginHost(value: string): string {
+  if (!isLogOriginHost(value)) {
+    throw new CliExit(
+      2,
+      `trailkeep: --log-origin-host must be a lower-case host name or IP literal with an optional port (e.g. audit.example.com), got "${value.slice(0, 80)}"`,
+    );
+  }
+  return value;
+}
+
+/**
+ * The machine's name when it makes a valid origin, else localhost: a checkpoint's origin must not
+ * change from one start to the next, so an operator whose clients see another name sets it.
+ */
+function defaultLogOriginHost(): string {
+  const fromEnv = process.env[LOG_ORIGIN_ENV];
+  if (fromEnv !== undefined && fromEnv !== '') return logOriginHost(fromEnv);
+  const name = hostname().toLowerCase();
+  return isLogOriginHost(name) ? name : DEFAULT_LOG_ORIGIN_HOST;
+}
 
 /** Whether only this machine can reach `host` (a name other than localhost may be anything). */
 export function isLoopbackHost(host: string): boolean {
@@ -164,7 +189,10 @@ async function serve(options: ServeOptions): Promise<void> {
   };
   try {
     const keys = await openSigningKeys(store, options.db, options);
-    const log = await LogService.open(store, { keys });
+    const log = await LogService.open(store, {
+      keys,
+      logOriginHost: options.logOriginHost ?? defaultLogOriginHost(),
+    });
     const accounts = new AccountService(store);
     const created = await firstStart(store, accounts, options);
     const demoWorkspaces =
@@ -238,6 +266,11 @@ export function register(program: Command): void {
     .option('--secure-cookies', 'mark cookies Secure even without TLS here (TLS ends at a proxy)')
     .option('--trust-proxy', 'trust X-Forwarded-For and X-Forwarded-Proto from a reverse proxy')
     .option('--web-root <dir>', 'the built viewer (default web/dist)')
+    .option(
+      '--log-origin-host <host>',
+      `host of the checkpoints' origin <host>/<workspace> (env ${LOG_ORIGIN_ENV}; default this machine's name)`,
+      logOriginHost,
+    )
     .option(
       '--log-level <level>',
       'pino level: fatal, error, warn, info, debug (env TRAILKEEP_LOG_LEVEL)',

@@ -9,6 +9,7 @@ import { eventRoutes } from './events.js';
 import { exportRoutes } from './export.js';
 import { invitationRoutes } from './invitations.js';
 import { keyRoutes } from './keys.js';
+import { logRoutes } from './log.js';
 import { memberRoutes } from './members.js';
 import { sessionRoutes } from './session.js';
 import { verifyRoutes } from './verify.js';
@@ -19,6 +20,7 @@ export const API_ROUTES: readonly RouteModule[] = [
   sessionRoutes,
   eventRoutes,
   verifyRoutes,
+  logRoutes,
   exportRoutes,
   keyRoutes,
   memberRoutes,
