@@ -17,6 +17,7 @@ export const SCENARIOS = [
   'size',
   'tree',
   'proof',
+  'tiles',
 ] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
@@ -48,9 +49,10 @@ export interface Sizes {
   deepPage: number;
   /** Events ingested with and without the Merkle tree (a data set of their own). */
   treeIngest: number;
-  /** Events in the workspace that inclusion proofs are timed in, and the proofs timed. */
-  proofEvents: number;
+  /** Events in the workspace that proofs and tiles are read from; proofs timed; tiles fetched. */
+  logEvents: number;
   proofRuns: number;
+  tileRequests: number;
 }
 
 export function sizesFor(options: BenchOptions): Sizes {
@@ -64,8 +66,9 @@ export function sizesFor(options: BenchOptions): Sizes {
     // The figures are for these sizes whatever the main data set's: a quick run (the
     // smoke test) keeps them tiny.
     treeIngest: options.quick ? Math.min(options.events, 10_000) : 100_000,
-    proofEvents: options.quick ? Math.min(options.events, 20_000) : 1_000_000,
+    logEvents: options.quick ? Math.min(options.events, 20_000) : 1_000_000,
     proofRuns: options.quick ? 100 : 2_000,
+    tileRequests: options.quick ? 300 : 20_000,
   };
 }
 

@@ -50,7 +50,8 @@ import {
   pageFigures,
   planReads,
 } from './scenarios/reads.js';
-import { inclusionProofFigure, treeIngestFigure } from './scenarios/tree.js';
+import { logFigures } from './scenarios/log.js';
+import { treeIngestFigure } from './scenarios/tree.js';
 import { round } from './stats.js';
 import { applyTargets } from './targets.js';
 
@@ -261,11 +262,16 @@ async function runScenarios(run: EngineRun, options: BenchOptions, sizes: Sizes)
     if (run.wants('tree')) {
       run.add(await treeIngestFigure(run, sizes.treeIngest, 1000, options.seed));
     }
-    if (run.wants('proof')) {
+    if (run.wants('proof') || run.wants('tiles')) {
+      const wants = { proof: run.wants('proof'), tiles: run.wants('tiles') };
+      const { logEvents: events, proofRuns, tileRequests } = sizes;
+      const say = (text: string): void => run.say(text);
       run.add(
-        await inclusionProofFigure(run, sizes.proofEvents, sizes.proofRuns, options.seed, (t) =>
-          run.say(t),
-        ),
+        ...(await logFigures(
+          run,
+          { events, proofRuns, tileRequests, seed: options.seed, wants },
+          say,
+        )),
       );
     }
   } finally {

@@ -1,18 +1,13 @@
 /**
- * The Merkle tree's figures (issue 13): what the tree costs an ingest, and how fast an inclusion
- * proof comes out of a large workspace. Each has its baseline in the same run: the ingest
- * without tree writes (a bench-only store option), and a point read of the same event.
+ * What the Merkle tree costs an ingest (issue 13): the same events through the service with the
+ * tree and, as the baseline in the same run, without writing it (a bench-only store option).
  */
 import { performance } from 'node:perf_hooks';
-import type { EventDraft } from '../../src/core/event.js';
-import { eventLeafHash, leafIndexOfSeq, verifyInclusion } from '../../src/core/tlog/merkle.js';
-import { Random } from '../../src/demo/random.js';
 import { LogService } from '../../src/service/log-service.js';
 import { openStore, parseStoreUrl } from '../../src/store/open.js';
 import type { Store } from '../../src/store/store.js';
 import { benchDataset, mergedBatches, type Batch } from '../dataset.js';
-import { latencyFigure, plainFigure, type Figure } from '../figures.js';
-import { compareLatency } from '../stats.js';
+import { plainFigure, type Figure } from '../figures.js';
 import { createWorkspaces, perSecond } from './ingest.js';
 
 /** Fresh databases of the engine under test (EngineRun in run.ts). */
@@ -110,115 +105,5 @@ export async function treeIngestFigure(
     for (const store of stores) await store.close();
     await databases.drop(withUrl);
     await databases.drop(withoutUrl);
-  }
-}
-
-const PROOF_WORKSPACE = 'proofs';
-/** Events per append while building the proof workspace: large, so building stays quick. */
-const BUILD_BATCH = 10_000;
-const DAY_MS = 86_400_000;
-const WARMUP = 3;
-
-function proofEventId(seq: number): string {
-  return `evt_proof_${seq.toString().padStart(10, '0')}`;
-}
-
-/** Small, valid drafts in time order; what the proofs read is their chain hashes alone. */
-function proofDrafts(from: number, count: number, start: number): EventDraft[] {
-  return Array.from({ length: count }, (_, i) => {
-    const seq = from + i;
-    const at = new Date(start + seq * 10).toISOString();
-    return {
-      id: proofEventId(seq),
-      workspace: PROOF_WORKSPACE,
-      action: 'job.run',
-      occurred_at: at,
-      received_at: at,
-      actor: { type: 'automation', id: `runner_${seq % 97}` },
-      targets: [{ type: 'job', id: `job_${seq % 1009}` }],
-      category: 'jobs',
-      outcome: 'success',
-      operation: 'update',
-      changes: [],
-      context: {},
-      metadata: {},
-    };
-  });
-}
-
-/**
- * Inclusion proofs for random events of a workspace of `events` events, built by bulk append
- * through the Store (seal, chain, indexes and tree, in batches of 10,000), against reading the
- * same event by id. Every proof is checked against the tree's root outside the clock.
- */
-export async function inclusionProofFigure(
-  databases: Databases,
-  events: number,
-  runs: number,
-  seed: number,
-  say: (text: string) => void,
-): Promise<Figure> {
-  const url = await databases.fresh('proofs');
-  const store = await openStore(url);
-  try {
-    await store.createWorkspace({ id: PROOF_WORKSPACE, name: 'Proofs', settings: {} });
-    // A day per 8.64 million events ending about now: every event lies in the past.
-    const start = Math.floor((Date.now() - DAY_MS - events * 10) / DAY_MS) * DAY_MS;
-    const buildStart = performance.now();
-    for (let from = 1; from <= events; from += BUILD_BATCH) {
-      await store.append(
-        PROOF_WORKSPACE,
-        proofDrafts(from, Math.min(BUILD_BATCH, events - from + 1), start),
-      );
-      if ((from - 1) % (BUILD_BATCH * 20) === 0 && from > 1) {
-        say(`proof workspace: ${(from - 1).toLocaleString('en-US')} events`);
-      }
-    }
-    const buildSeconds = (performance.now() - buildStart) / 1000;
-    const size = await store.treeSize(PROOF_WORKSPACE);
-    if (size !== events) throw new Error(`the proof workspace's tree holds ${size} of ${events}`);
-    const root = await store.treeRoot(PROOF_WORKSPACE, size);
-
-    // Both sides walk the same random events, each at its own pace (compareLatency alternates
-    // which side goes first).
-    const random = new Random(seed);
-    const seqs = Array.from({ length: runs + WARMUP }, () => 1 + random.int(size));
-    const proofs: { seq: number; proof: Buffer[] }[] = [];
-    let baselineAt = 0;
-    const latency = await compareLatency(
-      async () => {
-        const seq = seqs[proofs.length] ?? 1;
-        proofs.push({ seq, proof: await store.inclusionProof(PROOF_WORKSPACE, seq, size) });
-      },
-      async () => {
-        const seq = seqs[baselineAt] ?? 1;
-        baselineAt += 1;
-        if ((await store.getEvent(PROOF_WORKSPACE, proofEventId(seq))) === undefined) {
-          throw new Error(`event seq ${seq} of the proof workspace is missing`);
-        }
-      },
-      { runs, warmup: WARMUP },
-    );
-    let verified = 0;
-    for (const { seq, proof } of proofs) {
-      const event = await store.getEvent(PROOF_WORKSPACE, proofEventId(seq));
-      const leaf = eventLeafHash(event?.hash ?? '');
-      if (verifyInclusion(leafIndexOfSeq(seq), size, leaf, proof, root)) verified += 1;
-    }
-    return latencyFigure(
-      'proof.inclusion',
-      `inclusion proof of a random event, workspace of ${events.toLocaleString('en-US')} events`,
-      latency.subject,
-      { label: 'reading the same event by id (Store.getEvent)', latency: latency.baseline },
-      {
-        events,
-        build_seconds: buildSeconds,
-        build_events_per_s: events / buildSeconds,
-        proofs_verify: verified === proofs.length,
-      },
-    );
-  } finally {
-    await store.close();
-    await databases.drop(url);
   }
 }
