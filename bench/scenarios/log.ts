@@ -109,10 +109,14 @@ async function proofFigure(ws: LogWorkspace, runs: number, seed: number): Promis
   const seqs = Array.from({ length: runs + WARMUP }, () => 1 + random.int(size));
   const proofs: { seq: number; proof: Buffer[] }[] = [];
   let baselineAt = 0;
+  let cpuUs = 0;
   const latency = await compareLatency(
     async () => {
       const seq = seqs[proofs.length] ?? 1;
+      const cpu = process.cpuUsage();
       proofs.push({ seq, proof: await store.inclusionProof(WORKSPACE, seq, size) });
+      const used = process.cpuUsage(cpu);
+      cpuUs += used.user + used.system;
     },
     async () => {
       const seq = seqs[baselineAt] ?? 1;
@@ -139,6 +143,8 @@ async function proofFigure(ws: LogWorkspace, runs: number, seed: number): Promis
       build_seconds: ws.buildSeconds,
       build_events_per_s: size / ws.buildSeconds,
       proofs_verify: verified === proofs.length,
+      // What contention disturbs least: this process's CPU per proof (PostgreSQL's own is not in it).
+      cpu_us_per_proof: cpuUs / proofs.length,
     },
   );
 }
@@ -213,9 +219,11 @@ async function tileFigure(ws: LogWorkspace, requests: number, seed: number): Pro
         served[i] = await get(agent, port, base + paths[i]!, ws.readKey);
       }
     };
+    const cpu = process.cpuUsage();
     const start = performance.now();
     await Promise.all(Array.from({ length: TILE_CLIENTS }, client));
     const ms = performance.now() - start;
+    const used = process.cpuUsage(cpu);
     return plainFigure(
       'tiles.http',
       `full hash tiles over HTTP, ${TILE_CLIENTS} concurrent clients`,
@@ -229,6 +237,8 @@ async function tileFigure(ws: LogWorkspace, requests: number, seed: number): Pro
         tiles: paths.length,
         levels: new Set(tiles.map((t) => t.level)).size,
         same_bytes: served.every((body, i) => body.equals(direct[i]!)),
+        // Server and clients together, in this one process (PostgreSQL's own CPU is not in it).
+        cpu_us_per_tile: (used.user + used.system) / paths.length,
       },
     );
   } finally {
