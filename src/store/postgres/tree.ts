@@ -137,11 +137,18 @@ export async function extendTree(
   return frontier;
 }
 
-async function requireWorkspace(db: Queryable, workspace: string): Promise<void> {
-  const result = await db.query('SELECT 1 FROM workspaces WHERE id = $1', [workspace]);
-  if (result.rows.length === 0) {
+/** The size of an existing workspace's tree, in one round trip (every proof starts with it). */
+async function requireSize(db: Queryable, workspace: string): Promise<number> {
+  const result = await db.query<{ known: boolean; last: string | null }>(
+    `SELECT EXISTS (SELECT 1 FROM workspaces WHERE id = $1) AS known,
+            (SELECT max(idx) FROM tree_nodes WHERE workspace = $1 AND level = 0) AS last`,
+    [workspace],
+  );
+  const row = result.rows[0];
+  if (row?.known !== true) {
     throw new TrailkeepError('workspace_not_found', `no workspace "${workspace}"`);
   }
+  return row.last === null ? 0 : Number(row.last) + 1;
 }
 
 /**
@@ -149,10 +156,7 @@ async function requireWorkspace(db: Queryable, workspace: string): Promise<void>
  * after it agree without a shared snapshot: a concurrent append only adds rows past that size.
  */
 export function postgresTree(db: Queryable) {
-  const sized = async (workspace: string): Promise<number> => {
-    await requireWorkspace(db, workspace);
-    return treeSize(db, workspace);
-  };
+  const sized = (workspace: string): Promise<number> => requireSize(db, workspace);
   const reader = (workspace: string) => (tiles: readonly TileRef[]) =>
     readTiles(db, workspace, tiles);
   return {
