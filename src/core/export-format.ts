@@ -42,6 +42,9 @@ export const EVENT_COLUMNS = [
   'hash',
 ] as const;
 
+/** With `proofs=true`: the CSV column and JSON member holding each event's tlog-proof. */
+export const PROOF_COLUMN = 'proof';
+
 export const ENTITY_COLUMNS = [
   'type',
   'id',
@@ -122,6 +125,18 @@ export function eventCsvRecord(e: StoredEvent): string {
  */
 export function eventJsonText(stored: StoredText): string {
   return `${stored.body.slice(0, -1)},"prev_hash":"${stored.prev_hash}","hash":"${stored.hash}"}`;
+}
+
+/**
+ * An event's CSV record or JSON text with its tlog-proof added last; null (an empty CSV cell)
+ * for an event appended after the export's checkpoint, which that checkpoint cannot cover.
+ */
+export function withProof(format: ExportFormat, record: string, proof: string | null): string {
+  if (format === 'csv') {
+    const cell = proof === null ? '' : `"${proof.replaceAll('"', '""')}"`;
+    return `${record.slice(0, -2)},${cell}\r\n`;
+  }
+  return `${record.slice(0, -1)},"${PROOF_COLUMN}":${JSON.stringify(proof)}}`;
 }
 
 function actorLabel(actor: EntityState['updated_by'] | undefined): string {

@@ -21,6 +21,17 @@ describe('parseWorkspaceSettings', () => {
     expect(parseWorkspaceSettings(null)).toEqual({});
   });
 
+  it('accepts the log section', () => {
+    expect(parseWorkspaceSettings({ log: { public: true } })).toEqual({ log: { public: true } });
+    expect(parseWorkspaceSettings({ log: { public: false } })).toEqual({ log: { public: false } });
+  });
+
+  it('refuses reserved names in the log section', () => {
+    expect(() =>
+      parseWorkspaceSettings(JSON.parse('{"log":{"public":true,"__proto__":{}}}')),
+    ).toThrow(expect.objectContaining({ code: 'forbidden_key' }));
+  });
+
   it('accepts categories and resource schemas', () => {
     const settings = {
       categories: [{ id: 'billing', label: 'Billing', patterns: ['*.invoice.*', 'target:plan'] }],
@@ -33,8 +44,15 @@ describe('parseWorkspaceSettings', () => {
 
   it.each([
     [[], '$ must be an object'],
-    [{ theme: 'dark' }, '$.theme is not a known field (allowed: categories, resources)'],
+    [{ theme: 'dark' }, '$.theme is not a known field (allowed: categories, resources, log)'],
     [{ categories: {} }, '$.categories must be an array'],
+    [{ log: true }, '$.log must be an object: { "public": true | false }'],
+    [{ log: {} }, '$.log.public must be true or false'],
+    [{ log: { public: 'yes' } }, '$.log.public must be true or false'],
+    [
+      { log: { public: true, witnesses: [] } },
+      '$.log.witnesses is not a known field (allowed: public)',
+    ],
     [
       { categories: [{ id: 'Bad Id', label: 'x', patterns: [] }] },
       '$.categories[0].id must be a lower-case id',

@@ -25,7 +25,19 @@ export interface WorkspaceSettings {
   categories?: CategoryDefinition[];
   /** Keyed by target type (`user`, `job`); used for the primary target of `before`/`after`. */
   resources?: Record<string, ResourceSchema>;
+  /** Who may read the verifiable log's endpoints (checkpoint, tiles, consistency, vkeys). */
+  log?: LogSettings;
 }
+
+export interface LogSettings {
+  /**
+   * Anyone, without a credential: they hold hashes only, never event content. Inclusion proofs
+   * stay behind a read credential, since they name event ids.
+   */
+  public: boolean;
+}
+
+const SETTINGS_FIELDS = ['categories', 'resources', 'log'];
 
 export const SETTINGS_LIMITS = Object.freeze({
   maxCategories: 100,
@@ -68,8 +80,11 @@ export function parseWorkspaceSettings(json: unknown): WorkspaceSettings {
   }
   for (const key of Object.keys(json)) {
     if (isReservedKey(key)) issues.addReserved(childPath('$', key), `is named "${key}"`);
-    else if (key !== 'categories' && key !== 'resources') {
-      issues.add(childPath('$', key), 'is not a known field (allowed: categories, resources)');
+    else if (!SETTINGS_FIELDS.includes(key)) {
+      issues.add(
+        childPath('$', key),
+        `is not a known field (allowed: ${SETTINGS_FIELDS.join(', ')})`,
+      );
     }
   }
   const categories = ownValue(json, 'categories');
@@ -82,6 +97,11 @@ export function parseWorkspaceSettings(json: unknown): WorkspaceSettings {
     const parsed = parseResources(resources, issues);
     if (parsed) settings.resources = parsed;
   }
+  const log = ownValue(json, 'log');
+  if (log !== undefined) {
+    const parsed = parseLogSettings(log, issues);
+    if (parsed) settings.log = parsed;
+  }
   const first = issues.reserved ?? issues.list[0];
   if (first !== undefined) {
     const more = issues.list.length - 1;
@@ -92,6 +112,27 @@ export function parseWorkspaceSettings(json: unknown): WorkspaceSettings {
     );
   }
   return settings;
+}
+
+function parseLogSettings(value: unknown, issues: Issues): LogSettings | undefined {
+  if (!isPlainObject(value)) {
+    issues.add('$.log', 'must be an object: { "public": true | false }');
+    return undefined;
+  }
+  let ok = true;
+  for (const key of Object.keys(value)) {
+    if (isReservedKey(key)) issues.addReserved(childPath('$.log', key), `is named "${key}"`);
+    else if (key !== 'public')
+      issues.add(childPath('$.log', key), 'is not a known field (allowed: public)');
+    else continue;
+    ok = false;
+  }
+  const isPublic = ownValue(value, 'public');
+  if (typeof isPublic !== 'boolean') {
+    issues.add('$.log.public', 'must be true or false');
+    return undefined;
+  }
+  return ok ? { public: isPublic } : undefined;
 }
 
 function isCleanText(text: string): boolean {

@@ -32,10 +32,12 @@ export const CSRF_HEADER = 'x-csrf-token';
  * - `public`: nothing (health, OpenAPI, sign-in);
  * - `optional`: resolves a credential if any, the handler decides (session routes);
  * - `any`: some valid credential;
- * - `events:write`, `log:read`, `workspace:manage`: that right in the path's workspace.
+ * - `events:write`, `log:read`, `workspace:manage`: that right in the path's workspace;
+ * - `log:public`: `log:read`, or nothing at all when the workspace made its log public (the
+ *   verifiable log's endpoints, which carry hashes only).
  */
 export type Access =
-  'public' | 'optional' | 'any' | 'events:write' | 'log:read' | 'workspace:manage';
+  'public' | 'optional' | 'any' | 'events:write' | 'log:read' | 'log:public' | 'workspace:manage';
 
 export type Principal =
   | { kind: 'key'; key: ApiKeyRecord }
@@ -48,14 +50,16 @@ export interface Granted {
   role?: Role;
   /** What the caller may grant when changing roles. */
   actingAs: ActingRole | undefined;
+  /** Granted because the workspace's log is public, not for a credential. */
+  publicLog?: true;
 }
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 const KEY_RIGHTS: Record<KeyScope, ReadonlySet<Access>> = {
   ingest: new Set(['events:write']),
-  read: new Set(['log:read']),
-  admin: new Set(['events:write', 'log:read', 'workspace:manage']),
+  read: new Set(['log:read', 'log:public']),
+  admin: new Set(['events:write', 'log:read', 'log:public', 'workspace:manage']),
 };
 
 const KEY_REFUSALS: Record<KeyScope, string> = {
@@ -143,7 +147,7 @@ async function grant(
       'People cannot write events to the log; send them with an ingest key',
     );
   }
-  if (access === 'log:read' && LOG_READER_ROLES.includes(role))
+  if ((access === 'log:read' || access === 'log:public') && LOG_READER_ROLES.includes(role))
     return { workspace, role, actingAs: undefined };
   if (access === 'workspace:manage' && MANAGER_ROLES.includes(role)) {
     return { workspace, role, actingAs: role === 'owner' ? 'owner' : 'admin' };
@@ -190,6 +194,10 @@ export async function authenticate(
     }
   }
   if (access === 'optional') return;
+  if (access === 'log:public') {
+    request.granted = await grantLogRead(request, principal, ctx);
+    return;
+  }
   if (!principal) {
     throw new TrailkeepError(
       'unauthenticated',
@@ -197,10 +205,40 @@ export async function authenticate(
     );
   }
   if (access === 'any') return;
+  request.granted = await grant(principal, workspaceOf(request), access, ctx);
+}
+
+/**
+ * A credential that may read the log is enough; without one, or with one that may not, the
+ * answer is the same as on any `log:read` route unless the workspace made its log public. The
+ * setting is read only then, so that credentialed readers pay nothing for it.
+ */
+async function grantLogRead(
+  request: FastifyRequest,
+  principal: Principal | null,
+  ctx: HttpContext,
+): Promise<Granted> {
+  const workspace = workspaceOf(request);
+  try {
+    if (!principal) {
+      throw new TrailkeepError(
+        'unauthenticated',
+        'Sign in, or send an API key in "Authorization: Bearer <key>"',
+      );
+    }
+    return await grant(principal, workspace, 'log:public', ctx);
+  } catch (error) {
+    if (await ctx.log.isLogPublic(workspace))
+      return { workspace, actingAs: undefined, publicLog: true };
+    throw error;
+  }
+}
+
+function workspaceOf(request: FastifyRequest): string {
   const workspace = (request.params as { ws?: string }).ws;
   if (workspace === undefined)
     throw new TrailkeepError('internal', `Route ${request.url} has no :ws`);
-  request.granted = await grant(principal, workspace, access, ctx);
+  return workspace;
 }
 
 /** The actor, IP, user agent and request id for self-audit events. */

@@ -108,6 +108,7 @@ const SECURITY: Record<Access, Array<Record<string, string[]>>> = {
   any: [{ apiKey: [] }, { session: [] }],
   'events:write': [{ apiKey: [] }],
   'log:read': [{ apiKey: [] }, { session: [] }],
+  'log:public': [{ apiKey: [] }, { session: [] }, {}],
   'workspace:manage': [{ apiKey: [] }, { session: [] }],
 };
 
@@ -117,6 +118,8 @@ const ACCESS_NOTES: Record<Access, string> = {
   any: 'Any valid API key or session.',
   'events:write': 'An ingest or admin key of this workspace.',
   'log:read': 'A read or admin key of this workspace, or a session of an owner, admin or auditor.',
+  'log:public':
+    'A read or admin key of this workspace, or a session of an owner, admin or auditor; no credential when an owner made the log public (PUT /api/v1/workspaces/{ws}/settings/log).',
   'workspace:manage': 'An admin key of this workspace, or a session of an owner or admin.',
 };
 

@@ -312,6 +312,19 @@ export const SIGNED_CHECKPOINT = {
   additionalProperties: true,
 } as const;
 
+export const LOG_SETTINGS = {
+  type: 'object',
+  required: ['public'],
+  properties: {
+    public: {
+      type: 'boolean',
+      description:
+        'true: checkpoint, tiles, consistency and vkeys need no credential (they hold hashes only); inclusion proofs always need one',
+    },
+  },
+  additionalProperties: false,
+} as const;
+
 export const API_KEY = {
   type: 'object',
   required: [
@@ -500,6 +513,7 @@ export const COMPONENTS: Record<string, JsonSchema> = {
   WorkspaceAccess: WORKSPACE_ACCESS,
   SessionInfo: SESSION_INFO,
   Health: HEALTH,
+  LogSettings: LOG_SETTINGS,
 };
 
 /** Path parameter `ws`. */

@@ -17,6 +17,8 @@ import {
   eventCsvRecord,
   eventJsonText,
   exportFileName,
+  PROOF_COLUMN,
+  withProof,
   type ExportFormat,
 } from '../core/export-format.js';
 import type { Filter } from '../core/query/filter.js';
@@ -24,7 +26,7 @@ import { matchesFilter } from '../core/query/evaluate.js';
 import { inParameter, queryError } from '../core/query/query-error.js';
 import { unsearchableCharacter } from '../core/query/values.js';
 import { eventFromText, streamEvents } from '../store/stored-text.js';
-import type { BoundedCount, LogService, QueryRequest } from './log-service.js';
+import type { BoundedCount, LogService, QueryRequest, SignedTree } from './log-service.js';
 
 export interface ExportRequest {
   format?: string | undefined;
@@ -34,6 +36,8 @@ export interface ExportRequest {
   q?: string | undefined;
   params?: QueryRequest['params'];
   limit?: number | undefined;
+  /** Events only: each row carries its tlog-proof relative to one checkpoint (`checkpoint`). */
+  proofs?: boolean | undefined;
 }
 
 export interface ExportPlan {
@@ -50,6 +54,8 @@ export interface ExportPlan {
   rows(): number;
   /** Rows of the whole question before any `limit`, when the plan already knows (entities). */
   total?: number;
+  /** With proofs: the checkpoint every row's proof is relative to. */
+  checkpoint?: SignedTree;
 }
 
 /** Entity rows are encoded in groups, so a chunk is not one tiny write per row. */
@@ -83,7 +89,15 @@ export async function planExport(
   await log.workspace(workspace);
   const format = parseFormat(request.format);
   const kind = (request.type ?? 'events').toLowerCase();
-  if (kind === 'entities') return planEntityExport(log, workspace, request, format);
+  if (kind === 'entities') {
+    if (request.proofs === true) {
+      throw new TrailkeepError(
+        'bad_request',
+        'proofs=true is for event exports: an entity state is not an entry of the log',
+      );
+    }
+    return planEntityExport(log, workspace, request, format);
+  }
   if (kind !== 'events') {
     throw new TrailkeepError(
       'bad_request',
@@ -95,6 +109,16 @@ export async function planExport(
   // Known before the first byte, so the response header can say the export was cut short.
   const truncated =
     limit !== undefined && (await log.store.count(workspace, filter, limit + 1)) > limit;
+  // Taken before the first row is read, so that every row stored by then is under it.
+  const checkpoint = request.proofs === true ? await log.signedTree(workspace) : undefined;
+  const prove =
+    checkpoint === undefined
+      ? undefined
+      : (seq: number): Promise<string | null> =>
+          // Appended while the export ran: not in this checkpoint's tree.
+          seq > checkpoint.size
+            ? Promise.resolve(null)
+            : log.inclusionProofAt(workspace, seq, checkpoint);
   let rows = 0;
   const store = log.store;
   async function* batches(): AsyncGenerator<readonly StoredText[]> {
@@ -113,8 +137,9 @@ export async function planExport(
     contentType: CONTENT_TYPES[format],
     filter,
     truncated,
-    chunks: () => eventChunks(format, batches()),
+    chunks: () => eventChunks(format, batches(), prove),
     rows: () => rows,
+    ...(checkpoint === undefined ? {} : { checkpoint }),
   };
 }
 
@@ -127,15 +152,22 @@ export async function planExport(
 async function* eventChunks(
   format: ExportFormat,
   batches: AsyncIterable<readonly StoredText[]>,
+  prove?: (seq: number) => Promise<string | null>,
 ): AsyncGenerator<string> {
-  let text = format === 'csv' ? '\uFEFF' + csvRecord(EVENT_COLUMNS) : format === 'json' ? '[' : '';
+  const columns = prove === undefined ? EVENT_COLUMNS : [...EVENT_COLUMNS, PROOF_COLUMN];
+  let text = format === 'csv' ? '\uFEFF' + csvRecord(columns) : format === 'json' ? '[' : '';
   let first = true;
   for await (const batch of batches) {
     for (const stored of batch) {
-      if (format === 'csv') text += eventCsvRecord(eventFromText(stored));
-      else if (format === 'ndjson') text += `${eventJsonText(stored)}\n`;
+      // The JSON formats splice the stored text; a proof needs the seq, so it parses it too.
+      const event = format === 'csv' || prove !== undefined ? eventFromText(stored) : undefined;
+      let record =
+        event !== undefined && format === 'csv' ? eventCsvRecord(event) : eventJsonText(stored);
+      if (prove !== undefined) record = withProof(format, record, await prove(event!.seq));
+      if (format === 'csv') text += record;
+      else if (format === 'ndjson') text += `${record}\n`;
       else {
-        text += `${first ? '\n' : ',\n'}${eventJsonText(stored)}`;
+        text += `${first ? '\n' : ',\n'}${record}`;
         first = false;
       }
     }

@@ -63,6 +63,12 @@ export interface ServiceOptions {
   logOriginHost?: string;
 }
 
+/** A checkpoint note and the size of the tree it signs. */
+export interface SignedTree {
+  note: string;
+  size: number;
+}
+
 /** A tile or entry bundle as served: immutable when full, replaced by a wider one when partial. */
 export interface LogTile {
   data: Buffer;
@@ -188,6 +194,26 @@ export class LogService {
 
   async settings(id: string): Promise<WorkspaceSettings> {
     return parseWorkspaceSettings((await this.workspace(id)).settings);
+  }
+
+  /**
+   * Whether the workspace's log endpoints are public. false for a workspace that does not exist,
+   * so an anonymous caller learns nothing more about it than about a private one.
+   */
+  async isLogPublic(id: string): Promise<boolean> {
+    const ws = await this.store.getWorkspace(id);
+    return ws !== undefined && parseWorkspaceSettings(ws.settings).log?.public === true;
+  }
+
+  /** Sets whether the log endpoints are public; returns the value before and after. */
+  async setLogPublic(id: string, value: boolean): Promise<{ old: boolean; new: boolean }> {
+    const stored = (await this.workspace(id)).settings;
+    const old = parseWorkspaceSettings(stored).log?.public === true;
+    const next = { ...stored, log: { public: value } };
+    // The whole document is checked again, so a write can never store what a read refuses.
+    parseWorkspaceSettings(next);
+    if (old !== value) await this.store.updateWorkspaceSettings(id, next);
+    return { old, new: value };
   }
 
   /** One event object or `{ events: [...] }`; all stored, or none and every issue named. */
@@ -535,10 +561,19 @@ export class LogService {
   async inclusionProof(workspace: string, id: string): Promise<string> {
     const event = await this.getEvent(workspace, id);
     // The event is committed with its leaf, so the checkpoint read after it includes it.
-    const checkpoint = await this.checkpointNote(workspace);
-    const size = LogService.noteSize(checkpoint);
-    const proof = await this.store.inclusionProof(workspace, event.seq, size);
-    return formatTlogProof({ index: event.seq - 1, proof, checkpoint });
+    return this.inclusionProofAt(workspace, event.seq, await this.signedTree(workspace));
+  }
+
+  /** The current checkpoint note and the tree size it signs, for proofs relative to it. */
+  async signedTree(workspace: string): Promise<SignedTree> {
+    const note = await this.checkpointNote(workspace);
+    return { note, size: LogService.noteSize(note) };
+  }
+
+  /** The tlog-proof of the event with `seq` relative to one checkpoint (seq ≤ its size). */
+  async inclusionProofAt(workspace: string, seq: number, tree: SignedTree): Promise<string> {
+    const proof = await this.store.inclusionProof(workspace, seq, tree.size);
+    return formatTlogProof({ index: seq - 1, proof, checkpoint: tree.note });
   }
 
   /**

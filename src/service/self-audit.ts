@@ -28,6 +28,7 @@ export const SELF_AUDIT_ACTIONS = [
   'trailkeep.login.failed',
   'trailkeep.log.viewed',
   'trailkeep.export.downloaded',
+  'trailkeep.settings.changed',
 ] as const;
 export type SelfAuditAction = (typeof SELF_AUDIT_ACTIONS)[number];
 
@@ -178,6 +179,21 @@ export class SelfAudit {
       operation: 'read',
       targets: [{ type: 'workspace', id: workspace }],
       metadata: details,
+    });
+  }
+
+  /** A workspace setting changed; `field` is its dotted path in the settings (`log.public`). */
+  async settingChanged(
+    workspace: string,
+    ctx: AuditContext,
+    change: { field: string; old: boolean; new: boolean },
+  ): Promise<void> {
+    await this.record(workspace, ctx, {
+      action: 'trailkeep.settings.changed',
+      category: 'workspace',
+      operation: 'update',
+      targets: [{ type: 'workspace', id: workspace }],
+      changes: [change],
     });
   }
 

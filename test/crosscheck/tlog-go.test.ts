@@ -9,11 +9,12 @@
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildGo, goMissing } from './go-support.js';
 import {
   MerkleFrontier,
   SIGNATURE_COSIGNATURE_V1,
@@ -38,19 +39,8 @@ import {
   type HashReader,
 } from '../../src/core/tlog/index.js';
 
-const GOPATH = '/usr/share/gocode';
-const root = new URL('../..', import.meta.url).pathname;
-const goFound = spawnSync('go', ['version']).status === 0;
-const modFound = existsSync(join(GOPATH, 'src/golang.org/x/mod/sumdb/tlog/tlog.go'));
-const available = goFound && modFound;
-const reason = !goFound
-  ? 'go is not installed'
-  : 'golang-golang-x-mod-dev (golang.org/x/mod in /usr/share/gocode) is not installed';
-
-if (!available && process.env.CI !== undefined) {
-  throw new Error(`the Go cross-check cannot run under CI: ${reason}; .ci/run should install it`);
-}
-if (!available) console.warn(`skipping the Go cross-check: ${reason}`);
+const reason = goMissing('the Go cross-check');
+const available = reason === undefined;
 
 const hex = (h: Uint8Array): string => Buffer.from(h).toString('hex');
 
@@ -185,23 +175,7 @@ describe.skipIf(!available)('Go x/mod sumdb/tlog and sumdb/note agree with src/c
 
   beforeAll(() => {
     work = mkdtempSync(join(tmpdir(), 'trailkeep-go-'));
-    const build = spawnSync(
-      'go',
-      ['build', '-o', join(work, 'crosscheck'), './test/crosscheck/go'],
-      {
-        cwd: root,
-        encoding: 'utf8',
-        env: {
-          ...process.env,
-          GO111MODULE: 'off',
-          GOPATH,
-          GOFLAGS: '',
-          // A cache that outlives the run: later runs skip compiling x/mod again.
-          GOCACHE: join(tmpdir(), 'trailkeep-go-build-cache'),
-        },
-      },
-    );
-    if (build.status !== 0) throw new Error(`go build failed: ${build.stderr}`);
+    buildGo('./test/crosscheck/go', join(work, 'crosscheck'));
     const ourProofs = [
       ...inclusion.map(({ a, b }) => ({
         kind: 'inclusion',

@@ -27,13 +27,12 @@ import {
   type TreeHead,
 } from '../../src/core/tlog/index.js';
 import { newKeyFileText, parseKeyText } from '../../src/service/signing-keys.js';
-import { createDatabase, usePostgres, type PostgresServer } from '../support/postgres.js';
+import { ENGINES, startOn } from './engines.js';
 import {
   call,
   event,
   login,
   seedWorkspace,
-  startServer,
   type Credential,
   type Seeded,
   type Server,
@@ -60,9 +59,7 @@ function flip(hash: Buffer): Buffer {
   return altered;
 }
 
-describe.each(['sqlite', 'postgres'] as const)('the log endpoints on %s', (engine) => {
-  let pg: PostgresServer | undefined;
-  let release: (() => Promise<void>) | undefined;
+describe.each(ENGINES)('the log endpoints on %s', (engine) => {
   let server: Server;
   let acme: Seeded;
   let other: Seeded;
@@ -74,13 +71,10 @@ describe.each(['sqlite', 'postgres'] as const)('the log endpoints on %s', (engin
   const base = '/api/v1/workspaces/acme';
 
   beforeAll(async () => {
-    let db: string | undefined;
-    if (engine === 'postgres') {
-      ({ server: pg, release } = await usePostgres());
-      db = await createDatabase(pg, 'log_endpoints');
-    }
-    server = await startServer(
-      { rateLimit: false, ...(db ? { db } : {}) },
+    server = await startOn(
+      engine,
+      'log_endpoints',
+      { rateLimit: false },
       { keys, logOriginHost: HOST },
     );
     acme = await seedWorkspace(server, 'acme');
@@ -107,7 +101,6 @@ describe.each(['sqlite', 'postgres'] as const)('the log endpoints on %s', (engin
 
   afterAll(async () => {
     await server?.close();
-    await release?.();
   });
 
   it('serves a C2SP checkpoint that verifies with the key from log/vkeys, signed once per size', async () => {
@@ -229,6 +222,40 @@ describe.each(['sqlite', 'postgres'] as const)('the log endpoints on %s', (engin
       }),
       { numRuns: 60 },
     );
+  });
+
+  it('answers crafted paths and parameters with precise 4xx problems, never a 500 or a stray read', async () => {
+    const tries: Array<[string, number, string]> = [
+      ['log/tile/..%2F..%2Fevents', 400, 'tile_path_invalid'],
+      ['log/tile/0/..%2F..%2F..%2Fcheckpoint', 400, 'tile_path_invalid'],
+      ['log/tile/0/000%00', 400, 'bad_request'],
+      ['log/tile/0/000%2F', 400, 'tile_path_invalid'],
+      ['log/tile/0/x000/000', 400, 'tile_path_invalid'],
+      ['log/tile/0/x9007199254740993/000', 400, 'tile_path_invalid'],
+      ['log/tile/0/x009/x007/x199/x254/x740/993', 400, 'tile_path_invalid'],
+      ['log/tile/63/x009/x007/x199/x254/x740/991', 404, 'tile_not_found'],
+      ['log/tile/entries/000.p/256', 400, 'tile_path_invalid'],
+      ['log/tile/__proto__/000', 400, 'tile_path_invalid'],
+      [`log/tile/0/${'x000/'.repeat(40)}001`, 400, 'bad_request'],
+      ['log/consistency?from=1&from=2&to=3', 400, 'bad_request'],
+      ['log/consistency?from=0x10&to=300', 400, 'tree_range_invalid'],
+      ['log/consistency?from=1&to=300.0', 400, 'tree_range_invalid'],
+      ['log/consistency?from=__proto__&to=constructor', 400, 'tree_range_invalid'],
+    ];
+    for (const [path, status, code] of tries) {
+      const res = await call(server, 'GET', `${base}/${path}`, { as: read });
+      expect([res.status, (res.body as { code?: string }).code], path).toEqual([status, code]);
+      expect(res.headers.get('content-type'), path).toMatch(/^application\/problem\+json/);
+    }
+    // A workspace named like a prototype member is just an unknown workspace.
+    for (const ws of ['__proto__', 'constructor', 'toString']) {
+      const anonymous = await call(server, 'GET', `/api/v1/workspaces/${ws}/log/checkpoint`);
+      expect(anonymous.status, ws).toBe(401);
+      const keyed = await call(server, 'GET', `/api/v1/workspaces/${ws}/log/checkpoint`, {
+        as: read,
+      });
+      expect(keyed.status, ws).toBe(403);
+    }
   });
 
   it('serves tlog-proofs for events that verify, and altered ones fail', async () => {

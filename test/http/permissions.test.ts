@@ -162,6 +162,37 @@ const rows: Row[] = [
   { method: 'GET', template: `${P}/verify`, expect: READ },
   { method: 'GET', template: `${P}/checkpoint`, expect: READ },
   { method: 'GET', template: `${P}/log/vkeys`, expect: READ },
+  { method: 'GET', template: `${P}/log/checkpoint`, expect: READ },
+  {
+    method: 'GET',
+    template: `${P}/log/tile/{path}`,
+    expect: READ,
+    prepare: () => ({ path: '/api/v1/workspaces/acme/log/tile/0/000.p/1' }),
+  },
+  {
+    method: 'GET',
+    template: `${P}/log/consistency`,
+    expect: READ,
+    prepare: () => ({ path: '/api/v1/workspaces/acme/log/consistency?from=0&to=1' }),
+  },
+  {
+    method: 'GET',
+    template: `${P}/events/{id}/proof`,
+    expect: READ,
+    prepare: () => ({ path: `/api/v1/workspaces/acme/events/${eventId}/proof` }),
+  },
+  { method: 'GET', template: `${P}/settings/log`, expect: READ },
+  {
+    method: 'PUT',
+    template: `${P}/settings/log`,
+    // Opening the log to everyone is an owner's decision: admins may not.
+    expect: {
+      ...manage(200),
+      admin: [403, 'forbidden'],
+      admin_key: [403, 'forbidden'],
+    },
+    prepare: () => ({ body: { public: false } }),
+  },
   { method: 'GET', template: `${P}/export`, expect: READ, optional: true },
   { method: 'GET', template: `${P}/export/count`, expect: READ, optional: true },
   {

@@ -14,7 +14,7 @@ import type { HttpContext } from '../context.js';
 import { STORED_EVENT, WS_PARAMS, paramsWith, type JsonSchema } from '../schemas.js';
 import { PAGE_PARAMS, filterParameterSchemas } from './events.js';
 
-const EXPORT_PARAMS = new Set([...PAGE_PARAMS, 'format', 'type']);
+const EXPORT_PARAMS = new Set([...PAGE_PARAMS, 'format', 'type', 'proofs']);
 
 const EXPORT_QUERY = {
   type: 'object',
@@ -33,6 +33,12 @@ const EXPORT_QUERY = {
       // Past this the count query's `limit + 1` would no longer be an exact integer.
       maximum: Number.MAX_SAFE_INTEGER - 1,
       description: 'Stop after this many rows (said in a header)',
+    },
+    proofs: {
+      type: 'boolean',
+      default: false,
+      description:
+        'Events only: each row gets a `proof` (CSV column / JSON member), the C2SP tlog-proof of the event relative to one checkpoint, the same for every row (its tree size is in X-Trailkeep-Checkpoint-Size); null for events appended while the export ran',
     },
     ...filterParameterSchemas(),
   },
@@ -66,6 +72,7 @@ function exportRequest(query: ExportQuery): ExportRequest {
     entityType,
     params,
     limit: typeof query['limit'] === 'number' ? query['limit'] : undefined,
+    proofs: query['proofs'] === true,
   };
 }
 
@@ -148,6 +155,7 @@ export function exportRoutes(app: FastifyInstance, ctx: HttpContext): void {
           rows: plan.rows(),
           completed,
           ...(exportReq.entityType ? { entity_type: exportReq.entityType } : {}),
+          ...(exportReq.proofs === true ? { proofs: true } : {}),
         });
       const chunks = plan.chunks()[Symbol.asyncIterator]();
       // The first chunk holds the first read: a store that fails there gets a problem
@@ -191,6 +199,9 @@ export function exportRoutes(app: FastifyInstance, ctx: HttpContext): void {
         .header('cache-control', 'no-store')
         .header('x-trailkeep-export-type', plan.kind);
       if (plan.truncated) void reply.header('x-trailkeep-export-truncated', 'true');
+      if (plan.checkpoint) {
+        void reply.header('x-trailkeep-checkpoint-size', String(plan.checkpoint.size));
+      }
       return reply.send(Readable.from(body(), { objectMode: false }));
     },
   );

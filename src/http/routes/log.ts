@@ -3,22 +3,28 @@
  * C2SP checkpoint, tlog-tiles hash tiles and entry bundles, consistency proofs, and the tlog-proof
  * of one event. They carry hashes only, never event content.
  */
-import type { FastifyInstance, FastifyReply } from 'fastify';
-import { granted } from '../auth.js';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { TrailkeepError } from '../../core/errors.js';
+import { auditContext, granted } from '../auth.js';
 import type { HttpContext } from '../context.js';
-import { WS_PARAMS, paramsWith } from '../schemas.js';
+import { LOG_SETTINGS, WS_PARAMS, paramsWith } from '../schemas.js';
 
 const TEXT = 'text/plain; charset=utf-8';
 const BINARY = 'application/octet-stream';
-/**
- * A full tile never changes: the tree only grows to its right. `private` while the answer needs
- * a credential, so that a shared cache never hands it to someone without one.
- */
-const FULL_TILE_CACHE = 'private, max-age=31536000, immutable';
+/** A full tile never changes: the tree only grows to its right. */
+const FULL_TILE_CACHE = 'max-age=31536000, immutable';
 /** A partial tile is replaced by a wider one as the log grows; clients should come back. */
-const PARTIAL_TILE_CACHE = 'private, max-age=10';
+const PARTIAL_TILE_CACHE = 'max-age=10';
 /** A checkpoint moves on with every append. */
-const CHECKPOINT_CACHE = 'private, no-cache';
+const CHECKPOINT_CACHE = 'no-cache';
+
+/**
+ * `private` unless the answer was given without a credential to a public log: a shared cache
+ * must never hand a credentialed answer to someone without one.
+ */
+function cacheControl(request: FastifyRequest, directives: string): string {
+  return `${granted(request).publicLog ? 'public' : 'private'}, ${directives}`;
+}
 
 function textResponse(description: string): Record<string, unknown> {
   return { description, content: { 'text/plain': { schema: { type: 'string' } } } };
@@ -40,7 +46,7 @@ export function logRoutes(app: FastifyInstance, ctx: HttpContext): void {
     '/workspaces/:ws/log/checkpoint',
     {
       config: {
-        access: 'log:read',
+        access: 'log:public',
         summary:
           "The log's current checkpoint: a C2SP tlog-checkpoint (origin <host>/<ws>, tree size, root) in a signed note",
         tag: 'integrity',
@@ -56,7 +62,7 @@ export function logRoutes(app: FastifyInstance, ctx: HttpContext): void {
     },
     async (request, reply) => {
       const note = await ctx.log.checkpointNote(granted(request).workspace);
-      return sendText(reply, note, CHECKPOINT_CACHE);
+      return sendText(reply, note, cacheControl(request, CHECKPOINT_CACHE));
     },
   );
 
@@ -64,7 +70,7 @@ export function logRoutes(app: FastifyInstance, ctx: HttpContext): void {
     '/workspaces/:ws/log/tile/*',
     {
       config: {
-        access: 'log:read',
+        access: 'log:public',
         summary:
           'A C2SP tlog-tiles hash tile <L>/<N>[.p/<W>] or entry bundle entries/<N>[.p/<W>] (each entry: uint16 length ‖ the event’s 32-byte chain hash)',
         tag: 'integrity',
@@ -89,7 +95,10 @@ export function logRoutes(app: FastifyInstance, ctx: HttpContext): void {
       const tile = await ctx.log.tile(workspace, `tile/${request.params['*']}`);
       return reply
         .type(BINARY)
-        .header('cache-control', tile.full ? FULL_TILE_CACHE : PARTIAL_TILE_CACHE)
+        .header(
+          'cache-control',
+          cacheControl(request, tile.full ? FULL_TILE_CACHE : PARTIAL_TILE_CACHE),
+        )
         .send(tile.data);
     },
   );
@@ -98,7 +107,7 @@ export function logRoutes(app: FastifyInstance, ctx: HttpContext): void {
     '/workspaces/:ws/log/consistency',
     {
       config: {
-        access: 'log:read',
+        access: 'log:public',
         summary:
           'The RFC 9162 consistency proof that the tree of `from` events is a prefix of the tree of `to` events',
         tag: 'integrity',
@@ -134,7 +143,7 @@ export function logRoutes(app: FastifyInstance, ctx: HttpContext): void {
       return sendText(
         reply,
         proof.map((h) => `${h.toString('base64')}\n`).join(''),
-        FULL_TILE_CACHE,
+        cacheControl(request, FULL_TILE_CACHE),
       );
     },
   );
@@ -159,7 +168,48 @@ export function logRoutes(app: FastifyInstance, ctx: HttpContext): void {
     },
     async (request, reply) => {
       const proof = await ctx.log.inclusionProof(granted(request).workspace, request.params.id);
-      return sendText(reply, proof, CHECKPOINT_CACHE);
+      return sendText(reply, proof, cacheControl(request, CHECKPOINT_CACHE));
+    },
+  );
+
+  app.get<{ Params: { ws: string } }>(
+    '/workspaces/:ws/settings/log',
+    {
+      config: {
+        access: 'log:read',
+        summary: "Who may read the log's endpoints: public (no credential) or not",
+        tag: 'integrity',
+      },
+      schema: { params: WS_PARAMS, response: { 200: LOG_SETTINGS } },
+    },
+    async (request) => ({ public: await ctx.log.isLogPublic(granted(request).workspace) }),
+  );
+
+  app.put<{ Params: { ws: string }; Body: { public: boolean } }>(
+    '/workspaces/:ws/settings/log',
+    {
+      config: {
+        access: 'workspace:manage',
+        summary:
+          'Make the log endpoints (checkpoint, tiles, consistency, vkeys) public or not; owners only',
+        tag: 'integrity',
+      },
+      schema: { params: WS_PARAMS, body: LOG_SETTINGS, response: { 200: LOG_SETTINGS } },
+    },
+    async (request) => {
+      const { workspace, actingAs } = granted(request);
+      // Opening the log to everyone is the owner's decision, like adding another owner.
+      if (actingAs !== 'owner') {
+        throw new TrailkeepError('forbidden', 'Only an owner can change who may read the log');
+      }
+      const change = await ctx.log.setLogPublic(workspace, request.body.public);
+      if (change.old !== change.new) {
+        await ctx.audit.settingChanged(workspace, auditContext(request), {
+          field: 'log.public',
+          ...change,
+        });
+      }
+      return { public: change.new };
     },
   );
 }

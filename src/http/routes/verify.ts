@@ -43,7 +43,7 @@ export function verifyRoutes(app: FastifyInstance, ctx: HttpContext): void {
     '/workspaces/:ws/log/vkeys',
     {
       config: {
-        access: 'log:read',
+        access: 'log:public',
         summary:
           'The verifier keys of checkpoints (C2SP note vkey form, one a line): the current key first, then retired ones',
         tag: 'integrity',
