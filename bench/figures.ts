@@ -12,7 +12,7 @@ export interface Figure {
   id: string;
   label: string;
   /** Unit of `value` and `baseline.value`. */
-  unit: 'events/s' | 'ms' | 'MB' | 'bytes/event';
+  unit: 'events/s' | 'ms' | 'MB' | 'bytes/event' | 'tiles/s';
   /** Trailkeep's figure (for latencies: the p95). */
   value: number;
   baseline?: { label: string; value: number };

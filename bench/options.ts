@@ -15,6 +15,9 @@ export const SCENARIOS = [
   'history',
   'verify',
   'size',
+  'tree',
+  'proof',
+  'tiles',
 ] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
@@ -44,6 +47,12 @@ export interface Sizes {
   batchOfHundred: number;
   /** Pages walked for the deep-walk figure. */
   deepPage: number;
+  /** Events ingested with and without the Merkle tree (a data set of their own). */
+  treeIngest: number;
+  /** Events in the workspace that proofs and tiles are read from; proofs timed; tiles fetched. */
+  logEvents: number;
+  proofRuns: number;
+  tileRequests: number;
 }
 
 export function sizesFor(options: BenchOptions): Sizes {
@@ -54,6 +63,12 @@ export function sizesFor(options: BenchOptions): Sizes {
     batchOfOne: small(1_000, 200),
     batchOfHundred: small(50_000, 3_000),
     deepPage: 200,
+    // The figures are for these sizes whatever the main data set's: a quick run (the
+    // smoke test) keeps them tiny.
+    treeIngest: options.quick ? Math.min(options.events, 10_000) : 100_000,
+    logEvents: options.quick ? Math.min(options.events, 20_000) : 1_000_000,
+    proofRuns: options.quick ? 100 : 2_000,
+    tileRequests: options.quick ? 300 : 20_000,
   };
 }
 

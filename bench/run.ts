@@ -50,6 +50,8 @@ import {
   pageFigures,
   planReads,
 } from './scenarios/reads.js';
+import { logFigures } from './scenarios/log.js';
+import { treeIngestFigure } from './scenarios/tree.js';
 import { round } from './stats.js';
 import { applyTargets } from './targets.js';
 
@@ -255,6 +257,21 @@ async function runScenarios(run: EngineRun, options: BenchOptions, sizes: Sizes)
     if (run.wants('size')) {
       run.add(
         await sizeFigure(raw, build.events, build.storedBytes, build.sentBytes, baselineBytes),
+      );
+    }
+    if (run.wants('tree')) {
+      run.add(await treeIngestFigure(run, sizes.treeIngest, 1000, options.seed));
+    }
+    if (run.wants('proof') || run.wants('tiles')) {
+      const wants = { proof: run.wants('proof'), tiles: run.wants('tiles') };
+      const { logEvents: events, proofRuns, tileRequests } = sizes;
+      const say = (text: string): void => run.say(text);
+      run.add(
+        ...(await logFigures(
+          run,
+          { events, proofRuns, tileRequests, seed: options.seed, wants },
+          say,
+        )),
       );
     }
   } finally {

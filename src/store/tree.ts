@@ -19,7 +19,6 @@ import {
 } from '../core/tlog/merkle.js';
 import {
   TILE_HEIGHT,
-  TILE_WIDTH,
   asyncTileHashReader,
   tileWidth,
   tileHashReader,
@@ -71,6 +70,9 @@ export function growTree(frontier: MerkleFrontier, eventHashes: readonly string[
 export class FrontierCache {
   readonly #frontiers = new Map<string, MerkleFrontier>();
 
+  /** See BenchOnlyTreeOptions: the write paths then add no tree rows at all. */
+  constructor(readonly skipTreeWritesForBench = false) {}
+
   /** A copy of the cached frontier when it has `size` leaves. */
   take(workspace: string, size: number): MerkleFrontier | undefined {
     const cached = this.#frontiers.get(workspace);
@@ -80,6 +82,16 @@ export class FrontierCache {
   commit(workspace: string, frontier: MerkleFrontier): void {
     this.#frontiers.set(workspace, frontier);
   }
+}
+
+/**
+ * Bench only: `npm run bench` opens a second store with this to measure what the tree costs an
+ * append (bench/scenarios/tree.ts), the same ingest with and without it. Only the engines' own
+ * openers take it; openStore, the CLI, a database URL and HTTP cannot set it. A store so opened
+ * leaves its tree behind its chain, which verify reports (tree_mismatch) and proofs refuse.
+ */
+export interface BenchOnlyTreeOptions {
+  benchOnlySkipTreeWrites?: boolean;
 }
 
 function checkSize(what: string, value: number, treeSize: number): void {
@@ -165,24 +177,34 @@ export function frontierPlan(size: number): { size: number; plan: HashPlan<Merkl
 }
 
 /**
- * Checks that the rows read for a tile are its hashes: as many as its width, indexes in a row.
- * A gap means the tree table lost or never got rows, which verify reports; proofs refuse to be
- * built from it.
+ * A tile as an engine reads it in one aggregate over its range of rows: how many rows there are,
+ * how many of them hold a 32-byte hash, and their hashes concatenated in index order. One value
+ * per tile instead of one row object and one Buffer per hash: a proof in a million-event tree
+ * reads three tiles, and reading them row by row cost more than all of its hashing.
  */
-export function tileFromRows(
-  tile: TileRef,
-  rows: readonly { index: number; hash: Uint8Array }[],
-): Buffer {
-  const first = tile.index * TILE_WIDTH;
+export interface TileAggregate {
+  rows: number;
+  hashes32: number;
+  bytes: Buffer;
+}
+
+/**
+ * Checks that the aggregate read for a tile is its hashes. The rows come from the index range
+ * [first, first + width) of a table keyed (workspace, level, idx), so as many rows as the width
+ * are exactly those indexes. A gap means the tree table lost or never got rows, which verify
+ * reports; proofs refuse to be built from it.
+ */
+export function tileFromAggregate(tile: TileRef, read: TileAggregate): Buffer {
   const complete =
-    rows.length === tile.width &&
-    rows.every((row, i) => row.index === first + i && row.hash.length === 32);
+    read.rows === tile.width &&
+    read.hashes32 === tile.width &&
+    read.bytes.length === tile.width * 32;
   if (!complete) {
     throw new TrailkeepError(
       'integrity_broken',
-      `the tree table holds ${rows.length} of the ${tile.width} hashes of tile ` +
+      `the tree table holds ${read.rows} of the ${tile.width} hashes of tile ` +
         `${tile.level}/${tile.index}: the stored Merkle tree is incomplete`,
     );
   }
-  return Buffer.concat(rows.map((row) => row.hash));
+  return read.bytes;
 }

@@ -77,6 +77,9 @@ describe('npm run bench in its tiny mode', () => {
       'verify',
       'verify.read',
       'storage',
+      'ingest.tree.b1000',
+      'proof.inclusion',
+      'tiles.http',
     ]) {
       expect(ids).toContain(id);
     }
@@ -93,6 +96,12 @@ describe('npm run bench in its tiny mode', () => {
         expect(figure.details.same_rows, figure.id).toBe(true);
       if (figure.details?.same_count !== undefined)
         expect(figure.details.same_count, figure.id).toBe(true);
+      // The log's figures check what they time: proofs verify, tiles arrive intact, and the two
+      // ingests differ in the tree alone.
+      for (const check of ['proofs_verify', 'same_bytes', 'tree_complete']) {
+        if (figure.details?.[check] !== undefined)
+          expect(figure.details[check], `${figure.id} ${check}`).toBe(true);
+      }
     }
 
     const md = readFileSync(join(out, 'latest.md'), 'utf8');

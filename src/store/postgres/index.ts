@@ -28,7 +28,7 @@ import * as read from './read.js';
 import * as retention from './retention.js';
 import { appendDrafts, importSealedEvents } from './write.js';
 import { postgresTree } from './tree.js';
-import { FrontierCache } from '../tree.js';
+import { FrontierCache, type BenchOnlyTreeOptions } from '../tree.js';
 import type { TileRef } from '../../core/tlog/tiles.js';
 
 export { createAppRole, type AppRoleOptions } from './roles.js';
@@ -37,7 +37,7 @@ export { createAppRole, type AppRoleOptions } from './roles.js';
  * Pool settings; each may also ride in the URL's query (`?pool_size=20&statement_timeout_ms=
  * 15000&connection_timeout_ms=5000`), and explicit options win.
  */
-export type PostgresStoreOptions = PoolOptions;
+export type PostgresStoreOptions = PoolOptions & BenchOnlyTreeOptions;
 
 /**
  * Connects, brings the schema up to date (safe when several processes start at once) and
@@ -51,7 +51,11 @@ export async function openPostgresStore(
   const settings = poolSettings(url, options);
   const pool = await createPool(settings.url, settings.options);
   try {
-    const store = new PostgresStore(pool, describeTarget(url));
+    const store = new PostgresStore(
+      pool,
+      describeTarget(url),
+      options.benchOnlySkipTreeWrites === true,
+    );
     await store.migrate();
     return store;
   } catch (error) {
@@ -84,13 +88,15 @@ class PostgresStore implements Store {
   private readonly partitions = new PartitionKeeper();
   private readonly now = (): string => new Date().toISOString();
   private closing: Promise<void> | undefined;
-  private readonly frontiers = new FrontierCache();
+  private readonly frontiers: FrontierCache;
   private readonly tree: ReturnType<typeof postgresTree>;
 
   constructor(
     private readonly pool: Pool,
     readonly target: string,
+    skipTreeWritesForBench: boolean,
   ) {
+    this.frontiers = new FrontierCache(skipTreeWritesForBench);
     this.tree = postgresTree(pool);
   }
 

@@ -12,7 +12,7 @@ import {
   frontierPlan,
   growTree,
   runTreePlanAsync,
-  tileFromRows,
+  tileFromAggregate,
   treePlans,
   type TreeRow,
 } from '../tree.js';
@@ -78,18 +78,20 @@ export async function backfillTree(db: Queryable): Promise<void> {
   }
 }
 
-/** All tiles of one batch in one statement. */
+/** All tiles of one batch in one statement, each as one aggregate (see TileAggregate). */
 async function readTiles(
   db: Queryable,
   workspace: string,
   tiles: readonly TileRef[],
 ): Promise<Buffer[]> {
-  const result = await db.query<{ n: string; idx: string; hash: string }>(
-    `SELECT t.n, t_n.idx, t_n.hash
+  const result = await db.query<{ rows: string; full: string; hashes: string | null }>(
+    `SELECT count(t_n.idx) AS rows, count(*) FILTER (WHERE octet_length(t_n.hash) = 32) AS full,
+            string_agg(t_n.hash, ''::bytea ORDER BY t_n.idx) AS hashes
        FROM unnest($2::smallint[], $3::bigint[], $4::bigint[]) WITH ORDINALITY AS t (level, lo, hi, n)
-       JOIN tree_nodes t_n ON t_n.workspace = $1 AND t_n.level = t.level
-                          AND t_n.idx >= t.lo AND t_n.idx < t.hi
-      ORDER BY t.n, t_n.idx`,
+       LEFT JOIN tree_nodes t_n ON t_n.workspace = $1 AND t_n.level = t.level
+                               AND t_n.idx >= t.lo AND t_n.idx < t.hi
+      GROUP BY t.n
+      ORDER BY t.n`,
     [
       workspace,
       tiles.map((t) => t.level * TILE_HEIGHT),
@@ -97,14 +99,14 @@ async function readTiles(
       tiles.map((t) => t.index * TILE_WIDTH + t.width),
     ],
   );
-  const perTile = tiles.map(() => [] as { index: number; hash: Buffer }[]);
-  for (const row of result.rows) {
-    perTile[Number(row.n) - 1]!.push({
-      index: Number(row.idx),
-      hash: Buffer.from(row.hash, 'hex'),
+  return tiles.map((tile, i) => {
+    const row = result.rows[i];
+    return tileFromAggregate(tile, {
+      rows: Number(row?.rows ?? 0),
+      hashes32: Number(row?.full ?? 0),
+      bytes: Buffer.from(row?.hashes ?? '', 'hex'),
     });
-  }
-  return tiles.map((tile, i) => tileFromRows(tile, perTile[i]!));
+  });
 }
 
 async function treeSize(db: Queryable, workspace: string): Promise<number> {
@@ -135,11 +137,18 @@ export async function extendTree(
   return frontier;
 }
 
-async function requireWorkspace(db: Queryable, workspace: string): Promise<void> {
-  const result = await db.query('SELECT 1 FROM workspaces WHERE id = $1', [workspace]);
-  if (result.rows.length === 0) {
+/** The size of an existing workspace's tree, in one round trip (every proof starts with it). */
+async function requireSize(db: Queryable, workspace: string): Promise<number> {
+  const result = await db.query<{ known: boolean; last: string | null }>(
+    `SELECT EXISTS (SELECT 1 FROM workspaces WHERE id = $1) AS known,
+            (SELECT max(idx) FROM tree_nodes WHERE workspace = $1 AND level = 0) AS last`,
+    [workspace],
+  );
+  const row = result.rows[0];
+  if (row?.known !== true) {
     throw new TrailkeepError('workspace_not_found', `no workspace "${workspace}"`);
   }
+  return row.last === null ? 0 : Number(row.last) + 1;
 }
 
 /**
@@ -147,10 +156,7 @@ async function requireWorkspace(db: Queryable, workspace: string): Promise<void>
  * after it agree without a shared snapshot: a concurrent append only adds rows past that size.
  */
 export function postgresTree(db: Queryable) {
-  const sized = async (workspace: string): Promise<number> => {
-    await requireWorkspace(db, workspace);
-    return treeSize(db, workspace);
-  };
+  const sized = (workspace: string): Promise<number> => requireSize(db, workspace);
   const reader = (workspace: string) => (tiles: readonly TileRef[]) =>
     readTiles(db, workspace, tiles);
   return {

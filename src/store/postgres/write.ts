@@ -50,13 +50,14 @@ async function writeSealed<T>(
       const { sealed, result } = await seal(tx, head);
       if (sealed.length > 0) {
         await insertSealed(tx, workspace, sealed);
-        frontier = await extendTree(
-          tx,
-          ctx.frontiers,
-          workspace,
-          head.seq,
-          sealed.map((s) => s.event.hash),
-        );
+        if (!ctx.frontiers.skipTreeWritesForBench)
+          frontier = await extendTree(
+            tx,
+            ctx.frontiers,
+            workspace,
+            head.seq,
+            sealed.map((s) => s.event.hash),
+          );
       }
       return result;
     },

@@ -128,7 +128,7 @@ function writeOnce<T>(
     const ws = context.requireWorkspaceKey(workspace);
     const { head, sealed, result } = seal(ws);
     insertSealed(context, caches.actors, ws, sealed);
-    if (sealed.length > 0) {
+    if (sealed.length > 0 && !caches.frontiers.skipTreeWritesForBench) {
       frontier = extendTree(
         context,
         caches.frontiers,

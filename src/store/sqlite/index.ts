@@ -26,10 +26,10 @@ import * as people from './people.js';
 import * as read from './read.js';
 import * as retention from './retention.js';
 import { sqliteTree } from './tree.js';
-import { FrontierCache, checkTiles } from '../tree.js';
+import { FrontierCache, checkTiles, type BenchOnlyTreeOptions } from '../tree.js';
 import type { TileRef } from '../../core/tlog/tiles.js';
 
-export interface SqliteStoreOptions {
+export interface SqliteStoreOptions extends BenchOnlyTreeOptions {
   /** Open without writing anything (no migrations, no WAL switch). */
   readonly?: boolean;
   /** Page cache per connection, in MiB (default 64). */
@@ -90,7 +90,7 @@ export async function openSqliteStore(
       actorIndex,
       retentionTables,
     );
-    return new SqliteStore(context, readonly);
+    return new SqliteStore(context, readonly, options.benchOnlySkipTreeWrites === true);
   } catch (error) {
     db.close();
     throw error;
@@ -100,7 +100,7 @@ export async function openSqliteStore(
 class SqliteStore implements Store {
   readonly engine = 'sqlite' as const;
   readonly derived: DerivedModel;
-  private readonly caches = { actors: new ActorKeys(), frontiers: new FrontierCache() };
+  private readonly caches: { actors: ActorKeys; frontiers: FrontierCache };
   private readonly searchIndexChecked: IndexCheckCache = {};
   private appendedSinceOptimize = 0;
   private closed = false;
@@ -108,8 +108,13 @@ class SqliteStore implements Store {
   constructor(
     private readonly context: SqliteContext,
     private readonly readonly: boolean,
+    skipTreeWritesForBench: boolean,
   ) {
     this.derived = sqliteModel(context);
+    this.caches = {
+      actors: new ActorKeys(),
+      frontiers: new FrontierCache(skipTreeWritesForBench),
+    };
   }
 
   migrate(): Promise<void> {

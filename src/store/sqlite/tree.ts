@@ -9,7 +9,7 @@ import {
   frontierPlan,
   growTree,
   runTreePlan,
-  tileFromRows,
+  tileFromAggregate,
   treePlans,
   type TreeRow,
 } from '../tree.js';
@@ -17,8 +17,10 @@ import type { SqliteContext } from './context.js';
 import type { SqliteDatabase, SqliteStatement } from './driver.js';
 
 const INSERT_NODE = 'INSERT INTO tree_nodes (ws, level, idx, hash) VALUES (?, ?, ?, ?)';
-const READ_RANGE = `SELECT idx, hash FROM tree_nodes
-  WHERE ws = ? AND level = ? AND idx >= ? AND idx < ? ORDER BY idx`;
+/** One tile in one row (see TileAggregate); hex() because group_concat would read blobs as text. */
+const READ_TILE = `SELECT count(*) AS n, sum(length(hash) = 32) AS full,
+    group_concat(hex(hash), '' ORDER BY idx) AS hex
+  FROM tree_nodes WHERE ws = ? AND level = ? AND idx >= ? AND idx < ?`;
 /** Events read per statement by the backfill, so memory stays flat on a large log. */
 const BACKFILL_BATCH = 10_000;
 
@@ -69,17 +71,19 @@ export function growStoredTree(
 }
 
 function readTiles(context: SqliteContext, ws: number, tiles: readonly TileRef[]): Buffer[] {
-  const read = context.statement(READ_RANGE);
+  const read = context.statement(READ_TILE);
   return tiles.map((tile) => {
     const first = tile.index * TILE_WIDTH;
-    const rows = read.all(ws, tile.level * TILE_HEIGHT, first, first + tile.width) as {
-      idx: number;
-      hash: Buffer;
-    }[];
-    return tileFromRows(
-      tile,
-      rows.map((r) => ({ index: r.idx, hash: r.hash })),
-    );
+    const row = read.get(ws, tile.level * TILE_HEIGHT, first, first + tile.width) as {
+      n: number;
+      full: number | null;
+      hex: string | null;
+    };
+    return tileFromAggregate(tile, {
+      rows: row.n,
+      hashes32: row.full ?? 0,
+      bytes: Buffer.from(row.hex ?? '', 'hex'),
+    });
   });
 }
 
