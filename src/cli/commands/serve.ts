@@ -215,13 +215,7 @@ async function serve(options: ServeOptions): Promise<void> {
     });
     const warning = proxyWarning(options.host, options.trustProxy ?? false);
     if (warning !== undefined) process.stderr.write(`${warning}\n`);
-    await app.listen({ host: options.host, port: options.port });
-    // Witnesses catch up on what was appended while the server was down.
-    await app.trailkeep.witnesses.start();
-    const address = app.server.address();
-    const boundPort = typeof address === 'object' && address !== null ? address.port : options.port;
-    const host = options.host.includes(':') ? `[${options.host}]` : options.host;
-    const url = `http://${host}:${boundPort}`;
+    // Hooks can only be added before the server listens.
     const stopPruning = schedulePruning(
       () =>
         app.trailkeep.retention.pruneAll(PRUNE_JOB, (workspace, error) =>
@@ -230,6 +224,13 @@ async function serve(options: ServeOptions): Promise<void> {
       options.pruneIntervalMinutes * 60_000,
     );
     app.addHook('onClose', () => stopPruning());
+    await app.listen({ host: options.host, port: options.port });
+    // Witnesses catch up on what was appended while the server was down.
+    await app.trailkeep.witnesses.start();
+    const address = app.server.address();
+    const boundPort = typeof address === 'object' && address !== null ? address.port : options.port;
+    const host = options.host.includes(':') ? `[${options.host}]` : options.host;
+    const url = `http://${host}:${boundPort}`;
     if (created) printFirstStart(url, created, options.json ?? false, demoWorkspaces);
     else if (options.json) process.stdout.write(`${JSON.stringify({ url })}\n`);
     else process.stdout.write(`Trailkeep is listening on ${url}/\n`);
