@@ -18,6 +18,7 @@ import { parseWorkspaceSettings, type WorkspaceSettings } from '../core/settings
 import { eventsFromBody, validateEvents } from '../core/validate.js';
 import { ChainVerifier, checkTail, type PrunedRange, type VerifyProblem } from '../core/verify.js';
 import { TreeVerifier } from '../core/tree-verify.js';
+import { rememberBounded } from './bounded-map.js';
 import { DEFAULT_LOG_ORIGIN_HOST, checkLogOriginHost, logOrigin } from '../core/log-origin.js';
 import { signCheckpoint as signCheckpointNote, parseCheckpoint } from '../core/tlog/checkpoint.js';
 import { eventLeafEntry } from '../core/tlog/merkle.js';
@@ -146,6 +147,8 @@ export class LogService {
   private writeFailure: WriteProblem | undefined;
   private readonly appendListeners = new Set<(workspace: string) => void>();
   private readonly originHost: string;
+  /** Full hash tiles served lately, by workspace, level and index (see tile()). */
+  private readonly fullTiles = new Map<string, Buffer>();
   /** The last note signed per workspace: re-signed only once the tree has grown. */
   private readonly notes = new Map<string, { size: number; note: string }>();
   /**
@@ -586,6 +589,10 @@ export class LogService {
     }
     await this.requireWorkspace(workspace);
     const tile = parsed.kind === 'tile' ? parsed.tile : { level: 0, ...parsed };
+    // A full tile, once it exists, never changes: the tree only grows.
+    const cacheKey = JSON.stringify([workspace, tile.level, tile.index]);
+    const cached = parsed.kind === 'tile' ? this.fullTiles.get(cacheKey) : undefined;
+    if (cached !== undefined && tile.width === TILE_WIDTH) return { data: cached, full: true };
     let size = this.treeSizes.get(workspace) ?? 0;
     if (tile.width > tileWidth(tile.level, tile.index, size)) size = await this.treeSize(workspace);
     const available = tileWidth(tile.level, tile.index, size);
@@ -600,6 +607,7 @@ export class LogService {
     if (parsed.kind === 'tile') {
       const [data] = await this.store.readTiles(workspace, [tile]);
       if (data === undefined) throw new TrailkeepError('internal', 'the store returned no tile');
+      if (full) rememberBounded(this.fullTiles, cacheKey, data, FULL_TILE_CACHE);
       return { data, full };
     }
     const entries: Buffer[] = [];
@@ -710,3 +718,9 @@ function compareHeads(walked: ChainHead, recorded: ChainHead): VerifyProblem | u
   }
   return undefined;
 }
+
+/**
+ * Full tiles kept in memory: the 4,096 read last, 8 KiB each, 32 MiB at most (every tile of
+ * level 1 and up of a 250-million-event log would fit).
+ */
+const FULL_TILE_CACHE = 4096;

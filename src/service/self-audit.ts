@@ -22,6 +22,7 @@ import type {
   SessionRecord,
 } from '../store/store.js';
 import type { WitnessRecord } from '../store/witnesses.js';
+import { rememberBounded } from './bounded-map.js';
 import type { LogService } from './log-service.js';
 
 /** Who did it and from where; the HTTP layer fills it from the request. */
@@ -233,7 +234,7 @@ export class SelfAudit {
     let pending = this.signIns.get(key);
     if (pending === undefined) {
       pending = this.recordSignIn(workspace, ctx, user, session, reference);
-      remember(this.signIns, key, pending);
+      rememberBounded(this.signIns, key, pending, MEMORY_LIMIT);
       // A failed write is tried again on the session's next request.
       pending.catch(() => this.signIns.delete(key));
     }
@@ -281,8 +282,7 @@ export class SelfAudit {
       targets: [{ type: 'workspace', id: workspace }],
       metadata: { query },
     });
-    this.views.delete(key);
-    remember(this.views, key, now);
+    rememberBounded(this.views, key, now, MEMORY_LIMIT);
   }
 
   /** For the export routes: call when an export starts streaming. */
@@ -407,14 +407,5 @@ export class SelfAudit {
     if (ctx.userAgent) context.user_agent = ctx.userAgent.slice(0, 512);
     if (ctx.requestId) context.request_id = ctx.requestId;
     await this.log.record(workspace, { ...event, actor: ctx.actor, context });
-  }
-}
-
-/** Sets a key as the newest entry, forgetting the oldest beyond MEMORY_LIMIT. */
-function remember<V>(map: Map<string, V>, key: string, value: V): void {
-  map.set(key, value);
-  if (map.size > MEMORY_LIMIT) {
-    const oldest = map.keys().next();
-    if (oldest.done !== true) map.delete(oldest.value);
   }
 }

@@ -59,10 +59,11 @@ describe('migration 5 backfills the Merkle tree', () => {
     await fill(before);
     await before.close();
     const raw = new Database(path);
-    // Back to version 4: without the tree, nor the retention tables of migration 6.
+    // Back to version 4: without the tree, nor the tables of migrations 6 (retention) and 7
+    // (witnesses).
     raw.exec(
       'DROP TABLE tree_nodes; DROP TABLE pruned_events; DROP TABLE prune_runs; ' +
-        'DROP TABLE legal_holds; DROP TABLE retention_policies; ' +
+        'DROP TABLE legal_holds; DROP TABLE retention_policies; DROP TABLE witnesses; ' +
         'DELETE FROM schema_migrations WHERE version >= 5;',
     );
     raw.close();
@@ -93,8 +94,10 @@ describe('migration 5 backfills the Merkle tree', () => {
       const database = new URL(url).pathname.slice(1);
       const dropped = await server.psql(
         // Migration 6 changed the tree's guard; taking the table away takes that along.
-        // Migration 7's tables and functions go too (its guard functions are replaced anew).
-        'DROP TABLE tree_nodes, pruned_events, prune_runs, legal_holds, retention_policies; ' +
+        // Migration 7's tables and functions go too (its guard functions are replaced anew), and
+        // migration 8's witnesses.
+        'DROP TABLE tree_nodes, pruned_events, prune_runs, legal_holds, retention_policies, ' +
+          'witnesses; ' +
           'DROP FUNCTION trailkeep_prune(text, bigint[], text, text, text, integer, text, text); ' +
           'DROP FUNCTION trailkeep_hold_history(); ' +
           'DELETE FROM trailkeep_migrations WHERE version >= 5;',

@@ -65,7 +65,10 @@ const UTC_NAMES: ReadonlySet<string> = new Set([
 export function useDayZone(): ZoneChoice {
   const choice = useZoneChoice();
   if (choice === 'utc') return 'utc';
-  return UTC_NAMES.has(new Intl.DateTimeFormat('en-US').resolvedOptions().timeZone)
-    ? 'utc'
-    : 'local';
+  return readerIsUtc() ? 'utc' : 'local';
+}
+
+/** The reader's own zone is UTC: then there is nothing to switch between. */
+export function readerIsUtc(): boolean {
+  return UTC_NAMES.has(new Intl.DateTimeFormat('en-US').resolvedOptions().timeZone);
 }

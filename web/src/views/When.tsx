@@ -4,7 +4,7 @@
  * UTC that sits in the Time header.
  */
 import { fullTime, relativeTime, shortTime, zoneName } from '../format.js';
-import { setZoneChoice, timeZoneOf, useZoneChoice } from '../time-zone.js';
+import { readerIsUtc, setZoneChoice, timeZoneOf, useZoneChoice } from '../time-zone.js';
 
 export function When({ iso }: { readonly iso: string }) {
   const zone = timeZoneOf(useZoneChoice());
@@ -15,20 +15,22 @@ export function When({ iso }: { readonly iso: string }) {
   );
 }
 
-/** "Time (Europe/Berlin)" with a button to show UTC instead, or back. */
+/** "Time (Europe/Berlin)" with a button to show UTC instead, or back (none for UTC readers). */
 export function TimeHeading() {
   const choice = useZoneChoice();
   const other = choice === 'utc' ? 'local' : 'utc';
   return (
     <span className="time-heading">
       Time <span className="time-heading__zone">({zoneName(timeZoneOf(choice))})</span>{' '}
-      <button
-        type="button"
-        className="button button--quiet button--small"
-        onClick={() => setZoneChoice(other)}
-      >
-        {other === 'utc' ? 'Show UTC' : 'Show my time'}
-      </button>
+      {!readerIsUtc() && (
+        <button
+          type="button"
+          className="button button--quiet button--small"
+          onClick={() => setZoneChoice(other)}
+        >
+          {other === 'utc' ? 'Show UTC' : 'Show my time'}
+        </button>
+      )}
     </span>
   );
 }
