@@ -6,6 +6,8 @@ import {
   canonicalKey,
   isDefaultQuery,
   parseTerms,
+  readMeta,
+  withMeta,
   printTerms,
   readControls,
   withControl,
@@ -70,6 +72,8 @@ describe('readControls', () => {
       action: null,
       target_type: 'integration',
       target_id: null,
+      target: null,
+      operation: null,
       since: '2026-05-01',
       until: null,
     });
@@ -230,5 +234,29 @@ describe("an event's permalink and the events around it", () => {
     expect(aroundQuery({ ...event, action: 'trailkeep.login.succeeded' }, 60_000, false)).toBe(
       'since:"2026-05-12T09:29:00.000Z" until:"2026-05-12T09:31:00.000Z"',
     );
+  });
+});
+
+describe('the metadata filter', () => {
+  it('reads and writes one meta.KEY:value term, aliases included', () => {
+    expect(readMeta(DEFAULT_QUERY)).toBeNull();
+    const q = withMeta(DEFAULT_QUERY, { key: 'build_reason', value: 'autostart' });
+    expect(q).toBe('meta.build_reason:autostart -action:trailkeep.*');
+    expect(readMeta(q)).toEqual({ key: 'build_reason', value: 'autostart' });
+    expect(readMeta('build_reason:initiator')).toEqual({ key: 'build_reason', value: 'initiator' });
+    expect(withMeta('build_reason:initiator action:x', { key: 'n', value: 'two words' })).toBe(
+      'meta.n:"two words" action:x',
+    );
+    expect(withMeta(q, null)).toBe(DEFAULT_QUERY);
+    expect(readMeta('meta.a:1 meta.b:2')).toBe('mixed');
+    expect(readMeta('-meta.a:1')).toBe('mixed');
+  });
+
+  it('leaves operation and target name to their own controls', () => {
+    const q = withControl(withControl(DEFAULT_QUERY, 'operation', 'delete'), 'target', 'build 1');
+    expect(q).toBe('operation:delete target:"build 1" -action:trailkeep.*');
+    expect(readControls(q).values).toMatchObject({ operation: 'delete', target: 'build 1' });
+    expect(readControls('crud:update').values.operation).toBe('update');
+    expect(readControls('resource_target:x').values.target).toBe('x');
   });
 });

@@ -97,6 +97,15 @@ async function signIn(
   return session;
 }
 
+/** Signs the auditor in from the login page that asks to go on to another workspace. */
+async function signInAt(page: Page, workspace: string): Promise<void> {
+  await page.goto(`${server.baseUrl}/login?next=/w/${workspace}`);
+  await page.getByLabel('Email').fill(PEOPLE.auditor);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(new RegExp(`/w/${workspace}`));
+}
+
 const rows = (page: Page) => page.locator('tbody tr.log__row');
 
 /** Waits until the table shows the answer to the address's question. */
@@ -614,11 +623,7 @@ describe('the viewer', () => {
 
   it("shows times in the reader's zone or UTC, with the year when it is not this one", async () => {
     const { page, problems } = await open(undefined, { timezoneId: 'Europe/Berlin' });
-    await page.goto(`${server.baseUrl}/login?next=/w/${OTHER_WORKSPACE}`);
-    await page.getByLabel('Email').fill(PEOPLE.auditor);
-    await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.waitForURL(new RegExp(`/w/${OTHER_WORKSPACE}`));
+    await signInAt(page, OTHER_WORKSPACE);
     await settled(page);
     const heading = page.locator('thead .time-heading');
     const header = {
@@ -698,6 +703,44 @@ describe('the viewer', () => {
     const actors = new Set(await rows(page).locator('.log__actor-name').allInnerTexts());
     expect(actors).toEqual(new Set(['Alex Kim']));
     expect(await rows(page).filter({ hasText: 'Member Role Changed' }).count()).toBe(1);
+    expect(problems).toEqual([]);
+  });
+
+  it('filters by operation, target name and a metadata key from the controls', async () => {
+    const { page, problems } = await open();
+    await signInAt(page, OTHER_WORKSPACE);
+    await settled(page);
+    const names = () => rows(page).locator('.log__action .badge').allInnerTexts();
+    expect((await names()).sort()).toEqual(['Auto Start', 'SSH Key Created']);
+
+    await page.getByLabel('Metadata key').fill('build_reason');
+    await page.getByLabel('Metadata value').fill('autostart');
+    await page.getByLabel('Metadata value').press('Enter');
+    await page.waitForURL(/meta/);
+    await settled(page);
+    expect(queryOf(page)).toBe('meta.build_reason:autostart -action:trailkeep.*');
+    expect(await names()).toEqual(['Auto Start']);
+
+    await page.getByLabel('Target name').fill('build 2');
+    await page.getByLabel('Target name').press('Enter');
+    await page.waitForURL(/target/);
+    await settled(page);
+    expect(await rows(page).count()).toBe(0);
+    await page.getByLabel('Target name').fill('');
+    await page.getByLabel('Target name').press('Enter');
+    await page.waitForURL((url) => !(url.searchParams.get('q') ?? '').includes('target'));
+    await settled(page);
+
+    await page.getByLabel('Metadata key').fill('');
+    await page.getByLabel('Metadata value').fill('');
+    await page.getByLabel('Metadata value').press('Enter');
+    await page.waitForURL((url) => !url.searchParams.has('q'));
+    await settled(page);
+    await page.getByLabel('Operation').selectOption('create');
+    await page.waitForURL(/operation/);
+    await settled(page);
+    expect(queryOf(page)).toBe('operation:create -action:trailkeep.*');
+    expect(await names()).toEqual(['SSH Key Created']);
     expect(problems).toEqual([]);
   });
 

@@ -21,6 +21,8 @@ export type ControlKey =
   | 'action'
   | 'target_type'
   | 'target_id'
+  | 'target'
+  | 'operation'
   | 'since'
   | 'until'
   | 'hide_system'
@@ -54,6 +56,8 @@ export const TEXT_CONTROL_KEYS: readonly TextControlKey[] = [
   'action',
   'target_type',
   'target_id',
+  'target',
+  'operation',
   'since',
   'until',
 ];
@@ -221,4 +225,29 @@ export function withControl(text: string, key: ControlKey, value: string | boole
 /** True when the text holds any term at all (used for "Clear filters"). */
 export function hasTerms(text: string): boolean {
   return parseTerms(text).length > 0;
+}
+
+const META_PREFIX = 'meta.';
+
+/** The metadata filter's one `meta.KEY:value` term: null when none, 'mixed' when several. */
+export function readMeta(text: string): { key: string; value: string } | 'mixed' | null {
+  const own = parseTerms(text).filter((term) => canonicalKey(term)?.startsWith(META_PREFIX));
+  const only = own[0];
+  if (own.length === 0) return null;
+  if (own.length > 1 || only === undefined || only.negated) return 'mixed';
+  return { key: (canonicalKey(only) ?? '').slice(META_PREFIX.length), value: only.value };
+}
+
+/** The query text with its metadata terms replaced by `meta.KEY:value`, or removed (null). */
+export function withMeta(text: string, meta: { key: string; value: string } | null): string {
+  const terms = parseTerms(text);
+  const belongs = (term: Term) => canonicalKey(term)?.startsWith(META_PREFIX) === true;
+  const first = terms.findIndex(belongs);
+  const kept = terms.filter((term) => !belongs(term));
+  if (meta !== null) {
+    const own = kept.findIndex(isHideOwn);
+    const at = first !== -1 ? first : own !== -1 ? own : kept.length;
+    kept.splice(at, 0, { key: `${META_PREFIX}${meta.key}`, value: meta.value, negated: false });
+  }
+  return printTerms(kept);
 }

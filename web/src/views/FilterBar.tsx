@@ -10,7 +10,10 @@ import {
   DEFAULT_QUERY,
   isDefaultQuery,
   readControls,
+  readMeta,
+  TEXT_CONTROL_KEYS,
   withControl,
+  withMeta,
   type ControlKey,
 } from '../query/terms.js';
 import { timeZoneOf, useDayZone, type ZoneChoice } from '../time-zone.js';
@@ -28,6 +31,7 @@ export interface FilterBarProps {
 }
 
 const MIXED = '\u0000mixed';
+const OPERATIONS = ['create', 'read', 'update', 'delete', 'other'] as const;
 /** The category of Trailkeep's own events (OWN_CATEGORY on the server). */
 const OWN_CATEGORY_ID = 'trailkeep';
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
@@ -56,6 +60,7 @@ export function FilterBar({ q, facets, queryError, keptResults, onQueryChange }:
       ),
     );
   const { values, mixed } = controls;
+  const meta = readMeta(q);
 
   const catalog =
     facets === null
@@ -71,10 +76,13 @@ export function FilterBar({ q, facets, queryError, keptResults, onQueryChange }:
   );
   const unused = catalog.length - used.length;
   const chips = showAllCategories ? catalog : used;
+  // Every control but the category chips, which show their state themselves.
   const activeControls =
-    (['actor', 'action', 'target_type', 'target_id', 'since', 'until'] as const).filter(
-      (key) => values[key] !== null || mixed.has(key),
-    ).length + (controls.hideSystem ? 1 : 0);
+    TEXT_CONTROL_KEYS.filter(
+      (key) => key !== 'category' && (values[key] !== null || mixed.has(key)),
+    ).length +
+    (controls.hideSystem ? 1 : 0) +
+    (meta !== null ? 1 : 0);
 
   return (
     <section className="filters" aria-label="Filters">
@@ -177,6 +185,26 @@ export function FilterBar({ q, facets, queryError, keptResults, onQueryChange }:
           suggestions={[]}
           onCommit={(value) => set('target_id', value)}
         />
+        <TextFilter
+          label="Target name"
+          hint="exact name"
+          value={values.target}
+          mixed={mixed.has('target')}
+          suggestions={[]}
+          onCommit={(value) => set('target', value)}
+        />
+        <SelectFilter
+          label="Operation"
+          anyLabel="All operations"
+          value={values.operation}
+          mixed={mixed.has('operation')}
+          options={OPERATIONS.map((operation) => ({
+            value: operation,
+            label: operation.charAt(0).toUpperCase() + operation.slice(1),
+          }))}
+          onChange={(value) => set('operation', value)}
+        />
+        <MetaFilter meta={meta} onChange={(next) => onQueryChange(withMeta(q, next))} />
         <PeriodFilter
           since={values.since}
           until={values.until}
@@ -465,5 +493,66 @@ function DateFilter({ label, value, mixed, zone, onChange }: DateFilterProps) {
         }}
       />
     </label>
+  );
+}
+
+interface MetaFilterProps {
+  readonly meta: { key: string; value: string } | 'mixed' | null;
+  readonly onChange: (meta: { key: string; value: string } | null) => void;
+}
+
+/**
+ * One metadata condition (`meta.KEY:value`, e.g. Coder's build_reason): a key and a value,
+ * applied on Enter or on leaving the value once both are filled, cleared when both are empty.
+ */
+function MetaFilter({ meta, onChange }: MetaFilterProps) {
+  const current = meta === null || meta === 'mixed' ? { key: '', value: '' } : meta;
+  const [draft, setDraft] = useState(current);
+  const [seen, setSeen] = useState(current);
+  if (seen.key !== current.key || seen.value !== current.value) {
+    setSeen(current);
+    setDraft(current);
+  }
+  const commit = () => {
+    const key = draft.key.trim();
+    const value = draft.value.trim();
+    if (key === current.key && value === current.value) return;
+    if (key === '' && value === '') onChange(null);
+    else if (key !== '' && value !== '') onChange({ key, value });
+  };
+  const onKeyDown = (event: KeyboardEvent<HTMLInputElement>) => {
+    if (event.key === 'Enter') {
+      event.preventDefault();
+      commit();
+    }
+  };
+  return (
+    <fieldset className="field field--meta">
+      <legend className="field__label">
+        Metadata
+        {meta === 'mixed' && <span className="field__note"> (several, see query)</span>}
+      </legend>
+      <input
+        type="text"
+        aria-label="Metadata key"
+        placeholder="key, e.g. build_reason"
+        spellCheck={false}
+        autoComplete="off"
+        value={draft.key}
+        onChange={(event) => setDraft({ ...draft, key: event.target.value })}
+        onKeyDown={onKeyDown}
+      />
+      <input
+        type="text"
+        aria-label="Metadata value"
+        placeholder="exact value"
+        spellCheck={false}
+        autoComplete="off"
+        value={draft.value}
+        onChange={(event) => setDraft({ ...draft, value: event.target.value })}
+        onBlur={commit}
+        onKeyDown={onKeyDown}
+      />
+    </fieldset>
   );
 }
