@@ -271,6 +271,12 @@ export class WitnessService {
     if (existing !== undefined) clearTimeout(existing);
     const timer = setTimeout(() => {
       this.timers.delete(workspace);
+      // One round per workspace at a time: two rounds pushing to one witness at once would see
+      // each other's sizes as refusals (409) and record a failure after a success.
+      if (this.running.has(workspace)) {
+        this.again.set(workspace, Math.min(this.again.get(workspace) ?? Infinity, 0));
+        return;
+      }
       void this.runOnce(workspace, false);
     }, delayMs);
     timer.unref();
