@@ -87,6 +87,19 @@ describe('fieldRule', () => {
     expect(fieldRule(path, schema)).toBe(rule);
   });
 
+  it('applies the schema default to fields it does not list', () => {
+    const onlyListed: ResourceSchema = { default: 'ignore', fields: { name: 'track' } };
+    expect(fieldRule('name', onlyListed)).toBe('track');
+    expect(fieldRule('avatar_url', onlyListed)).toBe('ignore');
+    // An unlisted secret-looking field is not stored at all, which is safer than "changed".
+    expect(fieldRule('private_key', onlyListed)).toBe('ignore');
+    const hidden: ResourceSchema = { default: 'secret', fields: { name: 'track' } };
+    expect(fieldRule('bio', hidden)).toBe('secret');
+    expect(fieldRule('name.first', hidden)).toBe('track');
+    const tracked: ResourceSchema = { default: 'track', fields: {} };
+    expect(fieldRule('api_token', tracked)).toBe('secret');
+  });
+
   it('uses names alone without a schema', () => {
     expect(fieldRule('api_key')).toBe('secret');
     expect(fieldRule('name')).toBe('track');

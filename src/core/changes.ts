@@ -20,6 +20,11 @@ import { emptyRecord } from './safe-keys.js';
 export type FieldRule = 'track' | 'ignore' | 'secret';
 
 export interface ResourceSchema {
+  /**
+   * The rule for fields the schema does not list (default `track`). With `track`, a field whose
+   * name looks secret is still secret; `ignore` and `secret` apply to every unlisted field.
+   */
+  default?: FieldRule;
   /** Keyed by field name or dotted path (`settings.api_key`). */
   fields: Record<string, FieldRule>;
 }
@@ -129,8 +134,10 @@ function declared(schema: ResourceSchema | undefined, path: string): FieldRule |
 
 /**
  * The rule for a dotted field path: a rule declared for the path itself; else an `ignore` or
- * `secret` declared for an enclosing field (they cover everything inside it); else `secret`
- * when any part of the path looks secret (parts declared `track` excepted); else `track`.
+ * `secret` declared for an enclosing field (they cover everything inside it); else `ignore`
+ * when that is the schema's default; else `secret` when any part of the path looks secret
+ * (parts declared `track` excepted); else the schema's default (`track` unless it says, and
+ * always `track` inside a field declared `track`).
  */
 export function fieldRule(path: string, schema?: ResourceSchema): FieldRule {
   const exact = declared(schema, path);
@@ -140,11 +147,17 @@ export function fieldRule(path: string, schema?: ResourceSchema): FieldRule {
     const rule = declared(schema, segments.slice(0, n).join('.'));
     if (rule === 'ignore' || rule === 'secret') return rule;
   }
+  // A field declared `track` covers its unlisted members too: they are part of what is tracked.
+  let fallback = schema?.default ?? 'track';
+  for (let n = segments.length - 1; n >= 1 && fallback !== 'track'; n--) {
+    if (declared(schema, segments.slice(0, n).join('.')) === 'track') fallback = 'track';
+  }
+  if (fallback === 'ignore') return 'ignore';
   for (let n = 1; n <= segments.length; n++) {
     if (declared(schema, segments.slice(0, n).join('.')) === 'track') continue;
     if (looksSecret(segments[n - 1]!)) return 'secret';
   }
-  return 'track';
+  return fallback;
 }
 
 function isObject(value: JsonValue | undefined): value is JsonObject {

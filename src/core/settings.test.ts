@@ -42,9 +42,86 @@ describe('parseWorkspaceSettings', () => {
     expect(parseWorkspaceSettings(settings)).toEqual(settings);
   });
 
+  it('accepts the whole document: labels, working hours, retention, views and field defaults', () => {
+    const settings = {
+      categories: [{ id: 'jobs', label: 'Jobs', patterns: ['job.*'] }],
+      resources: {
+        workspace_build: { default: 'ignore', fields: { template_version_id: 'track' } },
+      },
+      labels: { 'worker.claimed_job': 'Worker Claimed Job' },
+      working_hours: {
+        time_zone: 'Europe/Berlin',
+        days: ['mon', 'fri'],
+        start: '09:00',
+        end: '18:00',
+      },
+      retention: { days: 365 },
+      views: [{ name: 'Failed builds', query: 'action:start outcome:failure' }],
+      log: { public: false },
+    };
+    expect(parseWorkspaceSettings(settings)).toEqual(settings);
+    expect(parseWorkspaceSettings({ retention: { days: null } })).toEqual({
+      retention: { days: null },
+    });
+  });
+
+  it('keeps working days in week order', () => {
+    const hours = { time_zone: 'UTC', days: ['fri', 'mon'], start: '08:00', end: '17:30' };
+    expect(parseWorkspaceSettings({ working_hours: hours }).working_hours?.days).toEqual([
+      'mon',
+      'fri',
+    ]);
+  });
+
+  it('names every problem of a bad document by path at once', () => {
+    expect(
+      issues({
+        resources: { user: { default: 'hide', fields: { email: 'track' } } },
+        labels: { 'job created': 'Job Created', 'job.created': '' },
+        working_hours: {
+          time_zone: 'Mars/Olympus',
+          days: ['mon', 'mon', 'funday'],
+          start: '9:00',
+          end: '08:00',
+        },
+        retention: { days: 0 },
+        views: [
+          { name: 'A', query: 'nokey:1' },
+          { name: 'a', query: 'action:x' },
+        ],
+      }),
+    ).toEqual([
+      '$.resources.user.default must be one of track, ignore, secret',
+      '$.labels["job created"] must name an action: 1 to 128 letters, digits, . _ : or -',
+      '$.labels["job.created"] must be text of 1 to 64 characters',
+      '$.working_hours.time_zone must be an IANA time zone such as "Europe/Berlin" or "UTC"',
+      '$.working_hours.days[1] repeats "mon"',
+      '$.working_hours.days[2] must be one of mon, tue, wed, thu, fri, sat, sun',
+      '$.working_hours.start must be a 24-hour time "HH:MM"',
+      '$.retention.days must be a whole number of days from 1 to 36500, or null to keep everything',
+      expect.stringMatching(/^\$\.views\[0\]\.query is not a valid query: .*nokey/),
+      '$.views[1].name repeats "a" (already at $.views[0])',
+    ]);
+  });
+
+  it('refuses an end of working hours before its start', () => {
+    expect(
+      issues({ working_hours: { time_zone: 'UTC', days: [], start: '18:00', end: '09:00' } }),
+    ).toEqual(['$.working_hours.end must be after start (18:00)']);
+  });
+
+  it('refuses reserved names as actions of labels', () => {
+    expect(() => parseWorkspaceSettings(JSON.parse('{"labels":{"__proto__":"x"}}'))).toThrow(
+      expect.objectContaining({ code: 'forbidden_key' }),
+    );
+  });
+
   it.each([
     [[], '$ must be an object'],
-    [{ theme: 'dark' }, '$.theme is not a known field (allowed: categories, resources, log)'],
+    [
+      { theme: 'dark' },
+      '$.theme is not a known field (allowed: categories, resources, labels, working_hours, retention, views, log)',
+    ],
     [{ categories: {} }, '$.categories must be an array'],
     [{ log: true }, '$.log must be an object: { "public": true | false }'],
     [{ log: {} }, '$.log.public must be true or false'],
@@ -82,7 +159,7 @@ describe('parseWorkspaceSettings', () => {
     [{ resources: [] }, '$.resources must be an object keyed by target type'],
     [
       { resources: { user: { email: 'track' } } },
-      '$.resources.user.email is not a known field (allowed: fields)',
+      '$.resources.user.email is not a known field (allowed: default, fields)',
     ],
     [
       { resources: { user: { fields: { email: 'show' } } } },

@@ -10,7 +10,14 @@
 import { OWN_CATEGORY, type CategoryDefinition } from './categories.js';
 import type { FieldRule, ResourceSchema } from './changes.js';
 import { TrailkeepError, type Issue } from './errors.js';
-import { CATEGORY_PATTERN, hasControlCharacter, hasLoneSurrogate } from './limits.js';
+import {
+  ACTION_PATTERN,
+  CATEGORY_PATTERN,
+  hasControlCharacter,
+  hasLoneSurrogate,
+} from './limits.js';
+import { parseFilter } from './query/normalize.js';
+import { MAX_RETENTION_DAYS } from './retention.js';
 import {
   RESERVED_KEYS_RULE,
   childPath,
@@ -22,11 +29,46 @@ import {
 import { isPlainObject } from './validate.js';
 
 export interface WorkspaceSettings {
+  /** The workspace's categories, in the order its chips show (before the built-in ones). */
   categories?: CategoryDefinition[];
   /** Keyed by target type (`user`, `job`); used for the primary target of `before`/`after`. */
   resources?: Record<string, ResourceSchema>;
+  /** Display names of actions, keyed by the action as sent (`worker.claimed_job`). */
+  labels?: Record<string, string>;
+  /** When people normally work: what an off-hours action is measured against. */
+  working_hours?: WorkingHours;
+  /**
+   * How long event bodies are kept. Stored as the workspace's retention policy (its own table,
+   * with who set it and when), not in the settings JSON: the document only shows and sets it.
+   */
+  retention?: RetentionSettings;
+  /** Questions the workspace names for everyone (a preset's "pre-defined filters"). */
+  views?: PredefinedView[];
   /** Who may read the verifiable log's endpoints (checkpoint, tiles, consistency, vkeys). */
   log?: LogSettings;
+}
+
+export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
+export type Weekday = (typeof WEEKDAYS)[number];
+
+export interface WorkingHours {
+  /** An IANA time zone (`Europe/Berlin`, `UTC`). */
+  time_zone: string;
+  days: Weekday[];
+  /** `HH:MM`, 24-hour, in `time_zone`; `end` after `start` (a night shift is two ranges' work). */
+  start: string;
+  end: string;
+}
+
+export interface RetentionSettings {
+  /** Keep bodies this many days; null keeps them forever. */
+  days: number | null;
+}
+
+export interface PredefinedView {
+  name: string;
+  /** In the query language. */
+  query: string;
 }
 
 export interface LogSettings {
@@ -37,7 +79,15 @@ export interface LogSettings {
   public: boolean;
 }
 
-const SETTINGS_FIELDS = ['categories', 'resources', 'log'];
+const SETTINGS_FIELDS = [
+  'categories',
+  'resources',
+  'labels',
+  'working_hours',
+  'retention',
+  'views',
+  'log',
+];
 
 export const SETTINGS_LIMITS = Object.freeze({
   maxCategories: 100,
@@ -48,6 +98,11 @@ export const SETTINGS_LIMITS = Object.freeze({
   maxFields: 1000,
   maxFieldLength: 256,
   maxTypeLength: 128,
+  maxLabels: 2000,
+  maxActionLength: 128,
+  maxViews: 100,
+  maxViewNameLength: 64,
+  maxQueryLength: 2000,
 });
 
 const FIELD_RULES: readonly FieldRule[] = ['track', 'ignore', 'secret'];
@@ -96,6 +151,26 @@ export function parseWorkspaceSettings(json: unknown): WorkspaceSettings {
   if (resources !== undefined) {
     const parsed = parseResources(resources, issues);
     if (parsed) settings.resources = parsed;
+  }
+  const labels = ownValue(json, 'labels');
+  if (labels !== undefined) {
+    const parsed = parseLabels(labels, issues);
+    if (parsed) settings.labels = parsed;
+  }
+  const hours = ownValue(json, 'working_hours');
+  if (hours !== undefined) {
+    const parsed = parseWorkingHours(hours, issues);
+    if (parsed) settings.working_hours = parsed;
+  }
+  const retention = ownValue(json, 'retention');
+  if (retention !== undefined) {
+    const parsed = parseRetention(retention, issues);
+    if (parsed) settings.retention = parsed;
+  }
+  const views = ownValue(json, 'views');
+  if (views !== undefined) {
+    const parsed = parseViews(views, issues);
+    if (parsed) settings.views = parsed;
   }
   const log = ownValue(json, 'log');
   if (log !== undefined) {
@@ -275,10 +350,10 @@ function parseResources(
       );
       continue;
     }
-    for (const key of Object.keys(schema)) {
-      if (isReservedKey(key)) issues.addReserved(childPath(path, key), `is named "${key}"`);
-      else if (key !== 'fields')
-        issues.add(childPath(path, key), 'is not a known field (allowed: fields)');
+    knownFields(schema, path, ['default', 'fields'], issues);
+    const fallback = ownValue(schema, 'default');
+    if (fallback !== undefined && !isFieldRule(fallback)) {
+      issues.add(`${path}.default`, 'must be one of track, ignore, secret');
     }
     const fields = ownValue(schema, 'fields');
     if (!isPlainObject(fields) || Object.keys(fields).length > SETTINGS_LIMITS.maxFields) {
@@ -303,13 +378,238 @@ function parseResources(
           fieldPath,
           `field name must be 1 to ${SETTINGS_LIMITS.maxFieldLength} characters`,
         );
-      } else if (typeof rule !== 'string' || !(FIELD_RULES as readonly string[]).includes(rule)) {
+      } else if (!isFieldRule(rule)) {
         issues.add(fieldPath, 'must be one of track, ignore, secret');
       } else {
-        rules[field] = rule as FieldRule;
+        rules[field] = rule;
       }
     }
-    result[type] = { fields: rules };
+    result[type] = isFieldRule(fallback) ? { default: fallback, fields: rules } : { fields: rules };
   }
   return result;
+}
+
+function isFieldRule(value: unknown): value is FieldRule {
+  return typeof value === 'string' && (FIELD_RULES as readonly string[]).includes(value);
+}
+
+/** Names every member of `value` that is not in `allowed`; false when there was one. */
+function knownFields(
+  value: Record<string, unknown>,
+  path: string,
+  allowed: readonly string[],
+  issues: Issues,
+): boolean {
+  let ok = true;
+  for (const key of Object.keys(value)) {
+    if (isReservedKey(key)) issues.addReserved(childPath(path, key), `is named "${key}"`);
+    else if (!allowed.includes(key)) {
+      issues.add(childPath(path, key), `is not a known field (allowed: ${allowed.join(', ')})`);
+    } else continue;
+    ok = false;
+  }
+  return ok;
+}
+
+function isLabelText(value: unknown): value is string {
+  return (
+    typeof value === 'string' &&
+    value.trim().length > 0 &&
+    value.length <= SETTINGS_LIMITS.maxLabelLength &&
+    isCleanText(value)
+  );
+}
+
+function parseLabels(value: unknown, issues: Issues): Record<string, string> | undefined {
+  if (!isPlainObject(value)) {
+    issues.add('$.labels', 'must be an object: { "action": "Display name" }');
+    return undefined;
+  }
+  const entries = Object.entries(value);
+  if (entries.length > SETTINGS_LIMITS.maxLabels) {
+    issues.add('$.labels', `must name at most ${SETTINGS_LIMITS.maxLabels} actions`);
+    return undefined;
+  }
+  const result = emptyRecord<string>();
+  let ok = true;
+  for (const [action, label] of entries) {
+    const path = childPath('$.labels', action);
+    if (isReservedKey(action)) {
+      issues.addReserved(path, `action is "${action}"`);
+      ok = false;
+    } else if (action.length > SETTINGS_LIMITS.maxActionLength || !ACTION_PATTERN.test(action)) {
+      issues.add(
+        path,
+        `must name an action: 1 to ${SETTINGS_LIMITS.maxActionLength} letters, digits, . _ : or -`,
+      );
+      ok = false;
+    } else if (!isLabelText(label)) {
+      issues.add(path, `must be text of 1 to ${SETTINGS_LIMITS.maxLabelLength} characters`);
+      ok = false;
+    } else {
+      result[action] = label;
+    }
+  }
+  return ok ? result : undefined;
+}
+
+const CLOCK = /^([01][0-9]|2[0-3]):[0-5][0-9]$/;
+
+/** Whether the platform knows this IANA zone (Intl throws RangeError for an unknown one). */
+export function isTimeZone(zone: string): boolean {
+  if (zone.length === 0 || zone.length > 64) return false;
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function parseWorkingHours(value: unknown, issues: Issues): WorkingHours | undefined {
+  const path = '$.working_hours';
+  if (!isPlainObject(value)) {
+    issues.add(path, 'must be an object: { time_zone, days, start, end }');
+    return undefined;
+  }
+  let ok = knownFields(value, path, ['time_zone', 'days', 'start', 'end'], issues);
+  const zone = ownValue(value, 'time_zone');
+  if (typeof zone !== 'string' || !isTimeZone(zone)) {
+    issues.add(`${path}.time_zone`, 'must be an IANA time zone such as "Europe/Berlin" or "UTC"');
+    ok = false;
+  }
+  const days = ownValue(value, 'days');
+  const seen = new Set<string>();
+  if (!Array.isArray(days)) {
+    issues.add(`${path}.days`, `must be an array of days (${WEEKDAYS.join(', ')})`);
+    ok = false;
+  } else {
+    days.forEach((day: unknown, i) => {
+      if (typeof day !== 'string' || !(WEEKDAYS as readonly string[]).includes(day)) {
+        issues.add(`${path}.days[${i}]`, `must be one of ${WEEKDAYS.join(', ')}`);
+        ok = false;
+      } else if (seen.has(day)) {
+        issues.add(`${path}.days[${i}]`, `repeats "${day}"`);
+        ok = false;
+      } else seen.add(day);
+    });
+  }
+  const start = ownValue(value, 'start');
+  const end = ownValue(value, 'end');
+  for (const [name, clock] of [
+    ['start', start],
+    ['end', end],
+  ] as const) {
+    if (typeof clock !== 'string' || !CLOCK.test(clock)) {
+      issues.add(`${path}.${name}`, 'must be a 24-hour time "HH:MM"');
+      ok = false;
+    }
+  }
+  if (
+    typeof start === 'string' &&
+    typeof end === 'string' &&
+    CLOCK.test(start) &&
+    CLOCK.test(end)
+  ) {
+    if (end <= start) {
+      issues.add(`${path}.end`, `must be after start (${start})`);
+      ok = false;
+    }
+  }
+  if (!ok) return undefined;
+  // Days are kept in week order whatever order they were written in, so equal documents compare equal.
+  const ordered = WEEKDAYS.filter((d) => seen.has(d));
+  return { time_zone: zone as string, days: ordered, start: start as string, end: end as string };
+}
+
+function parseRetention(value: unknown, issues: Issues): RetentionSettings | undefined {
+  const path = '$.retention';
+  if (!isPlainObject(value)) {
+    issues.add(path, 'must be an object: { "days": N } (or { "days": null } to keep everything)');
+    return undefined;
+  }
+  let ok = knownFields(value, path, ['days'], issues);
+  const days = ownValue(value, 'days');
+  if (
+    days !== null &&
+    (typeof days !== 'number' || !Number.isInteger(days) || days < 1 || days > MAX_RETENTION_DAYS)
+  ) {
+    issues.add(
+      `${path}.days`,
+      `must be a whole number of days from 1 to ${MAX_RETENTION_DAYS}, or null to keep everything`,
+    );
+    ok = false;
+  }
+  return ok ? { days: days as number | null } : undefined;
+}
+
+function parseViews(value: unknown, issues: Issues): PredefinedView[] | undefined {
+  if (!Array.isArray(value) || value.length > SETTINGS_LIMITS.maxViews) {
+    issues.add('$.views', `must be an array of at most ${SETTINGS_LIMITS.maxViews} views`);
+    return undefined;
+  }
+  const result: PredefinedView[] = [];
+  const names = new Map<string, number>();
+  let ok = true;
+  value.forEach((item: unknown, i) => {
+    const path = `$.views[${i}]`;
+    if (!isPlainObject(item)) {
+      issues.add(path, 'must be an object with name and query');
+      ok = false;
+      return;
+    }
+    if (!knownFields(item, path, ['name', 'query'], issues)) ok = false;
+    const name = ownValue(item, 'name');
+    const query = ownValue(item, 'query');
+    if (
+      typeof name !== 'string' ||
+      name.trim().length === 0 ||
+      name.length > SETTINGS_LIMITS.maxViewNameLength ||
+      !isCleanText(name)
+    ) {
+      issues.add(
+        `${path}.name`,
+        `must be text of 1 to ${SETTINGS_LIMITS.maxViewNameLength} characters`,
+      );
+      ok = false;
+    } else {
+      const key = name.trim().toLowerCase();
+      const earlier = names.get(key);
+      if (earlier !== undefined) {
+        issues.add(`${path}.name`, `repeats "${name}" (already at $.views[${earlier}])`);
+        ok = false;
+      } else names.set(key, i);
+    }
+    if (
+      typeof query !== 'string' ||
+      query.length > SETTINGS_LIMITS.maxQueryLength ||
+      !isCleanText(query)
+    ) {
+      issues.add(
+        `${path}.query`,
+        `must be a query of at most ${SETTINGS_LIMITS.maxQueryLength} characters`,
+      );
+      ok = false;
+    } else {
+      const problem = queryProblem(query);
+      if (problem !== undefined) {
+        issues.add(`${path}.query`, problem);
+        ok = false;
+      } else if (typeof name === 'string') {
+        result.push({ name, query });
+      }
+    }
+  });
+  return ok ? result : undefined;
+}
+
+/** Why a view's query would be refused when opened, in the words the search box would use. */
+function queryProblem(query: string): string | undefined {
+  try {
+    parseFilter(query);
+    return undefined;
+  } catch (error) {
+    if (error instanceof TrailkeepError) return `is not a valid query: ${error.message}`;
+    throw error;
+  }
 }
