@@ -2,12 +2,23 @@
  * The viewer in a real headless Chromium against a real server (temp SQLite, seeded log, people
  * of every role). Screenshots of the main states are written to docs/screenshots/.
  */
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import {
+  HIDE_OWN,
+  SCREENSHOTS,
+  goToQuery,
+  open,
+  queryOf,
+  rows,
+  server,
+  settled,
+  signIn,
+  signInAt,
+  useViewer,
+} from './support/browser.js';
 import {
   PASSWORD,
   PEOPLE,
@@ -15,126 +26,9 @@ import {
   OTHER_WORKSPACE,
   WORKSPACE,
   XSS,
-  startViewerServer,
-  type ViewerServer,
 } from './support/viewer-server.js';
 
-const SCREENSHOTS = new URL('../../docs/screenshots/', import.meta.url).pathname;
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-
-function chromiumPath(): string {
-  try {
-    return execFileSync('sh', ['-c', 'command -v chromium'], { encoding: 'utf8' }).trim();
-  } catch {
-    throw new Error(
-      'Chromium is not installed: apt-get install -y chromium (CI does it in .ci/run)',
-    );
-  }
-}
-
-let server: ViewerServer;
-let browser: Browser;
-const contexts: BrowserContext[] = [];
-
-beforeAll(async () => {
-  [server, browser] = await Promise.all([
-    startViewerServer(),
-    chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS }),
-  ]);
-});
-
-afterAll(async () => {
-  for (const context of contexts) await context.close();
-  await browser?.close();
-  await server?.close();
-});
-
-interface Session {
-  readonly page: Page;
-  /** Console errors, CSP reports and uncaught exceptions seen by the page. */
-  readonly problems: string[];
-}
-
-async function open(
-  viewport = { width: 1280, height: 900 },
-  options: { timezoneId?: string } = {},
-): Promise<Session> {
-  const context = await browser.newContext({ viewport, acceptDownloads: true, ...options });
-  contexts.push(context);
-  const page = await context.newPage();
-  page.setDefaultTimeout(10_000);
-  const problems: string[] = [];
-  page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
-  page.on('console', (message) => {
-    // A 403/404 the page handles is logged by Chromium as a failed resource; that is expected.
-    if (message.type() === 'error' && !/Failed to load resource/.test(message.text())) {
-      problems.push(message.text());
-    }
-  });
-  return { page, problems };
-}
-
-async function signIn(
-  email: string,
-  viewport?: { width: number; height: number },
-): Promise<Session> {
-  const session = await open(viewport);
-  const { page } = session;
-  await page.goto(`${server.baseUrl}/`);
-  await page.waitForURL(/\/login/);
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL(new RegExp(`/w/${WORKSPACE}`));
-  return session;
-}
-
-/** Signs the auditor in from the login page that asks to go on to another workspace. */
-async function signInAt(page: Page, workspace: string): Promise<void> {
-  await page.goto(`${server.baseUrl}/login?next=/w/${workspace}`);
-  await page.getByLabel('Email').fill(PEOPLE.auditor);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL(new RegExp(`/w/${workspace}`));
-}
-
-const rows = (page: Page) => page.locator('tbody tr.log__row');
-
-/** Waits until the table shows the answer to the address's question. */
-async function settled(page: Page): Promise<void> {
-  await page.waitForFunction(() => {
-    const results = document.querySelector('section.results');
-    const params = new URLSearchParams(window.location.search);
-    // No q in the address is the default question: everything but Trailkeep's own events.
-    const question = JSON.stringify([
-      params.get('q') ?? '-action:trailkeep.*',
-      params.get('cursor'),
-    ]);
-    return (
-      results?.getAttribute('aria-busy') === 'false' &&
-      results.getAttribute('data-answers') === question
-    );
-  });
-}
-
-const HIDE_OWN = '-action:trailkeep.*';
-
-function queryOf(page: Page): string {
-  return new URL(page.url()).searchParams.get('q') ?? HIDE_OWN;
-}
-
-async function goToQuery(page: Page, q: string): Promise<void> {
-  await page.goto(`${server.baseUrl}/w/${WORKSPACE}?${new URLSearchParams({ q }).toString()}`);
-  await settled(page);
-}
+useViewer();
 
 describe('the viewer', () => {
   it('signs in and shows the workspace log, newest first, fifty rows a page', async () => {
